@@ -1,0 +1,61 @@
+# Cartera — every set-up step a newcomer needs. `make demo` runs it; `make test` tests it.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+DEMO_CLIENTS ?= 300
+
+.PHONY: help install install-dev demo test worker beat messages lint chromium bench clean
+
+help:
+	@echo "make demo     install, migrate SQLite, load demo data and serve http://127.0.0.1:$(PORT)"
+	@echo "make test     install dev requirements and run the whole suite"
+	@echo "make worker   Celery worker (needs REDIS_URL)   make beat   Celery beat scheduler"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed messages
+
+install-dev: $(VENV)/.installed-dev messages
+
+messages: | $(PY)
+	DEBUG=true $(PY) manage.py compilemessages --ignore=$(VENV) --verbosity 0
+
+demo: install
+	DEBUG=true $(PY) manage.py migrate --no-input
+	DEBUG=true $(PY) manage.py seed_demo --clients $(DEMO_CLIENTS)
+	@echo "Cartera demo on http://127.0.0.1:$(PORT)/  (logins above; password cartera-demo)"
+	DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Browser tests drive Debian's Chromium; install it when missing and we are allowed to.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium is missing: browser tests will be skipped (apt-get install chromium)"; fi; \
+	fi
+
+test: install-dev chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+
+worker: install
+	$(VENV)/bin/celery -A portfolio worker --loglevel=INFO
+
+beat: install
+	$(VENV)/bin/celery -A portfolio beat --loglevel=INFO
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,52 @@
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.selectors import salespeople_visible_to
+from clients.models import Alert, Category, Client, FrequencyClass, Status, VolumeTier
+
+
+class ClientFilter(django_filters.FilterSet):
+    """The client list's filters; saved segments reuse exactly these parameters."""
+
+    q = django_filters.CharFilter(
+        label=_("Search"), method="filter_search",
+        widget=forms.TextInput(attrs={"placeholder": _("Name, phone, e-mail, tax id, reference…"), "type": "search"}),
+    )
+    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=Status.choices, distinct=False)
+    volume_tier = django_filters.MultipleChoiceFilter(label=_("Volume"), choices=VolumeTier.choices, distinct=False)
+    frequency_class = django_filters.MultipleChoiceFilter(label=_("Frequency"), choices=FrequencyClass.choices, distinct=False)
+    alert = django_filters.MultipleChoiceFilter(label=_("Alert"), choices=Alert.choices, distinct=False)
+    owner = django_filters.ModelChoiceFilter(label=_("Salesperson"), queryset=None)
+    city = django_filters.CharFilter(label=_("City"), lookup_expr="iexact")
+    region = django_filters.CharFilter(label=_("Region"), lookup_expr="iexact")
+    sector = django_filters.CharFilter(label=_("Sector"), lookup_expr="iexact")
+    interests = django_filters.ModelMultipleChoiceFilter(label=_("Interests"), queryset=Category.objects.all())
+    last_purchase = django_filters.DateFromToRangeFilter(
+        label=_("Last purchase between"), field_name="last_purchase_date",
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+    )
+    temperature = django_filters.ChoiceFilter(label=_("Temperature"), choices=Client.Temperature.choices)
+
+    class Meta:
+        model = Client
+        fields: list[str] = []
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["owner"].queryset = salespeople_visible_to(user)
+        for field in self.form.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.SelectMultiple):
+                widget.attrs.setdefault("class", "form-select form-select-sm")
+                widget.attrs.setdefault("size", 3)
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select form-select-sm")
+            elif isinstance(widget, forms.MultiWidget):
+                for sub in widget.widgets:
+                    sub.attrs.setdefault("class", "form-control form-control-sm")
+            else:
+                widget.attrs.setdefault("class", "form-control form-control-sm")
+
+    def filter_search(self, queryset, name: str, value: str):
+        return queryset.search(value)

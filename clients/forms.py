@@ -1,0 +1,195 @@
+import datetime as dt
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import Client, FollowUp, Interaction, Product, Purchase
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class BootstrapFormMixin:
+    """Gives every widget Bootstrap's classes so templates only lay fields out."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, (forms.Select, forms.SelectMultiple)):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")
+
+
+def _at(day: dt.date, time: dt.time | None) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, time or dt.time(9, 0)))
+
+
+class ClientForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = Client
+        fields = [
+            "first_name", "last_name", "company_name", "client_ref", "tax_id", "email", "phone",
+            "address", "city", "region", "postal_code", "country", "preferred_channel", "contact_hours",
+            "sector", "marital_status", "birth_date", "economic_level", "interests", "hobbies", "source",
+            "buys_on_own_initiative", "payment_method", "prospect_qualification", "temperature", "notes",
+            "closed_at", "close_reason",
+        ]
+        widgets = {
+            "birth_date": DATE_INPUT,
+            "closed_at": DATE_INPUT,
+            "notes": forms.Textarea(attrs={"rows": 4}),
+            "interests": forms.SelectMultiple(attrs={"size": 5}),
+            "buys_on_own_initiative": forms.NullBooleanSelect(),
+        }
+
+    def clean_country(self) -> str:
+        return self.cleaned_data["country"].strip().upper()
+
+    def clean_client_ref(self) -> str:
+        return self.cleaned_data["client_ref"].strip()
+
+    def clean_birth_date(self) -> dt.date | None:
+        birth_date = self.cleaned_data["birth_date"]
+        if birth_date and birth_date > timezone.localdate():
+            raise forms.ValidationError(_("The birth date cannot be in the future."))
+        return birth_date
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not (data.get("first_name") or data.get("last_name") or data.get("company_name")):
+            raise forms.ValidationError(_("Give the client a name or a company name."))
+        if data.get("closed_at") and not data.get("close_reason"):
+            self.add_error("close_reason", _("Say why the client left."))
+        if data.get("closed_at") and data["closed_at"] > timezone.localdate():
+            self.add_error("closed_at", _("The closing date cannot be in the future."))
+        return data
+
+
+class PurchaseForm(BootstrapFormMixin, forms.ModelForm):
+    product = forms.ModelChoiceField(
+        label=_("product"), queryset=Product.objects.filter(is_active=True), required=False
+    )
+    quantity = forms.DecimalField(label=_("quantity"), min_value=Decimal("0.001"), initial=1, required=False)
+
+    class Meta:
+        model = Purchase
+        fields = ["date", "amount", "currency", "payment_method", "channel", "notes"]
+        widgets = {"date": DATE_INPUT}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["date"].initial = timezone.localdate
+        self.fields["amount"].required = False
+        self.fields["amount"].help_text = _("Leave empty to use the product's price times the quantity.")
+        self.fields["amount"].widget.attrs["min"] = "0"
+        self.fields["currency"].widget = forms.Select(choices=[(c, c) for c in ("EUR", "BRL", "USD", "MXN", "ARS", "CLP", "COP", "PEN")])
+        self.fields["currency"].widget.attrs["class"] = "form-select"
+
+    def clean_date(self) -> dt.date:
+        day = self.cleaned_data["date"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("A purchase cannot be dated in the future."))
+        return day
+
+    def clean_amount(self) -> Decimal | None:
+        amount = self.cleaned_data["amount"]
+        if amount is not None and amount < 0:
+            raise forms.ValidationError(_("The amount cannot be negative."))
+        return amount
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("amount") is None and not data.get("product"):
+            raise forms.ValidationError(_("Enter the amount or choose a product."))
+        return data
+
+
+class FollowUpForm(BootstrapFormMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("kind"), choices=FollowUp.Kind.choices)
+    due_date = forms.DateField(label=_("date"), widget=DATE_INPUT)
+    due_time = forms.TimeField(label=_("time"), widget=TIME_INPUT, required=False)
+    notes = forms.CharField(label=_("notes"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def clean_due_date(self) -> dt.date:
+        day = self.cleaned_data["due_date"]
+        if day < timezone.localdate():
+            raise forms.ValidationError(_("A follow-up cannot be scheduled in the past."))
+        return day
+
+    @property
+    def due_at(self) -> dt.datetime:
+        return _at(self.cleaned_data["due_date"], self.cleaned_data.get("due_time"))
+
+
+class InteractionForm(BootstrapFormMixin, forms.ModelForm):
+    """What was said, and optionally the next step, in one form."""
+
+    next_kind = forms.ChoiceField(label=_("next step"), choices=[("", "—")] + list(FollowUp.Kind.choices), required=False)
+    next_date = forms.DateField(label=_("next step date"), widget=DATE_INPUT, required=False)
+    next_time = forms.TimeField(label=_("next step time"), widget=TIME_INPUT, required=False)
+    next_notes = forms.CharField(label=_("next step notes"), required=False)
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "kind", "direction", "happened_at", "summary", "outcome", "awaiting_reply", "needs", "objections",
+            "competitor_notes",
+        ]
+        widgets = {
+            "happened_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "needs": forms.Textarea(attrs={"rows": 2}),
+            "objections": forms.Textarea(attrs={"rows": 2}),
+            "competitor_notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["happened_at"].initial = lambda: timezone.localtime().replace(second=0, microsecond=0)
+        self.fields["happened_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+    def clean_happened_at(self) -> dt.datetime:
+        when = self.cleaned_data["happened_at"]
+        if when > timezone.now() + dt.timedelta(minutes=5):
+            raise forms.ValidationError(_("An interaction cannot happen in the future; schedule a follow-up instead."))
+        return when
+
+    def clean(self) -> dict:
+        data = super().clean()
+        next_date = data.get("next_date")
+        if data.get("next_kind") and not next_date:
+            self.add_error("next_date", _("Choose the date of the next step."))
+        if next_date and next_date < timezone.localdate():
+            self.add_error("next_date", _("The next step cannot be in the past."))
+        return data
+
+    @property
+    def next_due_at(self) -> dt.datetime | None:
+        if not self.cleaned_data.get("next_date"):
+            return None
+        return _at(self.cleaned_data["next_date"], self.cleaned_data.get("next_time"))
+
+
+class ReassignForm(forms.Form):
+    clients = forms.ModelMultipleChoiceField(queryset=Client.objects.none(), widget=forms.MultipleHiddenInput)
+    new_owner = forms.ModelChoiceField(label=_("new salesperson"), queryset=None)
+
+    def __init__(self, *args, clients, salespeople, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clients"].queryset = clients
+        self.fields["new_owner"].queryset = salespeople
+        self.fields["new_owner"].widget.attrs["class"] = "form-select"
+
+    def clean_clients(self):
+        chosen = self.cleaned_data["clients"]
+        if len(chosen) > 1000:
+            raise forms.ValidationError(_("Reassign at most 1,000 clients at a time."))
+        return chosen
+
+

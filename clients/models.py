@@ -1,0 +1,497 @@
+"""What happened: clients and the records around them (DOMAIN.md "A client's record")."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clients.text import fold, phone_key
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    VISIT = "visit", _("Visit")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+
+
+class PaymentMethod(models.TextChoices):
+    CARD = "card", _("Card")
+    CASH = "cash", _("Cash")
+    TRANSFER = "transfer", _("Bank transfer")
+    DIRECT_DEBIT = "direct_debit", _("Direct debit")
+    FINANCING = "financing", _("Financing")
+    OTHER = "other", _("Other")
+
+
+class Status(models.TextChoices):
+    """Lifecycle status codes (DOMAIN.md "Lifecycle status"); computed, never typed."""
+
+    PROSPECT = "prospect", _("Prospect")
+    NEW = "new", _("New")
+    ACTIVE = "active", _("Active")
+    DORMANT = "dormant", _("Dormant")
+    LOST = "lost", _("Lost")
+
+
+class VolumeTier(models.TextChoices):
+    VERY_HIGH = "very_high", _("Very high")
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
+class FrequencyClass(models.TextChoices):
+    FREQUENT = "frequent", _("Frequent")
+    HABITUAL = "habitual", _("Habitual")
+    OCCASIONAL = "occasional", _("Occasional")
+
+
+class RfmSegment(models.TextChoices):
+    CHAMPIONS = "champions", _("Champions")
+    LOYAL = "loyal", _("Loyal")
+    PROMISING = "promising", _("Promising")
+    NEW = "new", _("New customers")
+    AT_RISK = "at_risk", _("At risk")
+    CANT_LOSE = "cant_lose", _("Can't lose")
+    HIBERNATING = "hibernating", _("Hibernating")
+    LOST = "lost", _("Lost")
+
+
+class Alert(models.TextChoices):
+    RED = "red", _("Red")
+    YELLOW = "yellow", _("Yellow")
+    GREEN = "green", _("Green")
+
+
+class Category(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("product category")
+        verbose_name_plural = _("product categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("category")
+    )
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        constraints = [models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClientQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ClientQuerySet":
+        """The one access rule: which clients `user` may see (and so everything hanging from them).
+
+        comercial: their own and those shared with them; gerente: also their teams' clients;
+        administrador: all.
+        """
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_administrador:
+            return self.all()
+        rule = Q(owner=user) | Q(pk__in=ClientShare.objects.filter(user=user).values("client_id"))
+        if user.is_gerente:
+            rule |= Q(owner__team__manager=user)
+        return self.filter(rule)
+
+    def search(self, text: str) -> "ClientQuerySet":
+        """Accent- and case-insensitive words over names, e-mail, tax id and reference; or a phone."""
+        words = fold(text).split()
+        if not words:
+            return self
+        by_text = Q()
+        for word in words:
+            by_text &= Q(search_text__contains=word)
+        key = phone_key(text)
+        if len(key) >= 6 and len(key) * 2 >= len(text.replace(" ", "")):
+            return self.filter(by_text | Q(phone_key__startswith=key))
+        return self.filter(by_text)
+
+
+class Client(models.Model):
+    class MaritalStatus(models.TextChoices):
+        SINGLE = "single", _("Single")
+        MARRIED = "married", _("Married")
+        PARTNER = "partner", _("Domestic partnership")
+        DIVORCED = "divorced", _("Divorced")
+        WIDOWED = "widowed", _("Widowed")
+
+    class EconomicLevel(models.TextChoices):
+        LOW = "low", _("Low")
+        MEDIUM = "medium", _("Medium")
+        HIGH = "high", _("High")
+        VERY_HIGH = "very_high", _("Very high")
+
+    class Source(models.TextChoices):
+        CAMPAIGN = "campaign", _("Campaign")
+        REFERRAL = "referral", _("Referral by a client")
+        NETWORKING = "networking", _("Networking")
+        WEB = "web", _("Website")
+        WALK_IN = "walk_in", _("Walk-in")
+        EVENT = "event", _("Trade fair or event")
+        OTHER = "other", _("Other")
+
+    class Qualification(models.TextChoices):
+        POTENTIAL = "potential", _("Potential (showed interest)")
+        PROBABLE = "probable", _("Probable (fits the ideal profile)")
+
+    class Temperature(models.TextChoices):
+        HOT = "hot", _("Hot")
+        WARM = "warm", _("Warm")
+        COLD = "cold", _("Cold")
+
+    class CloseReason(models.TextChoices):
+        PRICE = "price", _("Price")
+        SERVICE = "service", _("Service")
+        MOVED = "moved", _("Moved away")
+        COMPETITOR = "competitor", _("Went to a competitor")
+        NO_NEED = "no_need", _("No longer needs us")
+        OTHER = "other", _("Other")
+
+    # Identity and contact
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    company_name = models.CharField(_("company name"), max_length=200, blank=True)
+    client_ref = models.CharField(_("external reference"), max_length=64, blank=True)
+    tax_id = models.CharField(_("tax id"), max_length=32, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=16, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="ES", help_text=_("ISO code, e.g. ES, PT, BR, MX"))
+    preferred_channel = models.CharField(_("preferred channel"), max_length=16, choices=Channel.choices, blank=True)
+    contact_hours = models.CharField(_("contact hours"), max_length=100, blank=True)
+    # Segmentation data
+    sector = models.CharField(_("sector"), max_length=100, blank=True)
+    marital_status = models.CharField(_("marital status"), max_length=16, choices=MaritalStatus.choices, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    economic_level = models.CharField(_("economic level"), max_length=16, choices=EconomicLevel.choices, blank=True)
+    interests = models.ManyToManyField(Category, blank=True, related_name="interested_clients", verbose_name=_("interests"))
+    hobbies = models.CharField(_("hobbies"), max_length=255, blank=True)
+    notes = models.TextField(_("summary notes"), blank=True)
+    # How they buy, origin and exit
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, blank=True)
+    buys_on_own_initiative = models.BooleanField(_("buys on own initiative"), null=True, blank=True)
+    payment_method = models.CharField(_("payment method"), max_length=16, choices=PaymentMethod.choices, blank=True)
+    prospect_qualification = models.CharField(_("qualification"), max_length=16, choices=Qualification.choices, blank=True)
+    temperature = models.CharField(_("temperature"), max_length=8, choices=Temperature.choices, blank=True)
+    closed_at = models.DateField(_("closed on"), null=True, blank=True)
+    close_reason = models.CharField(_("close reason"), max_length=16, choices=CloseReason.choices, blank=True)
+    # Portfolio
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="clients", verbose_name=_("salesperson")
+    )
+    shared_with = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="ClientShare", related_name="shared_clients", blank=True,
+        verbose_name=_("shared with"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Search keys, kept by save() (and by bulk loaders through Client.search_fields()).
+    search_text = models.TextField(editable=False, default="")
+    phone_key = models.CharField(max_length=16, editable=False, default="")
+    # Computed by the lifecycle engine (segmentation); never edited by hand.
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PROSPECT, editable=False)
+    status_since = models.DateField(_("status since"), null=True, blank=True, editable=False)
+    first_purchase_date = models.DateField(_("first purchase"), null=True, blank=True, editable=False)
+    last_purchase_date = models.DateField(_("last purchase"), null=True, blank=True, editable=False)
+    purchase_count = models.PositiveIntegerField(_("purchases"), default=0, editable=False)
+    total_spent = models.DecimalField(_("total spent"), max_digits=14, decimal_places=2, default=Decimal("0"), editable=False)
+    spend_12m = models.DecimalField(_("12-month spend"), max_digits=14, decimal_places=2, default=Decimal("0"), editable=False)
+    average_basket = models.DecimalField(_("average basket"), max_digits=14, decimal_places=2, default=Decimal("0"), editable=False)
+    volume_tier = models.CharField(_("volume"), max_length=16, choices=VolumeTier.choices, blank=True, editable=False)
+    frequency_class = models.CharField(_("frequency"), max_length=16, choices=FrequencyClass.choices, blank=True, editable=False)
+    r_score = models.PositiveSmallIntegerField("R", null=True, blank=True, editable=False)
+    f_score = models.PositiveSmallIntegerField("F", null=True, blank=True, editable=False)
+    m_score = models.PositiveSmallIntegerField("M", null=True, blank=True, editable=False)
+    rfm_segment = models.CharField(_("RFM segment"), max_length=16, choices=RfmSegment.choices, blank=True, editable=False)
+    alert = models.CharField(_("alert"), max_length=8, choices=Alert.choices, blank=True, editable=False)
+    alert_reason = models.CharField(_("alert reason"), max_length=255, blank=True, editable=False)
+
+    objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        constraints = [
+            models.UniqueConstraint(fields=["client_ref"], condition=~Q(client_ref=""), name="client_ref_unique_when_set"),
+            models.CheckConstraint(condition=Q(total_spent__gte=0) & Q(spend_12m__gte=0), name="client_spend_not_negative"),
+            models.CheckConstraint(
+                condition=~Q(first_name="", last_name="", company_name=""), name="client_has_a_name"
+            ),
+        ]
+        indexes = [
+            # List sorted by name, for everyone and within one portfolio.
+            models.Index(fields=["last_name", "first_name", "id"], name="client_name_idx"),
+            models.Index(fields=["owner", "last_name", "first_name", "id"], name="client_owner_name_idx"),
+            # Dates rewritten only when a purchase happens: cheap for the nightly job.
+            models.Index(fields=["last_purchase_date", "id"], name="client_last_purchase_idx"),
+            models.Index(fields=["status", "owner"], name="client_status_owner_idx"),
+            models.Index(fields=["phone_key"], name="client_phone_key_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["tax_id"], name="client_tax_id_idx"),
+            models.Index(fields=["email"], name="client_email_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        person = f"{self.first_name} {self.last_name}".strip()
+        if self.company_name and person:
+            return f"{self.company_name} ({person})"
+        return self.company_name or person
+
+    @property
+    def days_since_last_purchase(self) -> int | None:
+        """Derived when read, so that the nightly job does not rewrite every buyer every day."""
+        if self.last_purchase_date is None:
+            return None
+        return (timezone.localdate() - self.last_purchase_date).days
+
+    @property
+    def age(self) -> int | None:
+        if self.birth_date is None:
+            return None
+        today = timezone.localdate()
+        return today.year - self.birth_date.year - ((today.month, today.day) < (self.birth_date.month, self.birth_date.day))
+
+    def get_absolute_url(self) -> str:
+        return reverse("clients:client_detail", args=[self.pk])
+
+    def refresh_search_fields(self) -> None:
+        self.search_text = fold(
+            " ".join([self.first_name, self.last_name, self.company_name, self.email, self.tax_id, self.client_ref, self.city])
+        )
+        self.phone_key = phone_key(self.phone)
+        self.email = self.email.strip().lower()
+
+    def save(self, *args, **kwargs) -> None:
+        self.refresh_search_fields()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = set(update_fields) | {"search_text", "phone_key", "email"}
+        super().save(*args, **kwargs)
+
+
+class ClientShare(models.Model):
+    """A client shared with another salesperson, who then sees it in their portfolio."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="client_shares")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "client"], name="client_share_unique")]
+
+
+class ClientChildQuerySet(models.QuerySet):
+    def visible_to(self, user) -> models.QuerySet:
+        return self.filter(client__in=Client.objects.visible_to(user))
+
+
+class Purchase(models.Model):
+    class SalesChannel(models.TextChoices):
+        STORE = "store", _("Store")
+        VISIT = "visit", _("Sales visit")
+        PHONE = "phone", _("Phone")
+        WEB = "web", _("Web")
+        EMAIL = "email", _("E-mail")
+        OTHER = "other", _("Other")
+
+    # PROTECT: purchases are the history the figures are computed from; never lost by a cascade.
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="purchases", verbose_name=_("client"))
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    payment_method = models.CharField(_("payment method"), max_length=16, choices=PaymentMethod.choices, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=SalesChannel.choices, blank=True)
+    notes = models.CharField(_("notes"), max_length=255, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ClientChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("purchase")
+        verbose_name_plural = _("purchases")
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="purchase_amount_not_negative")]
+        indexes = [models.Index(fields=["client", "date"], name="purchase_client_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.amount} {self.currency}"
+
+
+class PurchaseLine(models.Model):
+    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="purchase_lines", verbose_name=_("product"))
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3, default=Decimal("1"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("purchase line")
+        verbose_name_plural = _("purchase lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="purchase_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="purchase_line_price_not_negative"),
+        ]
+
+    @property
+    def total(self) -> Decimal:
+        return self.quantity * self.unit_price
+
+
+class Interaction(models.Model):
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        EMAIL = "email", _("E-mail")
+        VISIT = "visit", _("Visit")
+        MEETING = "meeting", _("Meeting")
+        WHATSAPP = "whatsapp", _("WhatsApp / chat")
+        NOTE = "note", _("Note")
+        SURVEY = "survey", _("Survey answer")
+
+    class Direction(models.TextChoices):
+        OUTBOUND = "outbound", _("Outbound")
+        INBOUND = "inbound", _("Inbound")
+
+    class Outcome(models.TextChoices):
+        INTERESTED = "interested", _("Interested")
+        OFFER_SENT = "offer_sent", _("Offer sent")
+        SALE = "sale", _("Sale closed")
+        NOT_INTERESTED = "not_interested", _("Not interested")
+        NO_ANSWER = "no_answer", _("No answer")
+        CALL_BACK = "call_back", _("Asked us to call back")
+        INFO = "info", _("Information only")
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="interactions", verbose_name=_("client"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.CALL)
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices, default=Direction.OUTBOUND)
+    happened_at = models.DateTimeField(_("when"), default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="interactions",
+        verbose_name=_("by"),
+    )
+    summary = models.TextField(_("summary"))
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    needs = models.TextField(_("needs and doubts"), blank=True)
+    objections = models.TextField(_("objections and opinions"), blank=True)
+    competitor_notes = models.TextField(_("competitors mentioned"), blank=True)
+    awaiting_reply = models.BooleanField(_("awaiting the client's answer"), default=False)
+
+    objects = ClientChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-happened_at", "-id"]
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        indexes = [models.Index(fields=["client", "happened_at"], name="interaction_client_when_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.happened_at:%Y-%m-%d}"
+
+
+class FollowUp(models.Model):
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        VISIT = "visit", _("Visit")
+        EMAIL = "email", _("E-mail")
+        SAMPLES = "samples", _("Bring samples")
+        SURVEY = "survey", _("Leave a survey")
+        MEETING = "meeting", _("Meeting")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="followups", verbose_name=_("client"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.CALL)
+    due_at = models.DateTimeField(_("due"))
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followups", verbose_name=_("assigned to")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=State.choices, default=State.PENDING)
+    notes = models.TextField(_("notes"), blank=True)
+    closed_by = models.OneToOneField(
+        Interaction, on_delete=models.SET_NULL, null=True, blank=True, related_name="closed_followup",
+        verbose_name=_("closing interaction"),
+    )
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ClientChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        indexes = [
+            models.Index(fields=["assigned_to", "status", "due_at"], name="followup_agenda_idx"),
+            models.Index(fields=["client", "status", "due_at"], name="followup_client_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == self.State.PENDING and self.due_at < timezone.now()
+
+
+class Contract(models.Model):
+    class Renewal(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        IN_NEGOTIATION = "negotiating", _("In negotiation")
+        RENEWED = "renewed", _("Renewed")
+        NOT_RENEWING = "not_renewing", _("Not renewing")
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contracts", verbose_name=_("client"))
+    title = models.CharField(_("title"), max_length=200)
+    start_date = models.DateField(_("start"))
+    end_date = models.DateField(_("end"))
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    renewal_status = models.CharField(_("renewal"), max_length=16, choices=Renewal.choices, default=Renewal.PENDING)
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = ClientChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["end_date", "id"]
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gte=0), name="contract_value_not_negative"),
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="contract_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def days_to_end(self, today: date | None = None) -> int:
+        return (self.end_date - (today or timezone.localdate())).days

@@ -1,0 +1,57 @@
+import django_tables2 as tables
+from django.template.defaultfilters import floatformat
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import Client
+
+
+class ClientTable(tables.Table):
+    """The client list's columns. Every column reads the row only: no query per row."""
+
+    select = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"data-select-all": "true", "aria-label": _("Select all")}, "td__input": {"name": "clients", "form": "reassign-form"}})
+    alert = tables.Column(verbose_name=_("Alert"), order_by=("alert", "id"))
+    name = tables.Column(
+        verbose_name=_("Client"), accessor="pk", linkify=True, order_by=("last_name", "first_name", "id")
+    )
+    city = tables.Column(verbose_name=_("City"), order_by=("city", "id"))
+    owner = tables.Column(verbose_name=_("Salesperson"), order_by=("owner__last_name", "owner__first_name", "id"))
+    status = tables.Column(verbose_name=_("Status"), order_by=("status", "id"))
+    last_purchase_date = tables.DateColumn(verbose_name=_("Last purchase"), format="d/m/Y", order_by=("last_purchase_date", "id"))
+    spend_12m = tables.Column(verbose_name=_("12-month spend"), attrs={"td": {"class": "text-end"}}, order_by=("spend_12m", "id"))
+    volume_tier = tables.Column(verbose_name=_("Volume"), order_by=("volume_tier", "id"))
+    frequency_class = tables.Column(verbose_name=_("Frequency"), order_by=("frequency_class", "id"))
+
+    class Meta:
+        model = Client
+        fields = ()
+        sequence = ("select", "alert", "name", "city", "owner", "status", "last_purchase_date", "spend_12m", "volume_tier", "frequency_class")
+        attrs = {"class": "table table-sm table-hover align-middle mb-0", "data-testid": "client-table"}
+        empty_text = _("No clients match these filters.")
+        order_by = ("name",)
+
+    def __init__(self, *args, can_select: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not can_select:
+            self.columns.hide("select")
+
+    def render_alert(self, record: Client) -> str:
+        return format_html(
+            '<span class="alert-dot {}" title="{}" aria-label="{}"></span>',
+            record.alert, record.alert_reason or record.get_alert_display(), record.get_alert_display(),
+        )
+
+    def render_name(self, record: Client) -> str:
+        return record.display_name
+
+    def render_status(self, record: Client) -> str:
+        return record.get_status_display()
+
+    def render_spend_12m(self, value) -> str:
+        return floatformat(value, "2g")
+
+    def render_volume_tier(self, record: Client) -> str:
+        return record.get_volume_tier_display()
+
+    def render_frequency_class(self, record: Client) -> str:
+        return record.get_frequency_class_display()

@@ -1,0 +1,57 @@
+"""Each page runs a constant number of queries, whatever the size of the portfolio."""
+
+import pytest
+from django.urls import reverse
+
+from clients.tests.factories import ClientFactory, ProductFactory, ContractFactory, FollowUpFactory, InteractionFactory, PurchaseFactory
+
+
+def fill(owner, size: int):
+    clients = ClientFactory.create_batch(size, owner=owner)
+    for record in clients:
+        for purchase in PurchaseFactory.create_batch(2, client=record):
+            purchase.lines.create(product=ProductFactory(), quantity=1, unit_price=purchase.amount)
+        InteractionFactory(client=record, user=owner)
+        FollowUpFactory(client=record)
+        ContractFactory(client=record)
+    return clients
+
+
+# session, user, the user's groups (roles), then the page's own queries.
+BASE = 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [2, 12])
+def test_client_list_queries_do_not_grow(client, django_assert_num_queries, manager, owner, size):
+    fill(owner, size)
+    client.force_login(manager)
+    # + the page of clients, salespeople for the owner filter, categories for the interests
+    # filter, salespeople for the reassign form. No COUNT(*): the paginator is lazy.
+    with django_assert_num_queries(BASE + 4):
+        response = client.get(reverse("clients:client_list"), {"status": "prospect", "sort": "-spend_12m"})
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [1, 10])
+def test_client_page_queries_do_not_grow(client, django_assert_num_queries, owner, size):
+    record = fill(owner, 1)[0]
+    PurchaseFactory.create_batch(size, client=record)
+    InteractionFactory.create_batch(size, client=record, user=owner)
+    client.force_login(owner)
+    # client, purchases, their lines, the lines' products, interactions, follow-ups, status changes,
+    # contracts, interests.
+    with django_assert_num_queries(BASE + 9):
+        response = client.get(record.get_absolute_url())
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [2, 12])
+def test_agenda_queries_do_not_grow(client, django_assert_num_queries, owner, size):
+    fill(owner, size)
+    client.force_login(owner)
+    with django_assert_num_queries(BASE + 1):  # the follow-ups with their clients
+        response = client.get(reverse("clients:agenda"))
+    assert response.status_code == 200

@@ -1,0 +1,23 @@
+"""Normalisation used to store and to search: accents, case and phone formatting do not matter."""
+
+import re
+import unicodedata
+
+_NON_DIGITS = re.compile(r"\D+")
+_SPACES = re.compile(r"\s+")
+# The national number is what people remember; the last nine digits identify it in
+# Spain, Portugal and Brazil (mobiles) whatever prefix or spacing is written.
+PHONE_KEY_DIGITS = 9
+
+
+def fold(value: str) -> str:
+    """'  José  PÉREZ ' -> 'jose perez'."""
+    decomposed = unicodedata.normalize("NFKD", value or "")
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", stripped.casefold()).strip()
+
+
+def phone_key(phone: str) -> str:
+    """Last digits of a phone number, reversed so that a prefix search (indexable) finds it."""
+    digits = _NON_DIGITS.sub("", phone or "")
+    return digits[-PHONE_KEY_DIGITS:][::-1]

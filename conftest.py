@@ -1,0 +1,104 @@
+"""Personas shared by every app's tests, and the browser harness (Playwright on Debian's Chromium)."""
+
+import os
+import shutil
+
+import pytest
+
+from accounts.models import Role, Team, User
+
+# Sync Playwright runs an event loop in the test thread; Django must allow ORM calls there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PASSWORD = "s3cret-pass-123"
+
+
+def make_user(username: str, role: str, team: Team | None = None) -> User:
+    from accounts.services import user_create
+
+    return user_create(
+        username=username, password=PASSWORD, role=role, team=team,
+        first_name=username.capitalize(), last_name="Test",
+    )
+
+
+@pytest.fixture
+def manager(db) -> User:
+    return make_user("gerente", Role.GERENTE)
+
+
+@pytest.fixture
+def team(manager) -> Team:
+    return Team.objects.create(name="Norte", manager=manager)
+
+
+@pytest.fixture
+def owner(team) -> User:
+    """A comercial of the manager's team: the owner of the clients under test."""
+    return make_user("comercial", Role.COMERCIAL, team)
+
+
+@pytest.fixture
+def teammate(team) -> User:
+    return make_user("teammate", Role.COMERCIAL, team)
+
+
+@pytest.fixture
+def other_manager(db) -> User:
+    return make_user("gerente2", Role.GERENTE)
+
+
+@pytest.fixture
+def outsider(other_manager) -> User:
+    """A comercial of another team: must never see the owner's clients."""
+    other_team = Team.objects.create(name="Sur", manager=other_manager)
+    return make_user("outsider", Role.COMERCIAL, other_team)
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return make_user("admin", Role.ADMINISTRADOR)
+
+
+# --- Browser harness --------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "es-ES", "timezone_id": "Europe/Madrid"}
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.path.exists(CHROMIUM):
+        return
+    skip = pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def login(live_server, page):
+    """Logs `user` in through the real login form and returns the page."""
+
+    def _login(user: User):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("input[name=username]", user.username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        return page
+
+    return _login

@@ -1,0 +1,33 @@
+import pytest
+
+from accounts.models import User
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "logout_text", "clients_text"),
+    [("es", "Cerrar sesión", "Nuevo cliente"), ("pt-br", "Sair", "Novo cliente"), ("en", "Log out", "New client")],
+)
+def test_language_switch_translates_every_page_and_is_remembered(client, owner, language, logout_text, clients_text):
+    client.force_login(owner)
+    response = client.post("/i18n/setlang/", {"language": language, "next": "/clients/"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/clients/"
+    content = response.content.decode()
+    assert logout_text in content
+    assert clients_text in content
+    assert f'<html lang="{language}">' in content
+    assert User.objects.get(pk=owner.pk).language == language
+
+
+@pytest.mark.django_db
+def test_spanish_is_the_default_without_a_prefix(client, owner):
+    client.force_login(owner)
+    response = client.get("/clients/")
+    assert response.status_code == 200
+    assert '<html lang="es">' in response.content.decode()
+    assert "Nuevo cliente" in response.content.decode()
+
+
+def test_language_switch_works_before_login(client, db):
+    response = client.post("/i18n/setlang/", {"language": "pt-br", "next": "/accounts/login/"}, follow=True)
+    assert "Entrar" in response.content.decode()

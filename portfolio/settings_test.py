@@ -1,0 +1,18 @@
+"""Test override: the environment still decides the database and Redis (see settings.py)."""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+
+from portfolio.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SECURE_SSL_REDIRECT = False
+CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one explicitly
+CACHES["default"]["KEY_PREFIX"] = f"cartera-test-{os.getpid()}"  # noqa: F405

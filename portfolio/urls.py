@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("core.urls")),
+    path("", include("accounts.urls")),
+    path("", include("clients.urls")),
+    path("", include("segmentation.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,35 @@
+"""The lifecycle rule of DOMAIN.md "Lifecycle status", for one client, in plain Python.
+
+The nightly engine applies the same rule in SQL to every client at once; this module is the
+reference it is tested against and what a single client's refresh uses.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from clients.models import Status
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    alta_window_days: int = 30
+    dormido_after_days: int = 90
+    baja_after_days: int = 365
+
+
+def status_for(
+    *, as_of: dt.date, first_purchase: dt.date | None, last_purchase: dt.date | None,
+    closed_at: dt.date | None, thresholds: Thresholds,
+) -> str:
+    if closed_at is not None and (last_purchase is None or last_purchase <= closed_at):
+        return Status.LOST
+    if last_purchase is None:
+        return Status.PROSPECT
+    days_since_last = (as_of - last_purchase).days
+    if days_since_last > thresholds.baja_after_days:
+        return Status.LOST
+    if days_since_last > thresholds.dormido_after_days:
+        return Status.DORMANT
+    if (as_of - first_purchase).days <= thresholds.alta_window_days:
+        return Status.NEW
+    return Status.ACTIVE

@@ -1,0 +1,50 @@
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, Max, Min, Q, Sum
+from django.utils import timezone
+
+from clients.models import Client, Purchase
+from segmentation.models import StatusChange
+from segmentation.rules import Thresholds, status_for
+
+TWELVE_MONTHS_DAYS = 365
+
+
+def current_thresholds() -> Thresholds:
+    return Thresholds()
+
+
+@transaction.atomic
+def lifecycle_refresh_client(client_id: int, *, as_of: dt.date | None = None, cause: str = StatusChange.Cause.PURCHASE) -> Client:
+    """Recomputes one client's figures and status at once (after a purchase or an edit)."""
+    as_of = as_of or timezone.localdate()
+    client = Client.objects.select_for_update().get(pk=client_id)
+    window_start = as_of - dt.timedelta(days=TWELVE_MONTHS_DAYS - 1)
+    figures = Purchase.objects.filter(client_id=client_id, date__lte=as_of).aggregate(
+        first=Min("date"), last=Max("date"), count=Count("id"), total=Sum("amount"),
+        spend_12m=Sum("amount", filter=Q(date__gte=window_start)),
+    )
+    total = figures["total"] or Decimal("0")
+    count = figures["count"]
+    client.first_purchase_date = figures["first"]
+    client.last_purchase_date = figures["last"]
+    client.purchase_count = count
+    client.total_spent = total
+    client.spend_12m = figures["spend_12m"] or Decimal("0")
+    client.average_basket = (total / count).quantize(Decimal("0.01")) if count else Decimal("0")
+    new_status = status_for(
+        as_of=as_of, first_purchase=figures["first"], last_purchase=figures["last"],
+        closed_at=client.closed_at, thresholds=current_thresholds(),
+    )
+    fields = ["first_purchase_date", "last_purchase_date", "purchase_count", "total_spent", "spend_12m", "average_basket"]
+    if new_status != client.status:
+        if client.closed_at and new_status == "lost" and cause == StatusChange.Cause.PURCHASE:
+            cause = StatusChange.Cause.CLOSURE
+        StatusChange.objects.create(client=client, from_status=client.status, to_status=new_status, date=as_of, cause=cause)
+        client.status = new_status
+        client.status_since = as_of
+        fields += ["status", "status_since"]
+    Client.objects.filter(pk=client_id).update(**{name: getattr(client, name) for name in fields})
+    return client
