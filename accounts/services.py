@@ -16,5 +16,5 @@ def user_create(
         # Django's own checks, like the admin's "view site" links, consistent.
         is_staff=role == Role.ADMINISTRADOR,
     )
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user

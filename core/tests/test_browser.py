@@ -27,5 +27,5 @@ def test_navigation_collapses_on_a_phone(live_server, page, admin_user, login):
     login(admin_user)
     nav = page.get_by_test_id("main-nav")
     expect(nav).to_be_hidden()
-    page.get_by_role("button", name="Toggle navigation").click()
+    page.get_by_role("button", name="Mostrar u ocultar la navegación").click()
     expect(nav.get_by_role("link", name="Administración")).to_be_visible()

@@ -1,0 +1,1263 @@
+"""Demo data: a small office-supplies business with three years of history, built fast.
+
+`demo_build()` writes users, teams, the catalogue and N clients with their purchases,
+interactions, follow-ups and contracts, in batches, inside one transaction: PostgreSQL gets
+COPY, other databases `bulk_create`. `recompute_figures()` then fills every client's figures
+and status in one SQL statement. Everything random comes from one `random.Random(seed)` and
+Faker instances seeded from it, so the same seed gives the same business.
+
+Faker is slow, so it only fills small pools (names, streets) that the generator samples from;
+places are a fixed table of real cities with their regions, postal codes and phone prefixes,
+so that a client's city, region, postal code, phone and country agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from bisect import bisect
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import accumulate
+from types import SimpleNamespace
+
+from django.db import connection, models, transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from accounts.models import Role, Team, User
+from accounts.services import user_create
+from clients.models import (
+    Category,
+    Channel,
+    Client,
+    Contract,
+    FollowUp,
+    Interaction,
+    PaymentMethod,
+    Product,
+    Purchase,
+    PurchaseLine,
+    Status,
+)
+from clients.text import fold
+from segmentation.rules import Thresholds
+from segmentation.services import TWELVE_MONTHS_DAYS, current_thresholds
+
+DEMO_PASSWORD = "cartera-demo"  # noqa: S105 - printed on purpose: these are demo logins
+EMAIL_DOMAIN = "cartera.example"
+HISTORY_DAYS = 3 * 365
+BATCH_CLIENTS = 10_000
+
+# ---------------------------------------------------------------------------------------------
+# The business: staff, catalogue, places, vocabulary
+# ---------------------------------------------------------------------------------------------
+
+TEAMS = {"norte": "Equipo Norte", "sur": "Equipo Sur"}
+
+# username, first name, last name, role, team key, language
+MANAGEMENT = [
+    ("admin", "Lucía", "Fernández Ortega", Role.ADMINISTRADOR, None, "es"),
+    ("gerente", "Javier", "Morales Prieto", Role.GERENTE, "norte", "es"),
+    ("gerente2", "Ana Beatriz", "Souza Lima", Role.GERENTE, "sur", "pt-br"),
+]
+SALESPEOPLE = [
+    ("Carlos", "Gómez Herrera", "es"),
+    ("Laura", "Sánchez Vidal", "es"),
+    ("Inês", "Carvalho Mendes", "pt-br"),
+    ("Rafael", "Oliveira Santos", "pt-br"),
+    ("Marta", "Iglesias Núñez", "es"),
+    ("Thiago", "Ferreira Costa", "pt-br"),
+    ("Sergio", "Domínguez Rey", "es"),
+    ("Beatriz", "Rocha Almeida", "pt-br"),
+]
+
+CATALOGUE = [
+    ("Papelería y material de oficina", [
+        ("Paquete de folios A4 80 g (500 hojas)", "4.95"),
+        ("Caja de bolígrafos azules (50 uds.)", "12.50"),
+        ("Archivadores de palanca A4 (10 uds.)", "18.90"),
+        ("Cuadernos de espiral A4 (10 uds.)", "15.40"),
+        ("Kit de organización de escritorio", "24.90"),
+    ]),
+    ("Consumibles de impresión", [
+        ("Tóner negro láser de alta capacidad", "79.00"),
+        ("Pack de cartuchos de tinta de color", "54.90"),
+        ("Tambor de imagen para multifunción", "129.00"),
+        ("Rollos de papel térmico (50 uds.)", "32.00"),
+        ("Etiquetas adhesivas A4 (100 hojas)", "21.50"),
+    ]),
+    ("Mobiliario de oficina", [
+        ("Silla ergonómica de oficina", "189.00"),
+        ("Mesa de oficina 160 x 80 cm", "249.00"),
+        ("Armario archivador metálico", "215.00"),
+        ("Cajonera con ruedas", "119.00"),
+        ("Mesa de reuniones para 6 personas", "540.00"),
+    ]),
+    ("Equipos informáticos", [
+        ("Ordenador portátil profesional 14 pulgadas", "899.00"),
+        ("Ordenador de sobremesa", "749.00"),
+        ("Monitor 27 pulgadas QHD", "279.00"),
+        ("Teclado y ratón inalámbricos", "49.90"),
+        ("Sistema de alimentación ininterrumpida (SAI)", "159.00"),
+    ]),
+    ("Impresoras y multifunción", [
+        ("Impresora láser monocromo", "219.00"),
+        ("Multifunción láser color A4", "549.00"),
+        ("Multifunción A3 departamental", "2450.00"),
+        ("Escáner documental de alta velocidad", "699.00"),
+        ("Destructora de papel de oficina", "189.00"),
+    ]),
+    ("Software y licencias", [
+        ("Licencia anual de ofimática (por usuario)", "99.00"),
+        ("Antivirus para empresas (por equipo)", "39.00"),
+        ("Copia de seguridad en la nube (anual)", "180.00"),
+        ("Programa de facturación y contabilidad", "349.00"),
+        ("Certificado digital y firma electrónica", "65.00"),
+    ]),
+    ("Servicios técnicos", [
+        ("Instalación y configuración de equipos", "120.00"),
+        ("Hora de asistencia técnica in situ", "55.00"),
+        ("Migración de datos", "290.00"),
+        ("Formación en herramientas ofimáticas", "180.00"),
+        ("Instalación de red y wifi", "450.00"),
+    ]),
+    ("Contratos de mantenimiento", [
+        ("Mantenimiento de impresoras (anual)", "480.00"),
+        ("Soporte informático mensual", "150.00"),
+        ("Mantenimiento preventivo de equipos (anual)", "620.00"),
+        ("Renting de multifunción (cuota mensual)", "95.00"),
+        ("Plan de soporte premium (anual)", "1450.00"),
+    ]),
+]
+# Quantities people order: consumables by the dozen, equipment one or two at a time.
+BULK_CATEGORIES = {"Papelería y material de oficina", "Consumibles de impresión"}
+
+
+@dataclass(frozen=True)
+class Place:
+    city: str
+    region: str
+    postal_from: int
+    postal_to: int
+    phone_area: str  # Brazilian DDD / Mexican area code; unused in Spain and Portugal
+    weight: float
+
+
+@dataclass(frozen=True)
+class Market:
+    locale: str  # Faker locale
+    country: str
+    language: str  # "es" or "pt"
+    currency: str
+    weight: float
+    places: tuple[Place, ...]
+    company_suffixes: tuple[str, ...]
+
+
+def _places(*rows) -> tuple[Place, ...]:
+    return tuple(Place(*row) for row in rows)
+
+
+MARKETS = (
+    Market("es_ES", "ES", "es", "EUR", 0.45, _places(
+        ("Madrid", "Comunidad de Madrid", 28001, 28080, "", 30),
+        ("Barcelona", "Cataluña", 8001, 8042, "", 18),
+        ("Valencia", "Comunitat Valenciana", 46001, 46026, "", 9),
+        ("Sevilla", "Andalucía", 41001, 41020, "", 7),
+        ("Zaragoza", "Aragón", 50001, 50022, "", 6),
+        ("Málaga", "Andalucía", 29001, 29018, "", 5),
+        ("Bilbao", "País Vasco", 48001, 48015, "", 5),
+        ("Valladolid", "Castilla y León", 47001, 47017, "", 3),
+        ("Vigo", "Galicia", 36201, 36216, "", 3),
+        ("A Coruña", "Galicia", 15001, 15011, "", 3),
+        ("Murcia", "Región de Murcia", 30001, 30012, "", 4),
+        ("Palma", "Illes Balears", 7001, 7015, "", 3),
+        ("Alicante", "Comunitat Valenciana", 3001, 3016, "", 3),
+        ("Granada", "Andalucía", 18001, 18015, "", 2),
+        ("Oviedo", "Principado de Asturias", 33001, 33013, "", 2),
+        ("Pamplona", "Comunidad Foral de Navarra", 31001, 31016, "", 2),
+        ("Santander", "Cantabria", 39001, 39012, "", 2),
+        ("Salamanca", "Castilla y León", 37001, 37008, "", 1),
+        ("Córdoba", "Andalucía", 14001, 14014, "", 2),
+        ("Las Palmas de Gran Canaria", "Canarias", 35001, 35019, "", 3),
+    ), ("S.L.", "S.L.", "S.A.", "S.L.U.")),
+    Market("pt_PT", "PT", "pt", "EUR", 0.20, _places(
+        ("Lisboa", "Lisboa", 1000, 1998, "", 30),
+        ("Porto", "Porto", 4000, 4369, "", 20),
+        ("Braga", "Braga", 4700, 4719, "", 7),
+        ("Coimbra", "Coimbra", 3000, 3049, "", 6),
+        ("Faro", "Faro", 8000, 8009, "", 4),
+        ("Aveiro", "Aveiro", 3800, 3814, "", 4),
+        ("Setúbal", "Setúbal", 2900, 2914, "", 4),
+        ("Funchal", "Região Autónoma da Madeira", 9000, 9064, "", 3),
+        ("Leiria", "Leiria", 2400, 2419, "", 3),
+        ("Viseu", "Viseu", 3500, 3514, "", 3),
+        ("Évora", "Évora", 7000, 7009, "", 2),
+        ("Guimarães", "Braga", 4800, 4839, "", 3),
+    ), ("Lda.", "Lda.", "Unipessoal Lda.", "S.A.")),
+    Market("pt_BR", "BR", "pt", "BRL", 0.20, _places(
+        ("São Paulo", "São Paulo", 1000, 5999, "11", 30),
+        ("Rio de Janeiro", "Rio de Janeiro", 20000, 23799, "21", 18),
+        ("Belo Horizonte", "Minas Gerais", 30000, 31999, "31", 8),
+        ("Curitiba", "Paraná", 80000, 82999, "41", 6),
+        ("Porto Alegre", "Rio Grande do Sul", 90000, 91999, "51", 6),
+        ("Salvador", "Bahia", 40000, 42499, "71", 6),
+        ("Recife", "Pernambuco", 50000, 52999, "81", 5),
+        ("Fortaleza", "Ceará", 60000, 61599, "85", 5),
+        ("Brasília", "Distrito Federal", 70000, 72799, "61", 6),
+        ("Campinas", "São Paulo", 13000, 13139, "19", 4),
+        ("Florianópolis", "Santa Catarina", 88000, 88099, "48", 3),
+        ("Goiânia", "Goiás", 74000, 74899, "62", 3),
+    ), ("Ltda.", "Ltda.", "ME", "S.A.")),
+    Market("es_MX", "MX", "es", "EUR", 0.15, _places(
+        ("Ciudad de México", "Ciudad de México", 1000, 16999, "55", 35),
+        ("Guadalajara", "Jalisco", 44100, 44990, "33", 14),
+        ("Monterrey", "Nuevo León", 64000, 64999, "81", 13),
+        ("Puebla", "Puebla", 72000, 72599, "222", 7),
+        ("Querétaro", "Querétaro", 76000, 76249, "442", 6),
+        ("Mérida", "Yucatán", 97000, 97399, "999", 5),
+        ("Tijuana", "Baja California", 22000, 22699, "664", 6),
+        ("León", "Guanajuato", 37000, 37699, "477", 5),
+        ("Toluca", "Estado de México", 50000, 50299, "722", 5),
+        ("Cancún", "Quintana Roo", 77500, 77599, "998", 4),
+    ), ("S.A. de C.V.", "S.A. de C.V.", "S. de R.L. de C.V.")),
+)
+FX_TO = {"EUR": 1.0, "BRL": 5.6}  # catalogue prices are in euros
+
+SECTORS = [
+    ("Hostelería", 12), ("Comercio minorista", 16), ("Construcción", 8), ("Salud", 9),
+    ("Educación", 7), ("Despachos profesionales", 14), ("Industria", 8), ("Logística y transporte", 6),
+    ("Tecnología", 7), ("Inmobiliaria", 5), ("Agroalimentario", 5), ("Administración pública", 3),
+]
+COMPANY_PATTERNS = {
+    "es": {
+        "Hostelería": ["Restaurante {surname}", "Hotel {city} Centro", "Cafetería {surname}", "Grupo Hostelero {surname}"],
+        "Comercio minorista": ["Comercial {surname}", "Ferretería {surname}", "Tiendas {surname}", "Librería {surname}"],
+        "Construcción": ["Construcciones {surname}", "Reformas {surname}", "Obras y Proyectos {city}"],
+        "Salud": ["Clínica Dental {surname}", "Farmacia {surname}", "Centro Médico {city}", "Fisioterapia {surname}"],
+        "Educación": ["Academia {surname}", "Colegio {surname}", "Autoescuela {city}"],
+        "Despachos profesionales": ["{surname} Abogados", "Asesoría {surname}", "Gestoría {surname}", "{surname} y Asociados"],
+        "Industria": ["Industrias {surname}", "Talleres {surname}", "Metalúrgica {city}"],
+        "Logística y transporte": ["Transportes {surname}", "Logística {city}", "Mensajería {surname}"],
+        "Tecnología": ["{surname} Software", "Soluciones Digitales {surname}", "Sistemas {city}"],
+        "Inmobiliaria": ["Inmobiliaria {surname}", "Fincas {surname}", "Administración de Fincas {city}"],
+        "Agroalimentario": ["Bodegas {surname}", "Frutas {surname}", "Cooperativa Agrícola de {city}"],
+        "Administración pública": ["Ayuntamiento de {city}", "Consorcio de Servicios de {city}"],
+    },
+    "pt": {
+        "Hostelería": ["Restaurante {surname}", "Hotel {city} Centro", "Pastelaria {surname}", "Churrascaria {surname}"],
+        "Comercio minorista": ["Comercial {surname}", "Loja {surname}", "Papelaria {surname}", "Mercearia {surname}"],
+        "Construcción": ["Construções {surname}", "Obras e Reformas {surname}", "Engenharia {city}"],
+        "Salud": ["Clínica Dentária {surname}", "Farmácia {surname}", "Centro Médico {city}", "Fisioterapia {surname}"],
+        "Educación": ["Colégio {surname}", "Escola de Línguas {surname}", "Centro de Explicações {city}"],
+        "Despachos profesionales": ["{surname} Advogados", "Contabilidade {surname}", "{surname} & Associados"],
+        "Industria": ["Indústrias {surname}", "Metalúrgica {city}", "Têxteis {surname}"],
+        "Logística y transporte": ["Transportes {surname}", "Logística {city}", "Expresso {surname}"],
+        "Tecnología": ["{surname} Tecnologia", "Soluções Digitais {surname}", "Sistemas {city}"],
+        "Inmobiliaria": ["Imobiliária {surname}", "Condomínios {city}"],
+        "Agroalimentario": ["Adega {surname}", "Quinta {surname}", "Cooperativa Agrícola de {city}"],
+        "Administración pública": ["Câmara Municipal de {city}", "Serviços Municipalizados de {city}"],
+    },
+}
+PUBLIC_SECTOR = "Administración pública"
+HOBBIES = {
+    "es": ["pádel", "ciclismo", "fútbol", "lectura", "cocina", "senderismo", "fotografía", "golf", "viajes",
+           "música", "running", "pesca", "jardinería", "ajedrez"],
+    "pt": ["futebol", "surf", "ciclismo", "leitura", "culinária", "caminhadas", "fotografia", "viagens",
+           "música", "corrida", "pesca", "jardinagem", "vôlei de praia"],
+}
+CONTACT_HOURS = {
+    "es": ["Mañanas (9:00-14:00)", "Tardes (16:00-19:00)", "De 10:00 a 13:00", "Solo martes y jueves",
+           "Después de las 17:00", "Cualquier hora laborable"],
+    "pt": ["Manhãs (9h-12h)", "Tardes (14h-18h)", "Das 10h às 13h", "Só às terças e quintas",
+           "Depois das 17h", "Horário comercial"],
+}
+CLIENT_NOTES = [
+    "Cliente fiel; prefiere que le visiten a final de mes.",
+    "Paga siempre por transferencia a 30 días; pide factura electrónica.",
+    "Muy sensible al precio: compara cada presupuesto con tiendas online.",
+    "Valora la rapidez en la entrega más que el precio.",
+    "Decide la compra el gerente; la administrativa prepara los pedidos.",
+    "Tuvo una incidencia con un tóner defectuoso en el pasado; se resolvió bien.",
+    "Interesado en renovar el parque de impresoras el año que viene.",
+    "Compra sobre todo en campaña de vuelta al cole y a final de año.",
+]
+INTERACTIONS = {
+    Interaction.Kind.CALL: [
+        ("Llamada para revisar el consumo de {category}; el último pedido llegó bien.", ["info", "interested"]),
+        ("Presento por teléfono la nueva gama de {category}; pide que le enviemos precios.", ["interested", "offer_sent"]),
+        ("Llamada de seguimiento del presupuesto de {product}; lo está valorando con su socio.", ["call_back", "interested"]),
+        ("No contesta; dejo mensaje en el buzón de voz.", ["no_answer"]),
+        ("Consulta el plazo de entrega de {product}.", ["info", "sale"]),
+        ("Pregunta por condiciones de pago a 60 días para el próximo pedido.", ["info", "call_back"]),
+        ("Llamada de reactivación: hace tiempo que no compra; ofrezco un descuento en {category}.", ["interested", "not_interested", "call_back"]),
+    ],
+    Interaction.Kind.EMAIL: [
+        ("Envío presupuesto de {product} con descuento por volumen.", ["offer_sent"]),
+        ("Responde al correo de la campaña: le interesa {category}.", ["interested"]),
+        ("Envío el catálogo actualizado de {category} y las tarifas del año.", ["info", "offer_sent"]),
+        ("Reclama por un retraso en la entrega; le ofrecemos envío urgente sin coste.", ["info"]),
+        ("Pide la factura duplicada del último pedido.", ["info"]),
+    ],
+    Interaction.Kind.VISIT: [
+        ("Visita a sus instalaciones: revisamos el parque de impresoras y hay dos equipos antiguos.", ["interested", "offer_sent"]),
+        ("Visita comercial; presento {product} y dejo muestras.", ["interested", "call_back"]),
+        ("Visita para planificar la renovación de {category}.", ["offer_sent", "sale"]),
+        ("Visita de cortesía; sin necesidades por ahora.", ["not_interested", "info"]),
+    ],
+    Interaction.Kind.MEETING: [
+        ("Reunión con gerencia para revisar el contrato de mantenimiento.", ["offer_sent", "sale", "interested"]),
+        ("Reunión para presentar una propuesta de renting de equipos.", ["offer_sent", "interested"]),
+    ],
+    Interaction.Kind.WHATSAPP: [
+        ("Me escribe por WhatsApp para pedir {product} para mañana.", ["sale"]),
+        ("Confirma por WhatsApp que ha recibido el pedido.", ["info"]),
+        ("Pregunta por WhatsApp si tenemos stock de {product}.", ["interested", "info"]),
+    ],
+    Interaction.Kind.NOTE: [
+        ("Nota interna: comparar siempre con las tarifas de la competencia antes de ofertar.", ["info"]),
+        ("Nota interna: cambia la persona de compras a partir del mes que viene.", ["info"]),
+    ],
+    Interaction.Kind.SURVEY: [
+        ("Encuesta de satisfacción: valora bien la atención; mejorable el plazo de entrega.", ["info"]),
+        ("Encuesta de satisfacción: muy contento con el servicio técnico.", ["info"]),
+    ],
+}
+INTERACTION_KIND_WEIGHTS = [
+    (Interaction.Kind.CALL, 40), (Interaction.Kind.EMAIL, 24), (Interaction.Kind.VISIT, 14),
+    (Interaction.Kind.MEETING, 5), (Interaction.Kind.WHATSAPP, 10), (Interaction.Kind.NOTE, 4),
+    (Interaction.Kind.SURVEY, 3),
+]
+NEEDS = [
+    "Necesita renovar los equipos antes de fin de año.",
+    "Busca reducir el gasto en impresión.",
+    "Quiere un único proveedor para material y mantenimiento.",
+    "Duda entre comprar o hacer renting.",
+    "Necesita entregas semanales en dos sedes.",
+]
+OBJECTIONS = [
+    "Considera el precio alto comparado con internet.",
+    "Tuvo una mala experiencia con un técnico.",
+    "Prefiere esperar al próximo trimestre.",
+    "El plazo de entrega le parece largo.",
+]
+COMPETITORS = [
+    "Compara con los precios de una tienda online.",
+    "Tiene una oferta de un distribuidor local.",
+    "Le ofrecen renting más barato en otra empresa.",
+    "Compra el papel en una gran superficie.",
+]
+FOLLOWUP_NOTES = [
+    "Llamar para confirmar el pedido de {product}.",
+    "Llevar muestras de {category}.",
+    "Enviar presupuesto de renovación.",
+    "Visitar para revisar el contrato.",
+    "Dejar la encuesta de satisfacción.",
+    "Preguntar si le llegó el catálogo de {category}.",
+]
+FOLLOWUP_KIND_WEIGHTS = [
+    (FollowUp.Kind.CALL, 40), (FollowUp.Kind.VISIT, 20), (FollowUp.Kind.EMAIL, 15),
+    (FollowUp.Kind.SAMPLES, 8), (FollowUp.Kind.SURVEY, 5), (FollowUp.Kind.MEETING, 12),
+]
+CONTRACT_TITLES = [
+    "Mantenimiento de impresoras", "Renting de equipos multifunción", "Soporte informático",
+    "Suministro anual de material de oficina", "Mantenimiento preventivo de equipos", "Plan de soporte premium",
+]
+PURCHASE_NOTES = ["Pedido urgente", "Entrega en tienda", "Recoge el cliente", "Pedido por la web", "Factura a 30 días"]
+
+# Buying rhythms (share of clients)
+FREQUENT, HABITUAL, ONE_OFF, LAPSED, NEVER = "frequent", "habitual", "one_off", "lapsed", "never"
+RHYTHMS = [(FREQUENT, 20), (HABITUAL, 30), (ONE_OFF, 25), (LAPSED, 10), (NEVER, 15)]
+# Basket in euro cents by economic level; companies buy about three times more.
+BASKET_CENTS = {"low": 3_500, "medium": 8_000, "high": 18_000, "very_high": 40_000}
+
+
+class Weighted:
+    """A weighted choice that costs one random() and one bisect (rng.choices is slower)."""
+
+    def __init__(self, pairs: Sequence[tuple[object, float]]):
+        self.items = [item for item, _ in pairs]
+        self.cum = list(accumulate(weight for _, weight in pairs))
+        self.total = self.cum[-1]
+
+    def pick(self, rng: random.Random):
+        return self.items[bisect(self.cum, rng.random() * self.total)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Generation: rows as plain values, identical for every database
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    clients: list[dict] = field(default_factory=list)
+    interests: list[tuple[int, int]] = field(default_factory=list)
+    # (id, client_id, day ordinal, amount cents, currency, payment, channel, notes, created_by_id, minute)
+    purchases: list[tuple] = field(default_factory=list)
+    # (purchase_id, product_id, quantity, unit price cents)
+    lines: list[tuple[int, int, int, int]] = field(default_factory=list)
+    interactions: list[dict] = field(default_factory=list)
+    followups: list[dict] = field(default_factory=list)
+    contracts: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Staff:
+    id: int
+    language: str  # "es" / "pt"
+    manager_id: int
+
+
+@dataclass
+class Tally:
+    clients: int = 0
+    purchases: int = 0
+    lines: int = 0
+    interactions: int = 0
+    followups: int = 0
+    contracts: int = 0
+
+
+class Pools:
+    """Names and streets per market, drawn once from Faker."""
+
+    SIZE = 2_000
+
+    def __init__(self, seed: int, size: int = SIZE):
+        try:
+            from faker import Faker
+        except ImportError as exc:  # Faker is in requirements-dev.txt
+            raise RuntimeError("seed_demo needs Faker: pip install -r requirements-dev.txt") from exc
+        self.by_locale: dict[str, SimpleNamespace] = {}
+        for index, market in enumerate(MARKETS):
+            fake = Faker(market.locale)
+            fake.seed_instance(seed * 101 + index)
+            self.by_locale[market.locale] = SimpleNamespace(
+                male=_distinct(fake.first_name_male, size),
+                female=_distinct(fake.first_name_female, size),
+                surnames=_distinct(fake.last_name, size),
+                streets=[fake.street_address() for _ in range(size)],
+            )
+
+
+def _distinct(make: Callable[[], str], size: int) -> list[str]:
+    """Faker's name lists are short: sample until no new name comes, in first-seen order."""
+    seen: dict[str, None] = {}
+    misses = 0
+    while len(seen) < size and misses < 200:
+        value = make()
+        if value in seen:
+            misses += 1
+        else:
+            seen[value] = None
+    return list(seen)
+
+
+class Generator:
+    """Produces the rows for clients [start, start + n) from one seeded random stream."""
+
+    def __init__(
+        self, *, seed: int, today: dt.date, now: dt.datetime, staff: list[Staff],
+        categories: list[tuple[int, str, list[tuple[int, str, int]]]], first_ids: dict[str, int],
+    ):
+        self.rng = random.Random(seed)
+        self.pools = Pools(seed)
+        self.today = today.toordinal()
+        self.first_day = self.today - HISTORY_DAYS + 1
+        self.now = now
+        local_now = timezone.localtime(now)
+        self.now_minute = local_now.hour * 60 + local_now.minute
+        self.tz = timezone.get_current_timezone()
+        self.staff = staff
+        self.owner_any = Weighted([(person, 0.7 + self.rng.random() * 0.6) for person in staff])
+        self.owner_by_language = {
+            language: Weighted([(p, w) for p, w in zip(self.owner_any.items, _weights(self.owner_any), strict=True)
+                                if p.language == language])
+            for language in {person.language for person in staff}
+        }
+        self.categories = categories  # (id, name, [(product id, name, price cents)])
+        self.category_ids = [category_id for category_id, _, _ in categories]
+        self.products = [product for _, _, products in categories for product in products]
+        self.bulk_products = {p[0] for _, name, ps in categories if name in BULK_CATEGORIES for p in ps}
+        self.next_id = dict(first_ids)  # "client", "purchase", "interaction"
+        self.markets = Weighted([(market, market.weight) for market in MARKETS])
+        self.places = {m.locale: Weighted([(p, p.weight) for p in m.places]) for m in MARKETS}
+        self.sectors = Weighted(SECTORS)
+        self.rhythms = Weighted(RHYTHMS)
+        self.levels_person = Weighted([("low", 25), ("medium", 45), ("high", 22), ("very_high", 8)])
+        self.levels_company = Weighted([("low", 8), ("medium", 37), ("high", 35), ("very_high", 20)])
+        self.sources = Weighted([
+            (Client.Source.REFERRAL, 22), (Client.Source.WEB, 20), (Client.Source.CAMPAIGN, 15),
+            (Client.Source.WALK_IN, 15), (Client.Source.NETWORKING, 12), (Client.Source.EVENT, 10),
+            (Client.Source.OTHER, 6),
+        ])
+        self.channels = {
+            "es": Weighted([(Channel.PHONE, 40), (Channel.EMAIL, 30), (Channel.VISIT, 15), (Channel.WHATSAPP, 15)]),
+            "pt": Weighted([(Channel.PHONE, 25), (Channel.EMAIL, 25), (Channel.VISIT, 10), (Channel.WHATSAPP, 40)]),
+        }
+        self.pay_person = Weighted([(PaymentMethod.CARD, 55), (PaymentMethod.CASH, 20), (PaymentMethod.TRANSFER, 15),
+                                    (PaymentMethod.FINANCING, 5), (PaymentMethod.OTHER, 5)])
+        self.pay_company = Weighted([(PaymentMethod.TRANSFER, 50), (PaymentMethod.DIRECT_DEBIT, 30),
+                                     (PaymentMethod.CARD, 15), (PaymentMethod.FINANCING, 5)])
+        self.sales_person = Weighted([(Purchase.SalesChannel.STORE, 45), (Purchase.SalesChannel.WEB, 25),
+                                      (Purchase.SalesChannel.PHONE, 20), (Purchase.SalesChannel.VISIT, 10)])
+        self.sales_company = Weighted([(Purchase.SalesChannel.VISIT, 30), (Purchase.SalesChannel.PHONE, 25),
+                                       (Purchase.SalesChannel.EMAIL, 20), (Purchase.SalesChannel.WEB, 20),
+                                       (Purchase.SalesChannel.STORE, 5)])
+        self.interaction_kinds = Weighted(INTERACTION_KIND_WEIGHTS)
+        self.followup_kinds = Weighted(FOLLOWUP_KIND_WEIGHTS)
+        self.marital = Weighted([(Client.MaritalStatus.MARRIED, 45), (Client.MaritalStatus.SINGLE, 30),
+                                 (Client.MaritalStatus.PARTNER, 12), (Client.MaritalStatus.DIVORCED, 9),
+                                 (Client.MaritalStatus.WIDOWED, 4)])
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _take_id(self, name: str) -> int:
+        value = self.next_id[name]
+        self.next_id[name] = value + 1
+        return value
+
+    def at(self, day: int, minute: int) -> dt.datetime:
+        if day >= self.today:
+            day, minute = self.today, min(minute, self.now_minute)
+        moment = dt.datetime.combine(dt.date.fromordinal(day), dt.time(minute // 60, minute % 60))
+        return timezone.make_aware(moment, self.tz)
+
+    def future_at(self, day: int, minute: int) -> dt.datetime:
+        moment = dt.datetime.combine(dt.date.fromordinal(day), dt.time(minute // 60, minute % 60))
+        return timezone.make_aware(moment, self.tz)
+
+    def digits(self, count: int) -> str:
+        return str(self.rng.randrange(10**count)).zfill(count)
+
+    # -- one batch ----------------------------------------------------------------------------
+
+    def batch(self, start: int, count: int) -> Batch:
+        batch = Batch()
+        for index in range(start, start + count):
+            self.client(index, batch)
+        return batch
+
+    def client(self, index: int, batch: Batch) -> None:
+        r = self.rng
+        market: Market = self.markets.pick(r)
+        pool = self.pools.by_locale[market.locale]
+        language = market.language
+        place: Place = self.places[market.locale].pick(r)
+        client_id = self._take_id("client")
+        is_company = r.random() < 0.3
+        female = r.random() < 0.5
+        first_name = r.choice(pool.female if female else pool.male)
+        surname = r.choice(pool.surnames)
+        last_name = f"{surname} {r.choice(pool.surnames)}" if r.random() < 0.65 else surname
+        sector = self.sectors.pick(r)
+        company_name = ""
+        if is_company:
+            pattern = r.choice(COMPANY_PATTERNS[language][sector])
+            company_name = pattern.format(surname=r.choice(pool.surnames), city=place.city)
+            if sector != PUBLIC_SECTOR and "{surname}" in pattern:
+                company_name = f"{company_name} {r.choice(market.company_suffixes)}"
+            if r.random() < 0.15:  # a company recorded without a contact person
+                first_name = last_name = ""
+        level = (self.levels_company if is_company else self.levels_person).pick(r)
+        rhythm = self.rhythms.pick(r)
+        owner: Staff = self._owner(language)
+
+        days = self._purchase_days(rhythm)
+        last_day = days[-1] if days else None
+        first_day = days[0] if days else None
+        closed_at = close_reason = None
+        if rhythm == LAPSED and r.random() < 0.15:
+            closed_at = min(self.today, last_day + 30 + r.randrange(120))
+            close_reason = r.choice([c for c, _ in Client.CloseReason.choices])
+        elif rhythm == NEVER and r.random() < 0.05:
+            closed_at = self.today - r.randrange(1, 300)
+            close_reason = r.choice([Client.CloseReason.NO_NEED, Client.CloseReason.PRICE, Client.CloseReason.OTHER])
+
+        # The record starts a little before anything happened with the client.
+        known_since = (first_day if first_day is not None else self.today - r.randrange(HISTORY_DAYS)) - r.randrange(45)
+        known_since = max(known_since, self.first_day - 60)
+        created_at = self.at(known_since, 540 + r.randrange(600))
+
+        email = self._email(first_name, last_name, company_name, place, market) if r.random() < 0.85 else ""
+        phone = self._phone(market, place) if r.random() < 0.92 else ""
+        values = {
+            "id": client_id,
+            "first_name": first_name,
+            "last_name": last_name,
+            "company_name": company_name,
+            "client_ref": f"ERP-{index + 1:06d}" if r.random() < 0.10 else "",
+            "tax_id": self._tax_id(market, is_company) if is_company or r.random() < 0.2 else "",
+            "email": email,
+            "phone": phone,
+            "address": r.choice(pool.streets),
+            "city": place.city,
+            "region": place.region,
+            "postal_code": self._postal_code(market, place),
+            "country": market.country,
+            "preferred_channel": self.channels[language].pick(r) if r.random() < 0.8 else "",
+            "contact_hours": r.choice(CONTACT_HOURS[language]) if r.random() < 0.4 else "",
+            "sector": sector,
+            "marital_status": self.marital.pick(r) if not is_company and r.random() < 0.7 else "",
+            "birth_date": (dt.date.fromordinal(self.today - 365 * 22 - r.randrange(365 * 53))
+                           if not is_company and r.random() < 0.7 else None),
+            "economic_level": level,
+            "hobbies": ", ".join(r.sample(HOBBIES[language], r.randint(1, 2))) if not is_company and r.random() < 0.4 else "",
+            "notes": r.choice(CLIENT_NOTES) if r.random() < 0.3 else "",
+            "source": self.sources.pick(r),
+            "buys_on_own_initiative": (r.random() < 0.6) if days and r.random() < 0.7 else None,
+            "payment_method": (self.pay_company if is_company else self.pay_person).pick(r) if days else "",
+            "prospect_qualification": "",
+            "temperature": "",
+            "closed_at": dt.date.fromordinal(closed_at) if closed_at else None,
+            "close_reason": close_reason or "",
+            "owner_id": owner.id,
+            "created_at": created_at,
+            "updated_at": self.now,
+        }
+        if not days and not closed_at and r.random() < 0.9:
+            values["prospect_qualification"] = r.choice(Client.Qualification.values)
+            values["temperature"] = Weighted([("hot", 2), ("warm", 4), ("cold", 4)]).pick(r)
+        stand_in = SimpleNamespace(**values)
+        Client.refresh_search_fields(stand_in)  # the same keys Client.save() writes
+        values.update(search_text=stand_in.search_text, phone_key=stand_in.phone_key, email=stand_in.email)
+        batch.clients.append(values)
+
+        interests = r.sample(self.category_ids, r.randint(1, 3)) if r.random() < 0.85 else []
+        batch.interests.extend((client_id, category_id) for category_id in interests)
+        context = _Context(client_id, owner, market, is_company, level, interests, values["payment_method"], days,
+                           closed_at, known_since, rhythm, values["temperature"])
+        self._purchases(context, batch)
+        self._interactions(context, batch)
+        self._contracts(context, batch)
+
+    def _owner(self, language: str) -> Staff:
+        pick = self.owner_by_language.get(language)
+        if pick is not None and self.rng.random() < 0.8:
+            return pick.pick(self.rng)
+        return self.owner_any.pick(self.rng)
+
+    def _purchase_days(self, rhythm: str) -> list[int]:
+        r = self.rng
+        if rhythm == NEVER:
+            return []
+        if rhythm == ONE_OFF:
+            return [self.first_day + r.randrange(HISTORY_DAYS)]
+        if rhythm == FREQUENT:  # every 1-4 weeks
+            gap, end = 7 + r.random() * 21, self.today
+            start = self.first_day + int(r.random() * (HISTORY_DAYS - 7))
+        elif rhythm == HABITUAL:  # every 1-3 months
+            gap, end = 30 + r.random() * 60, self.today
+            start = self.first_day + int(r.random() * (HISTORY_DAYS - 30))
+        else:  # lapsed: bought for a while, stopped 4-18 months ago
+            gap, end = 14 + r.random() * 60, self.today - 120 - r.randrange(420)
+            start = max(self.first_day, end - 60 - r.randrange(640))
+        days = []
+        day = start
+        while day <= end:
+            days.append(day)
+            day += max(1, int(gap * (0.5 + r.random())))
+        return days
+
+    def _purchases(self, c: _Context, batch: Batch) -> None:
+        r = self.rng
+        fx = FX_TO[c.market.currency]
+        basket = BASKET_CENTS[c.level] * (3 if c.is_company else 1) * fx * (0.6 + r.random() * 0.8)
+        channels = self.sales_company if c.is_company else self.sales_person
+        payments = self.pay_company if c.is_company else self.pay_person
+        favourites = [p for p in self.products if p[0] in self._products_of(c.interests)] or self.products
+        for day in c.days:
+            for _ in range(2 if r.random() < 0.07 else 1):  # several purchases on one day, sometimes
+                purchase_id = self._take_id("purchase")
+                if r.random() < 0.2:
+                    cents = 0
+                    for _ in range(1 + int(r.random() * 3)):
+                        product_id, _, price = r.choice(favourites) if r.random() < 0.7 else r.choice(self.products)
+                        quantity = 1 + int(r.random() * (12 if product_id in self.bulk_products else 2))
+                        unit = int(price * fx * (0.85 + r.random() * 0.15))
+                        batch.lines.append((purchase_id, product_id, quantity, unit))
+                        cents += quantity * unit
+                else:
+                    cents = int(basket * r.lognormvariate(0, 0.5))
+                batch.purchases.append((
+                    purchase_id, c.client_id, day, cents, c.market.currency,
+                    c.payment if r.random() < 0.8 else payments.pick(r), channels.pick(r),
+                    r.choice(PURCHASE_NOTES) if r.random() < 0.03 else "",
+                    c.owner.id if r.random() < 0.6 else None, 540 + int(r.random() * 660),
+                ))
+
+    def _products_of(self, category_ids: list[int]) -> set[int]:
+        return {p[0] for cid, _, products in self.categories if cid in category_ids for p in products}
+
+    def _interactions(self, c: _Context, batch: Batch) -> None:
+        r = self.rng
+        if c.rhythm == FREQUENT:
+            count = r.randrange(1, 7)
+        elif c.rhythm in (HABITUAL, NEVER):
+            count = r.randrange(0, 5)
+        else:
+            count = r.randrange(0, 3)
+        begin = max(c.known_since, self.first_day)
+        end = c.closed_at or self.today
+        product = self.products[r.randrange(len(self.products))][1]
+        category = self._category_name(c.interests)
+        last_when = None
+        for _ in range(count):
+            # Recent contact is denser than old contact.
+            span = end - begin
+            day = end - int(span * r.random() ** 2) if span > 0 else end
+            kind = self.interaction_kinds.pick(r)
+            text, outcomes = r.choice(INTERACTIONS[kind])
+            outcome = r.choice(outcomes)
+            when = self.at(day, 540 + int(r.random() * 600))
+            interaction_id = self._take_id("interaction")
+            user_id = c.owner.manager_id if r.random() < 0.1 else c.owner.id
+            batch.interactions.append({
+                "id": interaction_id, "client_id": c.client_id, "kind": kind,
+                "direction": Interaction.Direction.INBOUND if r.random() < 0.25 else Interaction.Direction.OUTBOUND,
+                "happened_at": when, "user_id": user_id,
+                "summary": text.format(product=product, category=category.lower()),
+                "outcome": outcome,
+                "needs": r.choice(NEEDS) if r.random() < 0.2 else "",
+                "objections": r.choice(OBJECTIONS) if r.random() < 0.15 else "",
+                "competitor_notes": r.choice(COMPETITORS) if r.random() < 0.1 else "",
+                "awaiting_reply": (outcome in ("offer_sent", "interested") and self.today - day <= 21 and r.random() < 0.6),
+            })
+            if last_when is None or when > last_when:
+                last_when = when
+            # A planned action that this interaction carried out.
+            if kind in (Interaction.Kind.CALL, Interaction.Kind.VISIT, Interaction.Kind.MEETING) and r.random() < 0.35:
+                due = when - dt.timedelta(hours=r.randrange(0, 48))
+                batch.followups.append({
+                    "client_id": c.client_id, "kind": kind, "due_at": due, "assigned_to_id": user_id,
+                    "status": FollowUp.State.DONE, "notes": "", "closed_by_id": interaction_id,
+                    "completed_at": when, "created_by_id": user_id,
+                    "created_at": due - dt.timedelta(days=r.randrange(1, 15)),
+                })
+        self._pending_followup(c, batch, product, category, last_when)
+
+    def _pending_followup(self, c: _Context, batch: Batch, product: str, category: str, last_when) -> None:
+        r = self.rng
+        if c.closed_at:
+            return
+        if c.rhythm == NEVER:
+            chance = {"hot": 0.8, "warm": 0.45}.get(c.temperature, 0.1)
+        elif c.rhythm in (FREQUENT, HABITUAL):
+            chance = 0.35
+        else:
+            chance = 0.12
+        if r.random() < 0.03:
+            cancelled_day = self.today - r.randrange(1, 120)
+            batch.followups.append(self._followup(c, cancelled_day, FollowUp.State.CANCELLED, product, category))
+        if r.random() >= chance:
+            return
+        bucket = r.random()
+        if bucket < 0.3:
+            day = self.today - r.randrange(1, 21)  # overdue
+        elif bucket < 0.5:
+            day = self.today  # today
+        elif bucket < 0.85:
+            day = self.today + r.randrange(1, 8)  # this week
+        else:
+            day = self.today + r.randrange(8, 31)
+        batch.followups.append(self._followup(c, day, FollowUp.State.PENDING, product, category, last_when))
+
+    def _followup(self, c: _Context, day: int, state: str, product: str, category: str, scheduled_at=None) -> dict:
+        r = self.rng
+        due = self.future_at(day, 540 + 30 * r.randrange(20))
+        created = scheduled_at or self.at(min(day, self.today) - r.randrange(1, 20), 540 + r.randrange(600))
+        if created > due:
+            created = due - dt.timedelta(days=1)
+        return {
+            "client_id": c.client_id, "kind": self.followup_kinds.pick(r), "due_at": due,
+            "assigned_to_id": c.owner.id, "status": state,
+            "notes": r.choice(FOLLOWUP_NOTES).format(product=product, category=category.lower()),
+            "closed_by_id": None, "completed_at": None, "created_by_id": c.owner.id, "created_at": created,
+        }
+
+    def _contracts(self, c: _Context, batch: Batch) -> None:
+        r = self.rng
+        if c.rhythm not in (FREQUENT, HABITUAL) or r.random() >= (0.45 if c.is_company else 0.2):
+            return
+        fx = FX_TO[c.market.currency]
+        value = int(BASKET_CENTS[c.level] * fx * (4 + r.random() * 20)) / 100
+        title = r.choice(CONTRACT_TITLES)
+        bucket = r.random()
+        if bucket < 0.3:
+            end = self.today + r.randrange(0, 31)  # the renewal portfolio
+            renewal = Contract.Renewal.PENDING if r.random() < 0.75 else Contract.Renewal.IN_NEGOTIATION
+        elif bucket < 0.8:
+            end = self.today + r.randrange(31, 330)
+            renewal = Contract.Renewal.PENDING
+        else:  # ended: renewed into a current one, or let go
+            end = self.today - r.randrange(1, 300)
+            renewal = Contract.Renewal.RENEWED if r.random() < 0.6 else Contract.Renewal.NOT_RENEWING
+            if renewal == Contract.Renewal.RENEWED:
+                batch.contracts.append(self._contract(c, title, end + 1, end + 365, value, Contract.Renewal.PENDING))
+        batch.contracts.append(self._contract(c, title, end - 364, end, value, renewal))
+
+    def _contract(self, c: _Context, title: str, start: int, end: int, value: float, renewal: str) -> dict:
+        start_date = dt.date.fromordinal(start)
+        return {
+            "client_id": c.client_id, "title": f"{title} {start_date.year}", "start_date": start_date,
+            "end_date": dt.date.fromordinal(end), "value": Decimal(f"{value:.2f}"), "renewal_status": renewal,
+            "notes": "",
+        }
+
+    def _category_name(self, interests: list[int]) -> str:
+        wanted = interests[0] if interests else self.category_ids[0]
+        return next(name for cid, name, _ in self.categories if cid == wanted)
+
+    # -- identity -----------------------------------------------------------------------------
+
+    def _email(self, first: str, last: str, company: str, place: Place, market: Market) -> str:
+        r = self.rng
+        if company:
+            slug = "".join(ch for ch in fold(company).split(" s.")[0] if ch.isalnum())[:24] or "empresa"
+            box = r.choice(["info", "pedidos", "administracion", "compras"] if market.language == "es"
+                           else ["geral", "compras", "financeiro", "contato"])
+            return f"{box}@{slug}.example"
+        local = ".".join(fold(part).replace(" ", "") for part in (first, last.split(" ")[0]) if part)
+        provider = r.choice(["correo", "mail", "buzon"] if market.language == "es" else ["correio", "mail", "caixa"])
+        suffix = str(r.randrange(10, 99)) if r.random() < 0.4 else ""
+        return f"{local}{suffix}@{provider}.example"
+
+    def _phone(self, market: Market, place: Place) -> str:
+        r, d = self.rng, self.digits
+        mobile = r.random() < 0.7
+        if market.country == "ES":
+            head = r.choice("67") if mobile else "9"
+            number = f"{head}{d(2)} {d(3)} {d(3)}"
+            return number if r.random() < 0.3 else f"+34 {number}"
+        if market.country == "PT":
+            head = r.choice(["91", "92", "93", "96"]) if mobile else "2" + d(1)
+            return f"+351 {head}{d(1)} {d(3)} {d(3)}"
+        if market.country == "BR":
+            body = f"9{d(4)}-{d(4)}" if mobile else f"{r.randint(2, 5)}{d(3)}-{d(4)}"
+            return f"+55 ({place.phone_area}) {body}"
+        rest = d(10 - len(place.phone_area))
+        return f"+52 {place.phone_area} {rest[:-4]} {rest[-4:]}"
+
+    def _postal_code(self, market: Market, place: Place) -> str:
+        number = self.rng.randint(place.postal_from, place.postal_to)
+        if market.country == "PT":
+            return f"{number:04d}-{self.digits(3)}"
+        if market.country == "BR":
+            return f"{number:05d}-{self.digits(3)}"
+        return f"{number:05d}"
+
+    def _tax_id(self, market: Market, is_company: bool) -> str:
+        r, d = self.rng, self.digits
+        if market.country == "ES":
+            if is_company:
+                letter, body = r.choice("BBBA"), d(7)
+                return f"{letter}{body}{_cif_control(body)}"
+            number = r.randrange(10**7, 10**8)
+            return f"{number}{'TRWAGMYFPDXBNJZSQVHLCKE'[number % 23]}"
+        if market.country == "PT":
+            body = ("5" if is_company else r.choice("12")) + d(7)
+            return body + _pt_nif_control(body)
+        if market.country == "BR":
+            if is_company:
+                base = [int(ch) for ch in d(8) + "0001"]
+                base.append(_br_check(base, [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]))
+                base.append(_br_check(base, [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]))
+                s = "".join(map(str, base))
+                return f"{s[:2]}.{s[2:5]}.{s[5:8]}/{s[8:12]}-{s[12:]}"
+            base = [int(ch) for ch in d(9)]
+            base.append(_br_check(base, list(range(10, 1, -1))))
+            base.append(_br_check(base, list(range(11, 1, -1))))
+            s = "".join(map(str, base))
+            return f"{s[:3]}.{s[3:6]}.{s[6:9]}-{s[9:]}"
+        letters = "".join(r.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(3 if is_company else 4))
+        born = dt.date.fromordinal(self.today - r.randrange(365 * 18, 365 * 60))
+        tail = "".join(r.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(3))
+        return f"{letters}{born:%y%m%d}{tail}"
+
+
+@dataclass
+class _Context:
+    client_id: int
+    owner: Staff
+    market: Market
+    is_company: bool
+    level: str
+    interests: list[int]
+    payment: str
+    days: list[int]
+    closed_at: int | None
+    known_since: int
+    rhythm: str
+    temperature: str
+
+
+def _weights(weighted: Weighted) -> list[float]:
+    previous = [0.0, *weighted.cum[:-1]]
+    return [cum - prev for cum, prev in zip(weighted.cum, previous, strict=True)]
+
+
+def _cif_control(body: str) -> str:
+    even = sum(int(ch) for ch in body[1::2])
+    odd = sum(sum(divmod(int(ch) * 2, 10)) for ch in body[0::2])
+    return str((10 - (even + odd) % 10) % 10)
+
+
+def _pt_nif_control(body: str) -> str:
+    remainder = 11 - sum(int(ch) * (9 - i) for i, ch in enumerate(body)) % 11
+    return "0" if remainder >= 10 else str(remainder)
+
+
+def _br_check(digits: list[int], weights: list[int]) -> int:
+    remainder = sum(a * b for a, b in zip(digits, weights, strict=True)) % 11
+    return 0 if remainder < 2 else 11 - remainder
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing: COPY on PostgreSQL, bulk_create elsewhere
+# ---------------------------------------------------------------------------------------------
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_value(value) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, dt.date):  # datetime too: isoformat keeps the offset
+        return value.isoformat()
+    return str(value)
+
+
+def _missing_default(model_field: models.Field, now: dt.datetime):
+    if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
+        return now
+    return model_field.get_default()
+
+
+class _CopyTable:
+    """COPY … FROM STDIN for one model: given columns first, every other column at its default."""
+
+    def __init__(self, model: type[models.Model], given: Sequence[str], now: dt.datetime):
+        qn = connection.ops.quote_name
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        rest = [f for f in model._meta.concrete_fields if f.attname not in given and not f.primary_key]
+        self.given = list(given)
+        self.rest_defaults = [_missing_default(f, now) for f in rest]
+        self.suffix = "".join("\t" + _copy_value(v) for v in self.rest_defaults)
+        columns = [by_attname[name].column for name in given] + [f.column for f in rest]
+        self.sql = f"COPY {qn(model._meta.db_table)} ({', '.join(map(qn, columns))}) FROM STDIN"
+
+    def write_lines(self, lines: Sequence[str]) -> None:
+        if not lines:
+            return
+        with connection.cursor() as cursor, cursor.copy(self.sql) as copy:
+            for start in range(0, len(lines), 20_000):
+                copy.write("".join(lines[start:start + 20_000]))
+
+    def write_dicts(self, rows: Sequence[dict]) -> None:
+        given, suffix = self.given, self.suffix
+        self.write_lines(["\t".join([_copy_value(row[name]) for name in given]) + suffix + "\n" for row in rows])
+
+
+def _dict_columns(model: type[models.Model], rows: Sequence[dict]) -> list[str]:
+    return list(rows[0]) if rows else [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+
+
+class PostgresWriter:
+    def __init__(self, now: dt.datetime, tz):
+        self.now = now
+        self.tz = tz
+        self.tables: dict[str, _CopyTable] = {}
+        self._day_text: dict[int, tuple[str, str]] = {}
+
+    def _table(self, model, given) -> _CopyTable:
+        key = f"{model._meta.label}:{','.join(given)}"
+        if key not in self.tables:
+            self.tables[key] = _CopyTable(model, given, self.now)
+        return self.tables[key]
+
+    def _day(self, ordinal: int) -> tuple[str, str]:
+        """'2025-03-30' and its UTC offset at midday ('+02:00'), once per day."""
+        text = self._day_text.get(ordinal)
+        if text is None:
+            day = dt.date.fromordinal(ordinal)
+            offset = timezone.make_aware(dt.datetime.combine(day, dt.time(12)), self.tz).isoformat()[-6:]
+            text = self._day_text[ordinal] = (day.isoformat(), offset)
+        return text
+
+    def write(self, batch: Batch) -> None:
+        for model, rows in ((Client, batch.clients), (Interaction, batch.interactions),
+                            (FollowUp, batch.followups), (Contract, batch.contracts)):
+            if model is FollowUp:
+                self._write_interests_and_purchases(batch)
+            if rows:
+                self._table(model, _dict_columns(model, rows)).write_dicts(rows)
+
+    def _write_interests_and_purchases(self, batch: Batch) -> None:
+        through = Client.interests.through
+        self._table(through, ["client_id", "category_id"]).write_lines(
+            [f"{client_id}\t{category_id}\n" for client_id, category_id in batch.interests]
+        )
+        table = self._table(Purchase, ["id", "client_id", "date", "amount", "currency", "payment_method",
+                                       "channel", "notes", "created_by_id", "created_at"])
+        suffix, day_text = table.suffix, self._day
+        lines = []
+        for pid, client_id, day, cents, currency, payment, channel, notes, by, minute in batch.purchases:
+            iso, offset = day_text(day)
+            lines.append(
+                f"{pid}\t{client_id}\t{iso}\t{cents // 100}.{cents % 100:02d}\t{currency}\t{payment}\t{channel}\t"
+                f"{notes}\t{'\\N' if by is None else by}\t{iso} {minute // 60:02d}:{minute % 60:02d}:00{offset}{suffix}\n"
+            )
+        table.write_lines(lines)
+        table = self._table(PurchaseLine, ["purchase_id", "product_id", "quantity", "unit_price"])
+        suffix = table.suffix
+        table.write_lines([f"{pid}\t{product}\t{qty}\t{unit // 100}.{unit % 100:02d}{suffix}\n"
+                           for pid, product, qty, unit in batch.lines])
+
+
+class OrmWriter:
+    """Any other database (SQLite for the demo): bulk_create in batches."""
+
+    BATCH_SIZE = 2_000
+
+    def __init__(self, generator: Generator):
+        self.generator = generator
+
+    def write(self, batch: Batch) -> None:
+        size = self.BATCH_SIZE
+        Client.objects.bulk_create([Client(**row) for row in batch.clients], batch_size=size)
+        through = Client.interests.through
+        through.objects.bulk_create(
+            [through(client_id=client_id, category_id=category_id) for client_id, category_id in batch.interests],
+            batch_size=size,
+        )
+        at = self.generator.at
+        Purchase.objects.bulk_create([
+            Purchase(id=pid, client_id=client_id, date=dt.date.fromordinal(day), amount=Decimal(cents).scaleb(-2),
+                     currency=currency, payment_method=payment, channel=channel, notes=notes, created_by_id=by,
+                     created_at=at(day, minute))
+            for pid, client_id, day, cents, currency, payment, channel, notes, by, minute in batch.purchases
+        ], batch_size=size)
+        PurchaseLine.objects.bulk_create([
+            PurchaseLine(purchase_id=pid, product_id=product, quantity=Decimal(qty), unit_price=Decimal(unit).scaleb(-2))
+            for pid, product, qty, unit in batch.lines
+        ], batch_size=size)
+        Interaction.objects.bulk_create([Interaction(**row) for row in batch.interactions], batch_size=size)
+        FollowUp.objects.bulk_create([FollowUp(**row) for row in batch.followups], batch_size=size)
+        Contract.objects.bulk_create([Contract(**row) for row in batch.contracts], batch_size=size)
+
+
+# ---------------------------------------------------------------------------------------------
+# Computed figures, set-based
+# ---------------------------------------------------------------------------------------------
+
+
+def recompute_figures(as_of: dt.date | None = None, *, thresholds: Thresholds | None = None) -> int:
+    """Every client's purchase figures and lifecycle status on `as_of`, in one UPDATE.
+
+    The rule is segmentation.rules.status_for (DOMAIN.md "Lifecycle status"): purchases dated on
+    or before `as_of` count; closed on purpose with no purchase after the closure -> lost; no
+    purchase -> prospect; last purchase more than baja days ago -> lost, more than dormido days
+    ago -> dormant; first purchase within the alta window -> new; else active. spend_12m sums the
+    purchases of the 365 days ending on `as_of`. Day thresholds become date bounds computed here,
+    so the SQL compares dates only and runs unchanged on SQLite and PostgreSQL. status_since is
+    set to `as_of` for everyone: this is a load, not a change history (no StatusChange rows).
+    """
+    as_of = as_of or timezone.localdate()
+    t = thresholds or current_thresholds()
+    qn = connection.ops.quote_name
+    client, purchase = qn(Client._meta.db_table), qn(Purchase._meta.db_table)
+    day = connection.ops.adapt_datefield_value
+    params = {
+        "as_of": day(as_of),
+        "window_after": day(as_of - dt.timedelta(days=TWELVE_MONTHS_DAYS)),
+        "lost_before": day(as_of - dt.timedelta(days=t.baja_after_days)),
+        "dormant_before": day(as_of - dt.timedelta(days=t.dormido_after_days)),
+        "new_since": day(as_of - dt.timedelta(days=t.alta_window_days)),
+    }
+    # "* 1.0" keeps the average decimal on SQLite, where a sum of whole amounts is an integer.
+    sql = f"""
+        UPDATE {client} SET
+            first_purchase_date = f.first_date,
+            last_purchase_date = f.last_date,
+            purchase_count = COALESCE(f.n, 0),
+            total_spent = COALESCE(f.total, 0),
+            spend_12m = COALESCE(f.spend_12m, 0),
+            average_basket = CASE WHEN f.n > 0 THEN ROUND(f.total * 1.0 / f.n, 2) ELSE 0 END,
+            status = CASE
+                WHEN f.closed_at IS NOT NULL AND (f.last_date IS NULL OR f.last_date <= f.closed_at) THEN '{Status.LOST}'
+                WHEN f.last_date IS NULL THEN '{Status.PROSPECT}'
+                WHEN f.last_date < %(lost_before)s THEN '{Status.LOST}'
+                WHEN f.last_date < %(dormant_before)s THEN '{Status.DORMANT}'
+                WHEN f.first_date >= %(new_since)s THEN '{Status.NEW}'
+                ELSE '{Status.ACTIVE}'
+            END,
+            status_since = %(as_of)s
+        FROM (
+            SELECT c.id AS client_id, c.closed_at, p.first_date, p.last_date, p.n, p.total, p.spend_12m
+            FROM {client} c
+            LEFT JOIN (
+                SELECT client_id, MIN(date) AS first_date, MAX(date) AS last_date, COUNT(*) AS n,
+                       SUM(amount) AS total,
+                       SUM(CASE WHEN date > %(window_after)s THEN amount ELSE 0 END) AS spend_12m
+                FROM {purchase}
+                WHERE date <= %(as_of)s
+                GROUP BY client_id
+            ) p ON p.client_id = c.id
+        ) f
+        WHERE f.client_id = {client}.id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole build
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DemoResult:
+    logins: list[tuple[str, str, str, str]]  # username, password, role, team
+    tally: Tally
+    statuses: dict[str, int]
+    elapsed: float
+
+
+def demo_present() -> bool:
+    return User.objects.filter(username="admin").exists()
+
+
+def demo_build(
+    *, clients: int = 300, seed: int = 42, comerciales: int = 4, batch_clients: int = BATCH_CLIENTS,
+    log: Callable[[str], None] = print,
+) -> DemoResult:
+    """Writes the whole demo business in one transaction (see the module docstring)."""
+    started = time.monotonic()
+    now = timezone.now()
+    today = timezone.localdate(now)
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic():
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '256MB'")
+                # Ids are handed out by the generator: keep other writers out until the commit.
+                tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (Client, Purchase, Interaction))
+                cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
+        staff, logins = _create_staff(comerciales, seed)
+        categories = _create_catalogue()
+        first_ids = {
+            name: (model.objects.aggregate(top=Max("id"))["top"] or 0) + 1
+            for name, model in (("client", Client), ("purchase", Purchase), ("interaction", Interaction))
+        }
+        generator = Generator(seed=seed, today=today, now=now, staff=staff, categories=categories, first_ids=first_ids)
+        writer = PostgresWriter(now, generator.tz) if postgres else OrmWriter(generator)
+        log(f"Users, teams and catalogue ready ({time.monotonic() - started:.1f} s). Writing {clients:,} clients…")
+        tally = Tally()
+        for start in range(0, clients, batch_clients):
+            batch = generator.batch(start, min(batch_clients, clients - start))
+            writer.write(batch)
+            tally.clients += len(batch.clients)
+            tally.purchases += len(batch.purchases)
+            tally.lines += len(batch.lines)
+            tally.interactions += len(batch.interactions)
+            tally.followups += len(batch.followups)
+            tally.contracts += len(batch.contracts)
+            log(f"  {tally.clients:>10,} clients  {tally.purchases:>11,} purchases  "
+                f"{time.monotonic() - started:7.1f} s")
+        if postgres:
+            _reset_sequences([Client, Purchase, Interaction])
+        log("Computing figures and status…")
+        recompute_figures(today)
+    if postgres:
+        with connection.cursor() as cursor:
+            for model in (Client, Purchase, PurchaseLine, Interaction, FollowUp, Contract):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    statuses = dict(Client.objects.order_by().values_list("status").annotate(n=Count("id")))
+    return DemoResult(logins=logins, tally=tally, statuses=statuses, elapsed=time.monotonic() - started)
+
+
+def _reset_sequences(model_list: list[type[models.Model]]) -> None:
+    from django.core.management.color import no_style
+
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), model_list):
+            cursor.execute(statement)
+
+
+def _staff_email(first: str, last: str) -> str:
+    return f"{fold(first).split()[0]}.{fold(last).split()[0]}@{EMAIL_DOMAIN}"
+
+
+def _create_staff(comerciales: int, seed: int) -> tuple[list[Staff], list[tuple[str, str, str, str]]]:
+    people: dict[str, User] = {}
+    teams: dict[str, Team] = {}
+    logins = []
+    for username, first, last, role, team_key, language in MANAGEMENT:
+        user = user_create(username=username, password=DEMO_PASSWORD, role=role, first_name=first, last_name=last,
+                           email=_staff_email(first, last), language=language)
+        if team_key:
+            teams[team_key] = Team.objects.create(name=TEAMS[team_key], manager=user)
+            user.team = teams[team_key]
+            user.save(update_fields=["team"])
+        people[username] = user
+        logins.append((username, DEMO_PASSWORD, role, TEAMS.get(team_key, "")))
+    names = list(SALESPEOPLE)
+    if comerciales > len(names):
+        names += _more_salespeople(comerciales - len(names), seed)
+    staff = []
+    north = (comerciales + 1) // 2
+    for number in range(1, comerciales + 1):
+        first, last, language = names[number - 1]
+        team_key = "norte" if number <= north else "sur"
+        user = user_create(username=f"comercial{number}", password=DEMO_PASSWORD, role=Role.COMERCIAL,
+                           first_name=first, last_name=last, email=_staff_email(first, last),
+                           team=teams[team_key], language=language)
+        staff.append(Staff(id=user.pk, language=language[:2], manager_id=teams[team_key].manager_id))
+        logins.append((user.username, DEMO_PASSWORD, Role.COMERCIAL, TEAMS[team_key]))
+    return staff, logins
+
+
+def _more_salespeople(count: int, seed: int) -> list[tuple[str, str, str]]:
+    from faker import Faker
+
+    people = []
+    for index in range(count):
+        locale, language = (("es_ES", "es"), ("pt_BR", "pt-br"))[index % 2]
+        fake = Faker(locale)
+        fake.seed_instance(seed * 7919 + index)
+        people.append((fake.first_name(), f"{fake.last_name()} {fake.last_name()}", language))
+    return people
+
+
+def _create_catalogue() -> list[tuple[int, str, list[tuple[int, str, int]]]]:
+    """The catalogue by name (kept if it is already there); prices in cents for the generator."""
+    result = []
+    for category_name, products in CATALOGUE:
+        category, _ = Category.objects.get_or_create(name=category_name)
+        rows = []
+        for product_name, price in products:
+            product, _ = Product.objects.get_or_create(
+                name=product_name, defaults={"category": category, "price": Decimal(price)}
+            )
+            rows.append((product.pk, product.name, int(product.price * 100)))
+        result.append((category.pk, category.name, rows))
+    return result
+
+
+def status_table(statuses: dict[str, int]) -> list[tuple[str, int]]:
+    return [(str(label), statuses.get(code, 0)) for code, label in Status.choices]
+
+
+__all__ = ["DEMO_PASSWORD", "DemoResult", "Counter", "demo_build", "demo_present", "recompute_figures"]
