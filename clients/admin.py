@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from clients.models import Category, Client, Contract, FollowUp, Interaction, Product, Purchase, PurchaseLine
+from clients.models import (
+    Category, Client, ClientShare, Contract, FollowUp, Interaction, Product, Purchase, PurchaseLine,
+)
 
 
 @admin.register(Category)
@@ -15,8 +17,15 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ("name",)
 
 
+class ClientShareInline(admin.TabularInline):
+    model = ClientShare
+    raw_id_fields = ("user",)
+    extra = 0
+
+
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
+    inlines = [ClientShareInline]
     list_display = ("__str__", "owner", "status", "alert", "city", "last_purchase_date", "spend_12m")
     list_filter = ("status", "volume_tier", "alert", "owner")
     search_fields = ("search_text", "client_ref", "tax_id", "email")

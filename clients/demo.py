@@ -17,7 +17,6 @@ import datetime as dt
 import random
 import time
 from bisect import bisect
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -474,11 +473,12 @@ class Generator:
         self.now_minute = local_now.hour * 60 + local_now.minute
         self.tz = timezone.get_current_timezone()
         self.staff = staff
-        self.owner_any = Weighted([(person, 0.7 + self.rng.random() * 0.6) for person in staff])
+        # Some portfolios are bigger than others; clients mostly go to someone who speaks their language.
+        weights = [(person, 0.7 + self.rng.random() * 0.6) for person in staff]
+        self.owner_any = Weighted(weights)
         self.owner_by_language = {
-            language: Weighted([(p, w) for p, w in zip(self.owner_any.items, _weights(self.owner_any), strict=True)
-                                if p.language == language])
-            for language in {person.language for person in staff}
+            language: Weighted([(p, w) for p, w in weights if p.language == language])
+            for language in sorted({person.language for person in staff})
         }
         self.categories = categories  # (id, name, [(product id, name, price cents)])
         self.category_ids = [category_id for category_id, _, _ in categories]
@@ -511,6 +511,9 @@ class Generator:
                                        (Purchase.SalesChannel.STORE, 5)])
         self.interaction_kinds = Weighted(INTERACTION_KIND_WEIGHTS)
         self.followup_kinds = Weighted(FOLLOWUP_KIND_WEIGHTS)
+        self.temperatures = Weighted([(Client.Temperature.HOT, 2), (Client.Temperature.WARM, 4),
+                                      (Client.Temperature.COLD, 4)])
+        self.close_reasons = Client.CloseReason.values
         self.marital = Weighted([(Client.MaritalStatus.MARRIED, 45), (Client.MaritalStatus.SINGLE, 30),
                                  (Client.MaritalStatus.PARTNER, 12), (Client.MaritalStatus.DIVORCED, 9),
                                  (Client.MaritalStatus.WIDOWED, 4)])
@@ -556,12 +559,12 @@ class Generator:
         surname = r.choice(pool.surnames)
         last_name = f"{surname} {r.choice(pool.surnames)}" if r.random() < 0.65 else surname
         sector = self.sectors.pick(r)
-        company_name = ""
+        company_name = brand = ""
         if is_company:
             pattern = r.choice(COMPANY_PATTERNS[language][sector])
-            company_name = pattern.format(surname=r.choice(pool.surnames), city=place.city)
+            company_name = brand = pattern.format(surname=r.choice(pool.surnames), city=place.city)
             if sector != PUBLIC_SECTOR and "{surname}" in pattern:
-                company_name = f"{company_name} {r.choice(market.company_suffixes)}"
+                company_name = f"{brand} {r.choice(market.company_suffixes)}"
             if r.random() < 0.15:  # a company recorded without a contact person
                 first_name = last_name = ""
         level = (self.levels_company if is_company else self.levels_person).pick(r)
@@ -574,7 +577,7 @@ class Generator:
         closed_at = close_reason = None
         if rhythm == LAPSED and r.random() < 0.15:
             closed_at = min(self.today, last_day + 30 + r.randrange(120))
-            close_reason = r.choice([c for c, _ in Client.CloseReason.choices])
+            close_reason = r.choice(self.close_reasons)
         elif rhythm == NEVER and r.random() < 0.05:
             closed_at = self.today - r.randrange(1, 300)
             close_reason = r.choice([Client.CloseReason.NO_NEED, Client.CloseReason.PRICE, Client.CloseReason.OTHER])
@@ -582,9 +585,11 @@ class Generator:
         # The record starts a little before anything happened with the client.
         known_since = (first_day if first_day is not None else self.today - r.randrange(HISTORY_DAYS)) - r.randrange(45)
         known_since = max(known_since, self.first_day - 60)
+        if closed_at is not None:
+            known_since = min(known_since, closed_at - 30)
         created_at = self.at(known_since, 540 + r.randrange(600))
 
-        email = self._email(first_name, last_name, company_name, place, market) if r.random() < 0.85 else ""
+        email = self._email(first_name, last_name, brand, market) if r.random() < 0.85 else ""
         phone = self._phone(market, place) if r.random() < 0.92 else ""
         values = {
             "id": client_id,
@@ -622,7 +627,7 @@ class Generator:
         }
         if not days and not closed_at and r.random() < 0.9:
             values["prospect_qualification"] = r.choice(Client.Qualification.values)
-            values["temperature"] = Weighted([("hot", 2), ("warm", 4), ("cold", 4)]).pick(r)
+            values["temperature"] = self.temperatures.pick(r)
         stand_in = SimpleNamespace(**values)
         Client.refresh_search_fields(stand_in)  # the same keys Client.save() writes
         values.update(search_text=stand_in.search_text, phone_key=stand_in.phone_key, email=stand_in.email)
@@ -673,6 +678,9 @@ class Generator:
         favourites = [p for p in self.products if p[0] in self._products_of(c.interests)] or self.products
         for day in c.days:
             for _ in range(2 if r.random() < 0.07 else 1):  # several purchases on one day, sometimes
+                minute = 540 + int(r.random() * 660)
+                if day == self.today:
+                    minute = min(minute, self.now_minute)
                 purchase_id = self._take_id("purchase")
                 if r.random() < 0.2:
                     cents = 0
@@ -688,7 +696,7 @@ class Generator:
                     purchase_id, c.client_id, day, cents, c.market.currency,
                     c.payment if r.random() < 0.8 else payments.pick(r), channels.pick(r),
                     r.choice(PURCHASE_NOTES) if r.random() < 0.03 else "",
-                    c.owner.id if r.random() < 0.6 else None, 540 + int(r.random() * 660),
+                    c.owner.id if r.random() < 0.6 else None, minute,
                 ))
 
     def _products_of(self, category_ids: list[int]) -> set[int]:
@@ -815,10 +823,10 @@ class Generator:
 
     # -- identity -----------------------------------------------------------------------------
 
-    def _email(self, first: str, last: str, company: str, place: Place, market: Market) -> str:
+    def _email(self, first: str, last: str, brand: str, market: Market) -> str:
         r = self.rng
-        if company:
-            slug = "".join(ch for ch in fold(company).split(" s.")[0] if ch.isalnum())[:24] or "empresa"
+        if brand:
+            slug = "".join(ch for ch in fold(brand) if ch.isalnum())[:24] or "empresa"
             box = r.choice(["info", "pedidos", "administracion", "compras"] if market.language == "es"
                            else ["geral", "compras", "financeiro", "contato"])
             return f"{box}@{slug}.example"
@@ -896,11 +904,6 @@ class _Context:
     temperature: str
 
 
-def _weights(weighted: Weighted) -> list[float]:
-    previous = [0.0, *weighted.cum[:-1]]
-    return [cum - prev for cum, prev in zip(weighted.cum, previous, strict=True)]
-
-
 def _cif_control(body: str) -> str:
     even = sum(int(ch) for ch in body[1::2])
     odd = sum(sum(divmod(int(ch) * 2, 10)) for ch in body[0::2])
@@ -969,10 +972,6 @@ class _CopyTable:
         self.write_lines(["\t".join([_copy_value(row[name]) for name in given]) + suffix + "\n" for row in rows])
 
 
-def _dict_columns(model: type[models.Model], rows: Sequence[dict]) -> list[str]:
-    return list(rows[0]) if rows else [f.attname for f in model._meta.concrete_fields if not f.primary_key]
-
-
 class PostgresWriter:
     def __init__(self, now: dt.datetime, tz):
         self.now = now
@@ -996,33 +995,33 @@ class PostgresWriter:
         return text
 
     def write(self, batch: Batch) -> None:
-        for model, rows in ((Client, batch.clients), (Interaction, batch.interactions),
-                            (FollowUp, batch.followups), (Contract, batch.contracts)):
-            if model is FollowUp:
-                self._write_interests_and_purchases(batch)
-            if rows:
-                self._table(model, _dict_columns(model, rows)).write_dicts(rows)
-
-    def _write_interests_and_purchases(self, batch: Batch) -> None:
+        self._dicts(Client, batch.clients)
         through = Client.interests.through
         self._table(through, ["client_id", "category_id"]).write_lines(
             [f"{client_id}\t{category_id}\n" for client_id, category_id in batch.interests]
         )
         table = self._table(Purchase, ["id", "client_id", "date", "amount", "currency", "payment_method",
                                        "channel", "notes", "created_by_id", "created_at"])
-        suffix, day_text = table.suffix, self._day
+        suffix, day_text, null = table.suffix, self._day, "\\N"
         lines = []
         for pid, client_id, day, cents, currency, payment, channel, notes, by, minute in batch.purchases:
             iso, offset = day_text(day)
             lines.append(
                 f"{pid}\t{client_id}\t{iso}\t{cents // 100}.{cents % 100:02d}\t{currency}\t{payment}\t{channel}\t"
-                f"{notes}\t{'\\N' if by is None else by}\t{iso} {minute // 60:02d}:{minute % 60:02d}:00{offset}{suffix}\n"
+                f"{notes}\t{null if by is None else by}\t{iso} {minute // 60:02d}:{minute % 60:02d}:00{offset}{suffix}\n"
             )
         table.write_lines(lines)
         table = self._table(PurchaseLine, ["purchase_id", "product_id", "quantity", "unit_price"])
         suffix = table.suffix
         table.write_lines([f"{pid}\t{product}\t{qty}\t{unit // 100}.{unit % 100:02d}{suffix}\n"
                            for pid, product, qty, unit in batch.lines])
+        self._dicts(Interaction, batch.interactions)
+        self._dicts(FollowUp, batch.followups)
+        self._dicts(Contract, batch.contracts)
+
+    def _dicts(self, model: type[models.Model], rows: list[dict]) -> None:
+        if rows:
+            self._table(model, list(rows[0])).write_dicts(rows)
 
 
 class OrmWriter:
@@ -1259,5 +1258,3 @@ def _create_catalogue() -> list[tuple[int, str, list[tuple[int, str, int]]]]:
 def status_table(statuses: dict[str, int]) -> list[tuple[str, int]]:
     return [(str(label), statuses.get(code, 0)) for code, label in Status.choices]
 
-
-__all__ = ["DEMO_PASSWORD", "DemoResult", "Counter", "demo_build", "demo_present", "recompute_figures"]
