@@ -14,12 +14,15 @@ so that a client's city, region, postal code, phone and country agree.
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import random
+import threading
 import time
 from bisect import bisect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import Enum
 from itertools import accumulate
 from types import SimpleNamespace
 
@@ -50,6 +53,7 @@ DEMO_PASSWORD = "cartera-demo"  # noqa: S105 - printed on purpose: these are dem
 EMAIL_DOMAIN = "cartera.example"
 HISTORY_DAYS = 3 * 365
 BATCH_CLIENTS = 10_000
+SPREAD_SIZE = 4_096
 
 # ---------------------------------------------------------------------------------------------
 # The business: staff, catalogue, places, vocabulary
@@ -379,7 +383,7 @@ class Weighted:
     """A weighted choice that costs one random() and one bisect (rng.choices is slower)."""
 
     def __init__(self, pairs: Sequence[tuple[object, float]]):
-        self.items = [item for item, _ in pairs]
+        self.items = [item.value if isinstance(item, Enum) else item for item, _ in pairs]
         self.cum = list(accumulate(weight for _, weight in pairs))
         self.total = self.cum[-1]
 
@@ -420,6 +424,10 @@ class Tally:
     interactions: int = 0
     followups: int = 0
     contracts: int = 0
+
+    def add(self, other: Tally) -> None:
+        for name in ("clients", "purchases", "lines", "interactions", "followups", "contracts"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 class Pools:
@@ -465,6 +473,7 @@ class Generator:
         categories: list[tuple[int, str, list[tuple[int, str, int]]]], first_ids: dict[str, int],
     ):
         self.rng = random.Random(seed)
+        self.rand = self.rng.random
         self.pools = Pools(seed)
         self.today = today.toordinal()
         self.first_day = self.today - HISTORY_DAYS + 1
@@ -482,7 +491,12 @@ class Generator:
         }
         self.categories = categories  # (id, name, [(product id, name, price cents)])
         self.category_ids = [category_id for category_id, _, _ in categories]
+        self.category_names = {category_id: name for category_id, name, _ in categories}
+        self.slugs: dict[str, str] = {}
         self.products = [product for _, _, products in categories for product in products]
+        self.products_by_category = {category_id: products for category_id, _, products in categories}
+        # Basket spread around each client's typical amount (lognormal), drawn once: cheaper per purchase.
+        self.spread = [self.rng.lognormvariate(0, 0.5) for _ in range(SPREAD_SIZE)]
         self.bulk_products = {p[0] for _, name, ps in categories if name in BULK_CATEGORIES for p in ps}
         self.next_id = dict(first_ids)  # "client", "purchase", "interaction"
         self.markets = Weighted([(market, market.weight) for market in MARKETS])
@@ -514,11 +528,22 @@ class Generator:
         self.temperatures = Weighted([(Client.Temperature.HOT, 2), (Client.Temperature.WARM, 4),
                                       (Client.Temperature.COLD, 4)])
         self.close_reasons = Client.CloseReason.values
+        self.qualifications = Client.Qualification.values
         self.marital = Weighted([(Client.MaritalStatus.MARRIED, 45), (Client.MaritalStatus.SINGLE, 30),
                                  (Client.MaritalStatus.PARTNER, 12), (Client.MaritalStatus.DIVORCED, 9),
                                  (Client.MaritalStatus.WIDOWED, 4)])
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def one(self, items: Sequence):
+        """rng.choice, without its rejection sampling: this runs tens of millions of times."""
+        return items[int(self.rand() * len(items))]
+
+    def below(self, start: int, stop: int | None = None) -> int:
+        """rng.randrange(start[, stop]), the fast way (see `one`)."""
+        if stop is None:
+            return int(self.rand() * start)
+        return start + int(self.rand() * (stop - start))
 
     def _take_id(self, name: str) -> int:
         value = self.next_id[name]
@@ -536,7 +561,7 @@ class Generator:
         return timezone.make_aware(moment, self.tz)
 
     def digits(self, count: int) -> str:
-        return str(self.rng.randrange(10**count)).zfill(count)
+        return str(self.below(10**count)).zfill(count)
 
     # -- one batch ----------------------------------------------------------------------------
 
@@ -555,16 +580,16 @@ class Generator:
         client_id = self._take_id("client")
         is_company = r.random() < 0.3
         female = r.random() < 0.5
-        first_name = r.choice(pool.female if female else pool.male)
-        surname = r.choice(pool.surnames)
-        last_name = f"{surname} {r.choice(pool.surnames)}" if r.random() < 0.65 else surname
+        first_name = self.one(pool.female if female else pool.male)
+        surname = self.one(pool.surnames)
+        last_name = f"{surname} {self.one(pool.surnames)}" if r.random() < 0.65 else surname
         sector = self.sectors.pick(r)
         company_name = brand = ""
         if is_company:
-            pattern = r.choice(COMPANY_PATTERNS[language][sector])
-            company_name = brand = pattern.format(surname=r.choice(pool.surnames), city=place.city)
+            pattern = self.one(COMPANY_PATTERNS[language][sector])
+            company_name = brand = pattern.format(surname=self.one(pool.surnames), city=place.city)
             if sector != PUBLIC_SECTOR and "{surname}" in pattern:
-                company_name = f"{brand} {r.choice(market.company_suffixes)}"
+                company_name = f"{brand} {self.one(market.company_suffixes)}"
             if r.random() < 0.15:  # a company recorded without a contact person
                 first_name = last_name = ""
         level = (self.levels_company if is_company else self.levels_person).pick(r)
@@ -576,18 +601,18 @@ class Generator:
         first_day = days[0] if days else None
         closed_at = close_reason = None
         if rhythm == LAPSED and r.random() < 0.15:
-            closed_at = min(self.today, last_day + 30 + r.randrange(120))
-            close_reason = r.choice(self.close_reasons)
+            closed_at = min(self.today, last_day + 30 + self.below(120))
+            close_reason = self.one(self.close_reasons)
         elif rhythm == NEVER and r.random() < 0.05:
-            closed_at = self.today - r.randrange(1, 300)
-            close_reason = r.choice([Client.CloseReason.NO_NEED, Client.CloseReason.PRICE, Client.CloseReason.OTHER])
+            closed_at = self.today - self.below(1, 300)
+            close_reason = self.one([Client.CloseReason.NO_NEED, Client.CloseReason.PRICE, Client.CloseReason.OTHER])
 
         # The record starts a little before anything happened with the client.
-        known_since = (first_day if first_day is not None else self.today - r.randrange(HISTORY_DAYS)) - r.randrange(45)
+        known_since = (first_day if first_day is not None else self.today - self.below(HISTORY_DAYS)) - self.below(45)
         known_since = max(known_since, self.first_day - 60)
         if closed_at is not None:
             known_since = min(known_since, closed_at - 30)
-        created_at = self.at(known_since, 540 + r.randrange(600))
+        created_at = self.at(known_since, 540 + self.below(600))
 
         email = self._email(first_name, last_name, brand, market) if r.random() < 0.85 else ""
         phone = self._phone(market, place) if r.random() < 0.92 else ""
@@ -600,20 +625,20 @@ class Generator:
             "tax_id": self._tax_id(market, is_company) if is_company or r.random() < 0.2 else "",
             "email": email,
             "phone": phone,
-            "address": r.choice(pool.streets),
+            "address": self.one(pool.streets),
             "city": place.city,
             "region": place.region,
             "postal_code": self._postal_code(market, place),
             "country": market.country,
             "preferred_channel": self.channels[language].pick(r) if r.random() < 0.8 else "",
-            "contact_hours": r.choice(CONTACT_HOURS[language]) if r.random() < 0.4 else "",
+            "contact_hours": self.one(CONTACT_HOURS[language]) if r.random() < 0.4 else "",
             "sector": sector,
             "marital_status": self.marital.pick(r) if not is_company and r.random() < 0.7 else "",
-            "birth_date": (dt.date.fromordinal(self.today - 365 * 22 - r.randrange(365 * 53))
+            "birth_date": (dt.date.fromordinal(self.today - 365 * 22 - self.below(365 * 53))
                            if not is_company and r.random() < 0.7 else None),
             "economic_level": level,
-            "hobbies": ", ".join(r.sample(HOBBIES[language], r.randint(1, 2))) if not is_company and r.random() < 0.4 else "",
-            "notes": r.choice(CLIENT_NOTES) if r.random() < 0.3 else "",
+            "hobbies": ", ".join(r.sample(HOBBIES[language], self.below(1, 3))) if not is_company and r.random() < 0.4 else "",
+            "notes": self.one(CLIENT_NOTES) if r.random() < 0.3 else "",
             "source": self.sources.pick(r),
             "buys_on_own_initiative": (r.random() < 0.6) if days and r.random() < 0.7 else None,
             "payment_method": (self.pay_company if is_company else self.pay_person).pick(r) if days else "",
@@ -626,14 +651,14 @@ class Generator:
             "updated_at": self.now,
         }
         if not days and not closed_at and r.random() < 0.9:
-            values["prospect_qualification"] = r.choice(Client.Qualification.values)
+            values["prospect_qualification"] = self.one(self.qualifications)
             values["temperature"] = self.temperatures.pick(r)
         stand_in = SimpleNamespace(**values)
         Client.refresh_search_fields(stand_in)  # the same keys Client.save() writes
         values.update(search_text=stand_in.search_text, phone_key=stand_in.phone_key, email=stand_in.email)
         batch.clients.append(values)
 
-        interests = r.sample(self.category_ids, r.randint(1, 3)) if r.random() < 0.85 else []
+        interests = r.sample(self.category_ids, self.below(1, 4)) if r.random() < 0.85 else []
         batch.interests.extend((client_id, category_id) for category_id in interests)
         context = _Context(client_id, owner, market, is_company, level, interests, values["payment_method"], days,
                            closed_at, known_since, rhythm, values["temperature"])
@@ -652,16 +677,16 @@ class Generator:
         if rhythm == NEVER:
             return []
         if rhythm == ONE_OFF:
-            return [self.first_day + r.randrange(HISTORY_DAYS)]
+            return [self.first_day + self.below(HISTORY_DAYS)]
         if rhythm == FREQUENT:  # every 1-4 weeks
-            gap, end = 7 + r.random() * 21, self.today
+            gap, end = 7 + 21 * r.random() ** 0.5, self.today
             start = self.first_day + int(r.random() * (HISTORY_DAYS - 7))
         elif rhythm == HABITUAL:  # every 1-3 months
-            gap, end = 30 + r.random() * 60, self.today
+            gap, end = 30 + 60 * r.random() ** 0.5, self.today
             start = self.first_day + int(r.random() * (HISTORY_DAYS - 30))
         else:  # lapsed: bought for a while, stopped 4-18 months ago
-            gap, end = 14 + r.random() * 60, self.today - 120 - r.randrange(420)
-            start = max(self.first_day, end - 60 - r.randrange(640))
+            gap, end = 14 + r.random() * 60, self.today - 120 - self.below(420)
+            start = max(self.first_day, end - 60 - self.below(640))
         days = []
         day = start
         while day <= end:
@@ -670,49 +695,55 @@ class Generator:
         return days
 
     def _purchases(self, c: _Context, batch: Batch) -> None:
-        r = self.rng
+        # The hottest loop (ten purchases per client): locals only, one random() per decision.
+        rand, one = self.rand, self.one
         fx = FX_TO[c.market.currency]
-        basket = BASKET_CENTS[c.level] * (3 if c.is_company else 1) * fx * (0.6 + r.random() * 0.8)
+        basket = BASKET_CENTS[c.level] * (3 if c.is_company else 1) * fx * (0.6 + rand() * 0.8)
         channels = self.sales_company if c.is_company else self.sales_person
         payments = self.pay_company if c.is_company else self.pay_person
-        favourites = [p for p in self.products if p[0] in self._products_of(c.interests)] or self.products
+        products, bulk, spread = self.products, self.bulk_products, self.spread
+        favourites = [p for cid in c.interests for p in self.products_by_category[cid]] or products
+        today, now_minute, currency, payment = self.today, self.now_minute, c.market.currency, c.payment
+        client_id, owner_id = c.client_id, c.owner.id
+        add_purchase, add_line = batch.purchases.append, batch.lines.append
+        usual_channel = channels.pick(self.rng)  # people mostly buy the same way
+        purchase_id = self.next_id["purchase"]
         for day in c.days:
-            for _ in range(2 if r.random() < 0.07 else 1):  # several purchases on one day, sometimes
-                minute = 540 + int(r.random() * 660)
-                if day == self.today:
-                    minute = min(minute, self.now_minute)
-                purchase_id = self._take_id("purchase")
-                if r.random() < 0.2:
+            for _ in range(2 if rand() < 0.07 else 1):  # several purchases on one day, sometimes
+                minute = 540 + int(rand() * 660)
+                if day == today and minute > now_minute:
+                    minute = now_minute
+                if rand() < 0.2:  # itemised: the amount is the sum of its lines
                     cents = 0
-                    for _ in range(1 + int(r.random() * 3)):
-                        product_id, _, price = r.choice(favourites) if r.random() < 0.7 else r.choice(self.products)
-                        quantity = 1 + int(r.random() * (12 if product_id in self.bulk_products else 2))
-                        unit = int(price * fx * (0.85 + r.random() * 0.15))
-                        batch.lines.append((purchase_id, product_id, quantity, unit))
+                    for _ in range(1 + int(rand() * 3)):
+                        product_id, _, price = one(favourites) if rand() < 0.7 else one(products)
+                        quantity = 1 + int(rand() * (12 if product_id in bulk else 2))
+                        unit = int(price * fx * (0.85 + rand() * 0.15))
+                        add_line((purchase_id, product_id, quantity, unit))
                         cents += quantity * unit
                 else:
-                    cents = int(basket * r.lognormvariate(0, 0.5))
-                batch.purchases.append((
-                    purchase_id, c.client_id, day, cents, c.market.currency,
-                    c.payment if r.random() < 0.8 else payments.pick(r), channels.pick(r),
-                    r.choice(PURCHASE_NOTES) if r.random() < 0.03 else "",
-                    c.owner.id if r.random() < 0.6 else None, minute,
+                    cents = int(basket * spread[int(rand() * SPREAD_SIZE)])
+                channel = usual_channel if rand() < 0.75 else channels.pick(self.rng)
+                add_purchase((
+                    purchase_id, client_id, day, cents, currency,
+                    payment if rand() < 0.8 else payments.pick(self.rng), channel,
+                    one(PURCHASE_NOTES) if rand() < 0.03 else "",
+                    None if channel == "web" or rand() < 0.3 else owner_id, minute,
                 ))
-
-    def _products_of(self, category_ids: list[int]) -> set[int]:
-        return {p[0] for cid, _, products in self.categories if cid in category_ids for p in products}
+                purchase_id += 1
+        self.next_id["purchase"] = purchase_id
 
     def _interactions(self, c: _Context, batch: Batch) -> None:
         r = self.rng
         if c.rhythm == FREQUENT:
-            count = r.randrange(1, 7)
+            count = self.below(1, 7)
         elif c.rhythm in (HABITUAL, NEVER):
-            count = r.randrange(0, 5)
+            count = self.below(0, 5)
         else:
-            count = r.randrange(0, 3)
+            count = self.below(0, 3)
         begin = max(c.known_since, self.first_day)
         end = c.closed_at or self.today
-        product = self.products[r.randrange(len(self.products))][1]
+        product = self.products[self.below(len(self.products))][1]
         category = self._category_name(c.interests)
         last_when = None
         for _ in range(count):
@@ -720,8 +751,8 @@ class Generator:
             span = end - begin
             day = end - int(span * r.random() ** 2) if span > 0 else end
             kind = self.interaction_kinds.pick(r)
-            text, outcomes = r.choice(INTERACTIONS[kind])
-            outcome = r.choice(outcomes)
+            text, outcomes = self.one(INTERACTIONS[kind])
+            outcome = self.one(outcomes)
             when = self.at(day, 540 + int(r.random() * 600))
             interaction_id = self._take_id("interaction")
             user_id = c.owner.manager_id if r.random() < 0.1 else c.owner.id
@@ -731,21 +762,21 @@ class Generator:
                 "happened_at": when, "user_id": user_id,
                 "summary": text.format(product=product, category=category.lower()),
                 "outcome": outcome,
-                "needs": r.choice(NEEDS) if r.random() < 0.2 else "",
-                "objections": r.choice(OBJECTIONS) if r.random() < 0.15 else "",
-                "competitor_notes": r.choice(COMPETITORS) if r.random() < 0.1 else "",
+                "needs": self.one(NEEDS) if r.random() < 0.2 else "",
+                "objections": self.one(OBJECTIONS) if r.random() < 0.15 else "",
+                "competitor_notes": self.one(COMPETITORS) if r.random() < 0.1 else "",
                 "awaiting_reply": (outcome in ("offer_sent", "interested") and self.today - day <= 21 and r.random() < 0.6),
             })
             if last_when is None or when > last_when:
                 last_when = when
             # A planned action that this interaction carried out.
             if kind in (Interaction.Kind.CALL, Interaction.Kind.VISIT, Interaction.Kind.MEETING) and r.random() < 0.35:
-                due = when - dt.timedelta(hours=r.randrange(0, 48))
+                due = when - dt.timedelta(hours=self.below(0, 48))
                 batch.followups.append({
                     "client_id": c.client_id, "kind": kind, "due_at": due, "assigned_to_id": user_id,
                     "status": FollowUp.State.DONE, "notes": "", "closed_by_id": interaction_id,
                     "completed_at": when, "created_by_id": user_id,
-                    "created_at": due - dt.timedelta(days=r.randrange(1, 15)),
+                    "created_at": due - dt.timedelta(days=self.below(1, 15)),
                 })
         self._pending_followup(c, batch, product, category, last_when)
 
@@ -760,31 +791,31 @@ class Generator:
         else:
             chance = 0.12
         if r.random() < 0.03:
-            cancelled_day = self.today - r.randrange(1, 120)
+            cancelled_day = self.today - self.below(1, 120)
             batch.followups.append(self._followup(c, cancelled_day, FollowUp.State.CANCELLED, product, category))
         if r.random() >= chance:
             return
         bucket = r.random()
         if bucket < 0.3:
-            day = self.today - r.randrange(1, 21)  # overdue
+            day = self.today - self.below(1, 21)  # overdue
         elif bucket < 0.5:
             day = self.today  # today
         elif bucket < 0.85:
-            day = self.today + r.randrange(1, 8)  # this week
+            day = self.today + self.below(1, 8)  # this week
         else:
-            day = self.today + r.randrange(8, 31)
+            day = self.today + self.below(8, 31)
         batch.followups.append(self._followup(c, day, FollowUp.State.PENDING, product, category, last_when))
 
     def _followup(self, c: _Context, day: int, state: str, product: str, category: str, scheduled_at=None) -> dict:
         r = self.rng
-        due = self.future_at(day, 540 + 30 * r.randrange(20))
-        created = scheduled_at or self.at(min(day, self.today) - r.randrange(1, 20), 540 + r.randrange(600))
+        due = self.future_at(day, 540 + 30 * self.below(20))
+        created = scheduled_at or self.at(min(day, self.today) - self.below(1, 20), 540 + self.below(600))
         if created > due:
             created = due - dt.timedelta(days=1)
         return {
             "client_id": c.client_id, "kind": self.followup_kinds.pick(r), "due_at": due,
             "assigned_to_id": c.owner.id, "status": state,
-            "notes": r.choice(FOLLOWUP_NOTES).format(product=product, category=category.lower()),
+            "notes": self.one(FOLLOWUP_NOTES).format(product=product, category=category.lower()),
             "closed_by_id": None, "completed_at": None, "created_by_id": c.owner.id, "created_at": created,
         }
 
@@ -794,16 +825,16 @@ class Generator:
             return
         fx = FX_TO[c.market.currency]
         value = int(BASKET_CENTS[c.level] * fx * (4 + r.random() * 20)) / 100
-        title = r.choice(CONTRACT_TITLES)
+        title = self.one(CONTRACT_TITLES)
         bucket = r.random()
         if bucket < 0.3:
-            end = self.today + r.randrange(0, 31)  # the renewal portfolio
+            end = self.today + self.below(0, 31)  # the renewal portfolio
             renewal = Contract.Renewal.PENDING if r.random() < 0.75 else Contract.Renewal.IN_NEGOTIATION
         elif bucket < 0.8:
-            end = self.today + r.randrange(31, 330)
+            end = self.today + self.below(31, 330)
             renewal = Contract.Renewal.PENDING
         else:  # ended: renewed into a current one, or let go
-            end = self.today - r.randrange(1, 300)
+            end = self.today - self.below(1, 300)
             renewal = Contract.Renewal.RENEWED if r.random() < 0.6 else Contract.Renewal.NOT_RENEWING
             if renewal == Contract.Renewal.RENEWED:
                 batch.contracts.append(self._contract(c, title, end + 1, end + 365, value, Contract.Renewal.PENDING))
@@ -818,41 +849,46 @@ class Generator:
         }
 
     def _category_name(self, interests: list[int]) -> str:
-        wanted = interests[0] if interests else self.category_ids[0]
-        return next(name for cid, name, _ in self.categories if cid == wanted)
+        return self.category_names[interests[0] if interests else self.category_ids[0]]
 
     # -- identity -----------------------------------------------------------------------------
 
+    def _slug(self, text: str) -> str:
+        """'Peña Álvarez' -> 'penaalvarez', remembered: names repeat a lot."""
+        slug = self.slugs.get(text)
+        if slug is None:
+            slug = self.slugs[text] = "".join(ch for ch in fold(text) if ch.isascii() and ch.isalnum())
+        return slug
+
     def _email(self, first: str, last: str, brand: str, market: Market) -> str:
-        r = self.rng
+        # Reserved .example domains: a demo must never e-mail real people.
         if brand:
-            slug = "".join(ch for ch in fold(brand) if ch.isalnum())[:24] or "empresa"
-            box = r.choice(["info", "pedidos", "administracion", "compras"] if market.language == "es"
+            box = self.one(["info", "pedidos", "administracion", "compras"] if market.language == "es"
                            else ["geral", "compras", "financeiro", "contato"])
-            return f"{box}@{slug}.example"
-        local = ".".join(fold(part).replace(" ", "") for part in (first, last.split(" ")[0]) if part)
-        provider = r.choice(["correo", "mail", "buzon"] if market.language == "es" else ["correio", "mail", "caixa"])
-        suffix = str(r.randrange(10, 99)) if r.random() < 0.4 else ""
+            return f"{box}@{self._slug(brand)[:24] or 'empresa'}.example"
+        local = ".".join(self._slug(part) for part in (first, last.split(" ")[0]) if part) or "cliente"
+        provider = self.one(["correo", "mail", "buzon"] if market.language == "es" else ["correio", "mail", "caixa"])
+        suffix = str(self.below(10, 99)) if self.rand() < 0.4 else ""
         return f"{local}{suffix}@{provider}.example"
 
     def _phone(self, market: Market, place: Place) -> str:
         r, d = self.rng, self.digits
         mobile = r.random() < 0.7
         if market.country == "ES":
-            head = r.choice("67") if mobile else "9"
+            head = self.one("67") if mobile else "9"
             number = f"{head}{d(2)} {d(3)} {d(3)}"
             return number if r.random() < 0.3 else f"+34 {number}"
         if market.country == "PT":
-            head = r.choice(["91", "92", "93", "96"]) if mobile else "2" + d(1)
+            head = self.one(["91", "92", "93", "96"]) if mobile else "2" + d(1)
             return f"+351 {head}{d(1)} {d(3)} {d(3)}"
         if market.country == "BR":
-            body = f"9{d(4)}-{d(4)}" if mobile else f"{r.randint(2, 5)}{d(3)}-{d(4)}"
+            body = f"9{d(4)}-{d(4)}" if mobile else f"{self.below(2, 6)}{d(3)}-{d(4)}"
             return f"+55 ({place.phone_area}) {body}"
         rest = d(10 - len(place.phone_area))
         return f"+52 {place.phone_area} {rest[:-4]} {rest[-4:]}"
 
     def _postal_code(self, market: Market, place: Place) -> str:
-        number = self.rng.randint(place.postal_from, place.postal_to)
+        number = self.below(place.postal_from, place.postal_to + 1)
         if market.country == "PT":
             return f"{number:04d}-{self.digits(3)}"
         if market.country == "BR":
@@ -860,15 +896,15 @@ class Generator:
         return f"{number:05d}"
 
     def _tax_id(self, market: Market, is_company: bool) -> str:
-        r, d = self.rng, self.digits
+        d = self.digits
         if market.country == "ES":
             if is_company:
-                letter, body = r.choice("BBBA"), d(7)
+                letter, body = self.one("BBBA"), d(7)
                 return f"{letter}{body}{_cif_control(body)}"
-            number = r.randrange(10**7, 10**8)
+            number = self.below(10**7, 10**8)
             return f"{number}{'TRWAGMYFPDXBNJZSQVHLCKE'[number % 23]}"
         if market.country == "PT":
-            body = ("5" if is_company else r.choice("12")) + d(7)
+            body = ("5" if is_company else self.one("12")) + d(7)
             return body + _pt_nif_control(body)
         if market.country == "BR":
             if is_company:
@@ -882,9 +918,9 @@ class Generator:
             base.append(_br_check(base, list(range(11, 1, -1))))
             s = "".join(map(str, base))
             return f"{s[:3]}.{s[3:6]}.{s[6:9]}-{s[9:]}"
-        letters = "".join(r.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(3 if is_company else 4))
-        born = dt.date.fromordinal(self.today - r.randrange(365 * 18, 365 * 60))
-        tail = "".join(r.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(3))
+        letters = "".join(self.one("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(3 if is_company else 4))
+        born = dt.date.fromordinal(self.today - self.below(365 * 18, 365 * 60))
+        tail = "".join(self.one("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(3))
         return f"{letters}{born:%y%m%d}{tail}"
 
 
@@ -924,20 +960,30 @@ def _br_check(digits: list[int], weights: list[int]) -> int:
 # Writing: COPY on PostgreSQL, bulk_create elsewhere
 # ---------------------------------------------------------------------------------------------
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+def _copy_str(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
+_COPY_TEXT = {
+    str: _copy_str,
+    int: str,
+    bool: lambda v: "t" if v else "f",
+    type(None): lambda v: "\\N",
+    dt.date: dt.date.isoformat,
+    dt.datetime: dt.datetime.isoformat,  # keeps the UTC offset
+    Decimal: str,
+}
 
 
 def _copy_value(value) -> str:
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    if isinstance(value, dt.date):  # datetime too: isoformat keeps the offset
-        return value.isoformat()
+    """One value in COPY's text format."""
+    encode = _COPY_TEXT.get(type(value))
+    if encode is not None:
+        return encode(value)
+    if isinstance(value, str):  # a choices member
+        return _copy_str(str.__str__(value))
     return str(value)
 
 
@@ -950,110 +996,209 @@ def _missing_default(model_field: models.Field, now: dt.datetime):
 class _CopyTable:
     """COPY … FROM STDIN for one model: given columns first, every other column at its default."""
 
-    def __init__(self, model: type[models.Model], given: Sequence[str], now: dt.datetime):
-        qn = connection.ops.quote_name
+    def __init__(self, model: type[models.Model], given: Sequence[str], now: dt.datetime, quote: Callable[[str], str]):
         by_attname = {f.attname: f for f in model._meta.concrete_fields}
         rest = [f for f in model._meta.concrete_fields if f.attname not in given and not f.primary_key]
         self.given = list(given)
-        self.rest_defaults = [_missing_default(f, now) for f in rest]
-        self.suffix = "".join("\t" + _copy_value(v) for v in self.rest_defaults)
+        self.suffix = "".join("\t" + _copy_value(_missing_default(f, now)) for f in rest)
         columns = [by_attname[name].column for name in given] + [f.column for f in rest]
-        self.sql = f"COPY {qn(model._meta.db_table)} ({', '.join(map(qn, columns))}) FROM STDIN"
+        self.sql = f"COPY {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) FROM STDIN"
 
-    def write_lines(self, lines: Sequence[str]) -> None:
-        if not lines:
-            return
-        with connection.cursor() as cursor, cursor.copy(self.sql) as copy:
-            for start in range(0, len(lines), 20_000):
-                copy.write("".join(lines[start:start + 20_000]))
-
-    def write_dicts(self, rows: Sequence[dict]) -> None:
-        given, suffix = self.given, self.suffix
-        self.write_lines(["\t".join([_copy_value(row[name]) for name in given]) + suffix + "\n" for row in rows])
+    def dict_lines(self, rows: Sequence[dict]) -> list[str]:
+        given, suffix, value = self.given, self.suffix, _copy_value
+        return ["\t".join([value(row[name]) for name in given]) + suffix + "\n" for row in rows]
 
 
 class PostgresWriter:
+    """Turns a batch into COPY text (`prepare`, pure Python) and streams it (`send`, the database)."""
+
     def __init__(self, now: dt.datetime, tz):
         self.now = now
         self.tz = tz
+        self.quote = connection.ops.quote_name
         self.tables: dict[str, _CopyTable] = {}
-        self._day_text: dict[int, tuple[str, str]] = {}
+        self.day_text: dict[int, tuple[str, str]] = {}
+        self.minute_text = [f"{minute // 60:02d}:{minute % 60:02d}:00" for minute in range(24 * 60)]
 
     def _table(self, model, given) -> _CopyTable:
         key = f"{model._meta.label}:{','.join(given)}"
         if key not in self.tables:
-            self.tables[key] = _CopyTable(model, given, self.now)
+            self.tables[key] = _CopyTable(model, given, self.now, self.quote)
         return self.tables[key]
 
     def _day(self, ordinal: int) -> tuple[str, str]:
-        """'2025-03-30' and its UTC offset at midday ('+02:00'), once per day."""
-        text = self._day_text.get(ordinal)
-        if text is None:
-            day = dt.date.fromordinal(ordinal)
-            offset = timezone.make_aware(dt.datetime.combine(day, dt.time(12)), self.tz).isoformat()[-6:]
-            text = self._day_text[ordinal] = (day.isoformat(), offset)
+        """'2025-03-30' and that day's UTC offset at midday ('+02:00')."""
+        day = dt.date.fromordinal(ordinal)
+        offset = timezone.make_aware(dt.datetime.combine(day, dt.time(12)), self.tz).isoformat()[-6:]
+        text = self.day_text[ordinal] = (day.isoformat(), offset)
         return text
 
-    def write(self, batch: Batch) -> None:
-        self._dicts(Client, batch.clients)
-        through = Client.interests.through
-        self._table(through, ["client_id", "category_id"]).write_lines(
-            [f"{client_id}\t{category_id}\n" for client_id, category_id in batch.interests]
-        )
+    def prepare(self, batch: Batch) -> list[tuple[str, str]]:
+        prepared = []
+
+        def add(table: _CopyTable, lines: list[str]) -> None:
+            if lines:
+                prepared.append((table.sql, "".join(lines)))
+
+        def add_dicts(model, rows: list[dict]) -> None:
+            if rows:
+                table = self._table(model, list(rows[0]))
+                add(table, table.dict_lines(rows))
+
+        add_dicts(Client, batch.clients)
+        add(self._table(Client.interests.through, ["client_id", "category_id"]),
+            [f"{client_id}\t{category_id}\n" for client_id, category_id in batch.interests])
         table = self._table(Purchase, ["id", "client_id", "date", "amount", "currency", "payment_method",
                                        "channel", "notes", "created_by_id", "created_at"])
-        suffix, day_text, null = table.suffix, self._day, "\\N"
+        suffix, days, minutes, null = table.suffix, self.day_text, self.minute_text, "\\N"
         lines = []
         for pid, client_id, day, cents, currency, payment, channel, notes, by, minute in batch.purchases:
-            iso, offset = day_text(day)
+            iso, offset = days.get(day) or self._day(day)
             lines.append(
                 f"{pid}\t{client_id}\t{iso}\t{cents // 100}.{cents % 100:02d}\t{currency}\t{payment}\t{channel}\t"
-                f"{notes}\t{null if by is None else by}\t{iso} {minute // 60:02d}:{minute % 60:02d}:00{offset}{suffix}\n"
+                f"{notes}\t{null if by is None else by}\t{iso} {minutes[minute]}{offset}{suffix}\n"
             )
-        table.write_lines(lines)
+        add(table, lines)
         table = self._table(PurchaseLine, ["purchase_id", "product_id", "quantity", "unit_price"])
-        suffix = table.suffix
-        table.write_lines([f"{pid}\t{product}\t{qty}\t{unit // 100}.{unit % 100:02d}{suffix}\n"
-                           for pid, product, qty, unit in batch.lines])
-        self._dicts(Interaction, batch.interactions)
-        self._dicts(FollowUp, batch.followups)
-        self._dicts(Contract, batch.contracts)
+        add(table, [f"{pid}\t{product}\t{qty}\t{unit // 100}.{unit % 100:02d}{table.suffix}\n"
+                    for pid, product, qty, unit in batch.lines])
+        add_dicts(Interaction, batch.interactions)
+        add_dicts(FollowUp, batch.followups)
+        add_dicts(Contract, batch.contracts)
+        return prepared
 
-    def _dicts(self, model: type[models.Model], rows: list[dict]) -> None:
-        if rows:
-            self._table(model, list(rows[0])).write_dicts(rows)
+    def send(self, prepared: list[tuple[str, str]]) -> None:
+        with connection.cursor() as cursor:
+            for sql, text in prepared:
+                with cursor.copy(sql) as copy:
+                    copy.write(text)
 
 
 class OrmWriter:
-    """Any other database (SQLite for the demo): bulk_create in batches."""
+    """Any other database (SQLite for the demo): model instances, then bulk_create."""
 
     BATCH_SIZE = 2_000
 
     def __init__(self, generator: Generator):
-        self.generator = generator
+        self.at = generator.at
 
-    def write(self, batch: Batch) -> None:
-        size = self.BATCH_SIZE
-        Client.objects.bulk_create([Client(**row) for row in batch.clients], batch_size=size)
-        through = Client.interests.through
-        through.objects.bulk_create(
-            [through(client_id=client_id, category_id=category_id) for client_id, category_id in batch.interests],
-            batch_size=size,
-        )
-        at = self.generator.at
-        Purchase.objects.bulk_create([
-            Purchase(id=pid, client_id=client_id, date=dt.date.fromordinal(day), amount=Decimal(cents).scaleb(-2),
-                     currency=currency, payment_method=payment, channel=channel, notes=notes, created_by_id=by,
-                     created_at=at(day, minute))
-            for pid, client_id, day, cents, currency, payment, channel, notes, by, minute in batch.purchases
-        ], batch_size=size)
-        PurchaseLine.objects.bulk_create([
-            PurchaseLine(purchase_id=pid, product_id=product, quantity=Decimal(qty), unit_price=Decimal(unit).scaleb(-2))
-            for pid, product, qty, unit in batch.lines
-        ], batch_size=size)
-        Interaction.objects.bulk_create([Interaction(**row) for row in batch.interactions], batch_size=size)
-        FollowUp.objects.bulk_create([FollowUp(**row) for row in batch.followups], batch_size=size)
-        Contract.objects.bulk_create([Contract(**row) for row in batch.contracts], batch_size=size)
+    def prepare(self, batch: Batch) -> list[tuple[type[models.Model], list[models.Model]]]:
+        through, at = Client.interests.through, self.at
+        return [
+            (Client, [Client(**row) for row in batch.clients]),
+            (through, [through(client_id=client_id, category_id=category_id) for client_id, category_id in batch.interests]),
+            (Purchase, [
+                Purchase(id=pid, client_id=client_id, date=dt.date.fromordinal(day), amount=Decimal(cents).scaleb(-2),
+                         currency=currency, payment_method=payment, channel=channel, notes=notes, created_by_id=by,
+                         created_at=at(day, minute))
+                for pid, client_id, day, cents, currency, payment, channel, notes, by, minute in batch.purchases
+            ]),
+            (PurchaseLine, [
+                PurchaseLine(purchase_id=pid, product_id=product, quantity=Decimal(qty), unit_price=Decimal(unit).scaleb(-2))
+                for pid, product, qty, unit in batch.lines
+            ]),
+            (Interaction, [Interaction(**row) for row in batch.interactions]),
+            (FollowUp, [FollowUp(**row) for row in batch.followups]),
+            (Contract, [Contract(**row) for row in batch.contracts]),
+        ]
+
+    def send(self, prepared) -> None:
+        for model, objects in prepared:
+            model.objects.bulk_create(objects, batch_size=self.BATCH_SIZE)
+
+
+class PostgresBulkLoad:
+    """PostgreSQL's recipe for a big load ("Populating a Database" in its manual).
+
+    Drops the loaded tables' secondary indexes and foreign keys, and `restore()` recreates them
+    from their saved definitions: one sort per index and one join per key instead of millions
+    of index insertions and deferred per-row checks. It all happens inside the caller's
+    transaction, so a failure brings them back untouched; meanwhile the tables are locked.
+    Primary keys and unique constraints stay.
+    """
+
+    def __init__(self, model_list: Sequence[type[models.Model]]):
+        self.tables = [m._meta.db_table for m in model_list]
+        self.indexes: list[str] = []
+        self.foreign_keys: list[tuple[str, str, str]] = []
+
+    def drop(self) -> None:
+        quote = connection.ops.quote_name
+        # A table with deferred checks still pending (rows written earlier in this transaction)
+        # cannot be altered: run those checks now.
+        connection.check_constraints()
+        with connection.cursor() as cursor:
+            for table in self.tables:
+                cursor.execute(
+                    """
+                    SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+                    FROM pg_index i
+                    WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
+                      AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+                    """,
+                    [quote(table)],
+                )
+                for name, definition in cursor.fetchall():
+                    self.indexes.append(definition)
+                    cursor.execute(f"DROP INDEX {name}")
+                cursor.execute(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
+                    [quote(table)],
+                )
+                for name, definition in cursor.fetchall():
+                    self.foreign_keys.append((table, name, definition))
+                    cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+
+    def restore(self) -> None:
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
+            for definition in self.indexes:
+                cursor.execute(definition)
+            for table, name, definition in self.foreign_keys:
+                cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+
+
+def _prepared_batches(generator: Generator, writer, total: int, size: int) -> Iterator[tuple[Tally, object]]:
+    """Generates and prepares batch n+1 in a thread while the caller writes batch n.
+
+    The thread does pure Python (no database), so the connection stays in the caller's thread
+    and transaction; the database works while Python computes the next batch.
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item) -> None:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def produce() -> None:
+        try:
+            for start in range(0, total, size):
+                batch = generator.batch(start, min(size, total - start))
+                tally = Tally(len(batch.clients), len(batch.purchases), len(batch.lines), len(batch.interactions),
+                              len(batch.followups), len(batch.contracts))
+                put((tally, writer.prepare(batch)))
+                if stop.is_set():
+                    return
+            put(None)
+        except BaseException as exc:  # handed to the caller's thread, which raises it
+            put(exc)
+
+    thread = threading.Thread(target=produce, name="seed-demo-generator", daemon=True)
+    thread.start()
+    try:
+        while (item := handoff.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1084,6 +1229,7 @@ def recompute_figures(as_of: dt.date | None = None, *, thresholds: Thresholds | 
         "dormant_before": day(as_of - dt.timedelta(days=t.dormido_after_days)),
         "new_since": day(as_of - dt.timedelta(days=t.alta_window_days)),
     }
+    # Only quoted table names and our own status codes are interpolated; values go as parameters.
     # "* 1.0" keeps the average decimal on SQLite, where a sum of whole amounts is an integer.
     sql = f"""
         UPDATE {client} SET
@@ -1115,7 +1261,7 @@ def recompute_figures(as_of: dt.date | None = None, *, thresholds: Thresholds | 
             ) p ON p.client_id = c.id
         ) f
         WHERE f.client_id = {client}.id
-    """
+    """  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
@@ -1147,42 +1293,49 @@ def demo_build(
     now = timezone.now()
     today = timezone.localdate(now)
     postgres = connection.vendor == "postgresql"
+    loaded = [Client, Client.interests.through, Purchase, PurchaseLine, Interaction, FollowUp, Contract]
+
+    def progress(message: str) -> None:
+        log(f"{message} ({time.monotonic() - started:.1f} s)")
+
     with transaction.atomic():
+        staff, logins = _create_staff(comerciales, seed)
+        categories = _create_catalogue()
+        bulk_load = PostgresBulkLoad(loaded) if postgres else None
         if postgres:
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL work_mem = '256MB'")
-                # Ids are handed out by the generator: keep other writers out until the commit.
-                tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (Client, Purchase, Interaction))
+                # The generator hands out ids: keep other writers out until the commit.
+                tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in loaded)
                 cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
-        staff, logins = _create_staff(comerciales, seed)
-        categories = _create_catalogue()
+            bulk_load.drop()
         first_ids = {
             name: (model.objects.aggregate(top=Max("id"))["top"] or 0) + 1
             for name, model in (("client", Client), ("purchase", Purchase), ("interaction", Interaction))
         }
         generator = Generator(seed=seed, today=today, now=now, staff=staff, categories=categories, first_ids=first_ids)
         writer = PostgresWriter(now, generator.tz) if postgres else OrmWriter(generator)
-        log(f"Users, teams and catalogue ready ({time.monotonic() - started:.1f} s). Writing {clients:,} clients…")
+        progress(f"Users, teams and catalogue ready; writing {clients:,} clients")
         tally = Tally()
-        for start in range(0, clients, batch_clients):
-            batch = generator.batch(start, min(batch_clients, clients - start))
-            writer.write(batch)
-            tally.clients += len(batch.clients)
-            tally.purchases += len(batch.purchases)
-            tally.lines += len(batch.lines)
-            tally.interactions += len(batch.interactions)
-            tally.followups += len(batch.followups)
-            tally.contracts += len(batch.contracts)
-            log(f"  {tally.clients:>10,} clients  {tally.purchases:>11,} purchases  "
-                f"{time.monotonic() - started:7.1f} s")
+        for counts, prepared in _prepared_batches(generator, writer, clients, batch_clients):
+            writer.send(prepared)
+            tally.add(counts)
+            progress(f"  {tally.clients:>10,} clients  {tally.purchases:>11,} purchases")
         if postgres:
             _reset_sequences([Client, Purchase, Interaction])
-        log("Computing figures and status…")
         recompute_figures(today)
+        progress("Figures and status computed")
+        if postgres:
+            bulk_load.restore()
+            progress("Indexes and foreign keys rebuilt")
+    progress("Committed")
     if postgres:
+        # Statistics for the planner; VACUUM also drops the row versions the recompute left.
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            for model in (Client, Purchase, PurchaseLine, Interaction, FollowUp, Contract):
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            for model in loaded:
+                cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
+        progress(f"{command} done")
     statuses = dict(Client.objects.order_by().values_list("status").annotate(n=Count("id")))
     return DemoResult(logins=logins, tally=tally, statuses=statuses, elapsed=time.monotonic() - started)
 

@@ -10,15 +10,23 @@ class ClientTable(tables.Table):
     """The client list's columns. Every column reads the row only: no query per row."""
 
     select = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"data-select-all": "true", "aria-label": _("Select all")}, "td__input": {"name": "clients", "form": "reassign-form"}})
-    alert = tables.Column(verbose_name=_("Alert"), order_by=("alert", "id"))
+    alert = tables.Column(verbose_name="", order_by=("alert", "id"), empty_values=(), attrs={"th": {"aria-label": _("Alert")}})
     name = tables.Column(
         verbose_name=_("Client"), accessor="pk", linkify=True, order_by=("last_name", "first_name", "id")
     )
     city = tables.Column(verbose_name=_("City"), order_by=("city", "id"))
-    owner = tables.Column(verbose_name=_("Salesperson"), order_by=("owner__last_name", "owner__first_name", "id"))
+    owner = tables.Column(
+        verbose_name=_("Salesperson"), order_by=("owner__last_name", "owner__first_name", "id"),
+        attrs={"td": {"class": "text-nowrap"}},
+    )
     status = tables.Column(verbose_name=_("Status"), order_by=("status", "id"))
-    last_purchase_date = tables.DateColumn(verbose_name=_("Last purchase"), format="d/m/Y", order_by=("last_purchase_date", "id"))
-    spend_12m = tables.Column(verbose_name=_("12-month spend"), attrs={"td": {"class": "text-end"}}, order_by=("spend_12m", "id"))
+    last_purchase_date = tables.DateColumn(
+        verbose_name=_("Last purchase"), short=True, order_by=("last_purchase_date", "id"), attrs={"td": {"class": "text-nowrap"}}
+    )
+    spend_12m = tables.Column(
+        verbose_name=_("12-month spend"), attrs={"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}},
+        order_by=("spend_12m", "id"),
+    )
     volume_tier = tables.Column(verbose_name=_("Volume"), order_by=("volume_tier", "id"))
     frequency_class = tables.Column(verbose_name=_("Frequency"), order_by=("frequency_class", "id"))
 
@@ -36,6 +44,8 @@ class ClientTable(tables.Table):
             self.columns.hide("select")
 
     def render_alert(self, record: Client) -> str:
+        if not record.alert:
+            return ""
         return format_html(
             '<span class="alert-dot {}" title="{}" aria-label="{}"></span>',
             record.alert, record.alert_reason or record.get_alert_display(), record.get_alert_display(),

@@ -1,11 +1,12 @@
 """The lifecycle rule of DOMAIN.md "Lifecycle status", for one client, in plain Python.
 
-The nightly engine applies the same rule in SQL to every client at once; this module is the
-reference it is tested against and what a single client's refresh uses.
+The nightly engine (segmentation/engine.py) applies the same rule in SQL to every client at
+once; this module is the reference it is tested against and what a single client's refresh uses.
 """
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from clients.models import Status
 
@@ -15,6 +16,13 @@ class Thresholds:
     alta_window_days: int = 30
     dormido_after_days: int = 90
     baja_after_days: int = 365
+    # Volume tiers: ratios of a client's 12-month spend to the mean over clients who spent.
+    tier_very_high: Decimal = Decimal("2.0")
+    tier_high: Decimal = Decimal("1.2")
+    tier_medium: Decimal = Decimal("0.6")
+    # Frequency classes: the median gap in days between distinct purchase dates.
+    frequent_max_days: int = 30
+    habitual_max_days: int = 90
 
 
 def status_for(

@@ -1,19 +1,19 @@
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
 from clients.models import Client, Purchase
-from segmentation.models import StatusChange
+from segmentation.models import LifecycleSettings, StatusChange
 from segmentation.rules import Thresholds, status_for
 
 TWELVE_MONTHS_DAYS = 365
 
 
 def current_thresholds() -> Thresholds:
-    return Thresholds()
+    return LifecycleSettings.current().thresholds()
 
 
 @transaction.atomic
@@ -33,7 +33,7 @@ def lifecycle_refresh_client(client_id: int, *, as_of: dt.date | None = None, ca
     client.purchase_count = count
     client.total_spent = total
     client.spend_12m = figures["spend_12m"] or Decimal("0")
-    client.average_basket = (total / count).quantize(Decimal("0.01")) if count else Decimal("0")
+    client.average_basket = (total / count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if count else Decimal("0")
     new_status = status_for(
         as_of=as_of, first_purchase=figures["first"], last_purchase=figures["last"],
         closed_at=client.closed_at, thresholds=current_thresholds(),
@@ -48,3 +48,46 @@ def lifecycle_refresh_client(client_id: int, *, as_of: dt.date | None = None, ca
         fields += ["status", "status_since"]
     Client.objects.filter(pk=client_id).update(**{name: getattr(client, name) for name in fields})
     return client
+
+
+def lifecycle_recompute(*, as_of: dt.date | None = None, id_range: tuple[int, int] | None = None) -> dict:
+    """Recomputes every client (or the ids in [lo, hi)) with the administrador's thresholds."""
+    from segmentation.engine import recompute_lifecycle
+
+    return recompute_lifecycle(as_of or timezone.localdate(), current_thresholds(), id_range)
+
+
+def lifecycle_recompute_clients(
+    *, client_ids: list[int], as_of: dt.date | None = None, cause: str = StatusChange.Cause.RECOMPUTE,
+) -> dict:
+    """Recomputes a set of clients (after an import) in one engine pass.
+
+    The quintiles and the mean spend are computed over everyone, so these clients end up
+    exactly as a full run would leave them; the others are untouched.
+    """
+    from segmentation.engine import apply_chunk, global_cuts
+
+    as_of = as_of or timezone.localdate()
+    with transaction.atomic():
+        return apply_chunk(as_of, current_thresholds(), global_cuts(as_of), list(client_ids), cause=cause)
+
+
+NIGHTLY_TASK_NAME = "Nightly lifecycle recompute"  # seeded by migration 0003
+
+
+@transaction.atomic
+def lifecycle_settings_update(*, lifecycle_settings: LifecycleSettings) -> LifecycleSettings:
+    """Saves the thresholds and moves the nightly run to the chosen hour (django_celery_beat)."""
+    from django.conf import settings
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    lifecycle_settings.full_clean()
+    lifecycle_settings.save()
+    task = PeriodicTask.objects.filter(name=NIGHTLY_TASK_NAME).select_related("crontab").first()
+    if task is not None and (task.crontab is None or task.crontab.hour != str(lifecycle_settings.nightly_hour)):
+        task.crontab, _created = CrontabSchedule.objects.get_or_create(
+            minute="0", hour=str(lifecycle_settings.nightly_hour), day_of_week="*", day_of_month="*",
+            month_of_year="*", timezone=settings.TIME_ZONE,
+        )
+        task.save()
+    return lifecycle_settings

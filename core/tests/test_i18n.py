@@ -31,3 +31,22 @@ def test_spanish_is_the_default_without_a_prefix(client, owner):
 def test_language_switch_works_before_login(client, db):
     response = client.post("/i18n/setlang/", {"language": "pt-br", "next": "/accounts/login/"}, follow=True)
     assert "Entrar" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_login_speaks_the_users_stored_language(client, owner):
+    from conftest import PASSWORD
+
+    owner.language = "pt-br"
+    owner.save()
+    response = client.post("/accounts/login/", {"username": owner.username, "password": PASSWORD}, follow=True)
+    assert "Sair" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_choice_made_on_the_login_page_is_remembered(client, owner):
+    from conftest import PASSWORD
+
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    client.post("/accounts/login/", {"username": owner.username, "password": PASSWORD})
+    assert User.objects.get(pk=owner.pk).language == "en"

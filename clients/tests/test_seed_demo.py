@@ -1,0 +1,252 @@
+"""`manage.py seed_demo` and the set-based `recompute_figures` it ends with (clients/demo.py)."""
+
+import datetime as dt
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, Team, User
+from clients.demo import DEMO_PASSWORD, recompute_figures
+from clients.models import Client, Contract, FollowUp, Interaction, Purchase, PurchaseLine, Status
+from clients.text import phone_key
+from segmentation.models import StatusChange
+from segmentation.rules import Thresholds, status_for
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(**options) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out, **{"clients": 40, "seed": 1, **options})
+    return out.getvalue()
+
+
+def table_counts() -> dict[str, int]:
+    models = [User, Team, Client, Purchase, PurchaseLine, Interaction, FollowUp, Contract, StatusChange]
+    return {model.__name__: model.objects.count() for model in models}
+
+
+def test_seed_demo_creates_the_staff_with_roles_teams_and_passwords():
+    output = seed()
+
+    roles = {user.username: user.roles for user in User.objects.all()}
+    assert roles == {
+        "admin": {Role.ADMINISTRADOR},
+        "gerente": {Role.GERENTE},
+        "gerente2": {Role.GERENTE},
+        **{f"comercial{n}": {Role.COMERCIAL} for n in range(1, 5)},
+    }
+    north, south = Team.objects.get(name="Equipo Norte"), Team.objects.get(name="Equipo Sur")
+    assert north.manager.username == "gerente"
+    assert south.manager.username == "gerente2"
+    teams = dict(User.objects.filter(groups__name=Role.COMERCIAL).values_list("username", "team__name"))
+    assert sorted(teams.values()) == ["Equipo Norte", "Equipo Norte", "Equipo Sur", "Equipo Sur"]
+    for user in User.objects.all():
+        assert user.check_password(DEMO_PASSWORD)
+        assert user.first_name and user.last_name and user.email
+    assert {"es", "pt-br"} <= set(User.objects.values_list("language", flat=True))
+    assert User.objects.get(username="admin").is_staff
+    # The logins are printed for whoever runs `make demo`.
+    assert re.search(r"comercial4\s+cartera-demo\s+comercial\s+Equipo Sur", output)
+
+
+def test_seed_demo_accepts_another_number_of_salespeople():
+    seed(comerciales=3)
+
+    salespeople = User.objects.filter(groups__name=Role.COMERCIAL)
+    assert sorted(salespeople.values_list("username", flat=True)) == ["comercial1", "comercial2", "comercial3"]
+    assert set(Client.objects.values_list("owner__username", flat=True)) <= {"comercial1", "comercial2", "comercial3"}
+
+
+def test_seed_demo_builds_clients_owned_by_salespeople_with_search_keys():
+    seed()
+
+    assert Client.objects.count() == 40
+    salespeople = set(User.objects.filter(groups__name=Role.COMERCIAL).values_list("pk", flat=True))
+    for client in Client.objects.all():
+        assert client.owner_id in salespeople
+        assert client.display_name
+        assert client.search_text  # what Client.save() would have written
+        previous = (client.search_text, client.phone_key)
+        client.refresh_search_fields()
+        assert (client.search_text, client.phone_key) == previous
+        assert client.phone_key == phone_key(client.phone)
+        assert client.country in {"ES", "PT", "BR", "MX"}
+    assert not Purchase.objects.filter(amount__lt=0).exists()
+    assert not PurchaseLine.objects.filter(quantity__lte=0).exists()
+    assert not Purchase.objects.filter(client__country="BR").exclude(currency="BRL").exists()
+    assert not Purchase.objects.exclude(client__country="BR").exclude(currency="EUR").exists()
+    assert not Purchase.objects.filter(date__gt=timezone.localdate()).exists()
+
+
+def test_seed_demo_figures_and_status_match_a_python_computation_from_the_purchases():
+    seed()
+    today = timezone.localdate()
+
+    assert Client.objects.filter(purchase_count__gt=0).count() >= 20
+    for client in Client.objects.all():
+        dates_amounts = list(client.purchases.values_list("date", "amount"))
+        dates = [date for date, _ in dates_amounts]
+        total = sum((amount for _, amount in dates_amounts), Decimal("0"))
+        assert client.purchase_count == len(dates_amounts)
+        assert client.total_spent == total
+        assert client.spend_12m == sum(
+            (amount for date, amount in dates_amounts if date > today - dt.timedelta(days=365)), Decimal("0")
+        )
+        assert client.first_purchase_date == (min(dates) if dates else None)
+        assert client.last_purchase_date == (max(dates) if dates else None)
+        expected_basket = (total / len(dates)).quantize(Decimal("0.01")) if dates else Decimal("0")
+        # SQL rounds half away from zero, quantize() half to even: an exact tie may differ by a cent.
+        assert abs(client.average_basket - expected_basket) <= Decimal("0.01")
+        assert client.status == status_for(
+            as_of=today, first_purchase=client.first_purchase_date, last_purchase=client.last_purchase_date,
+            closed_at=client.closed_at, thresholds=Thresholds(),
+        )
+        assert client.status_since == today
+    assert StatusChange.objects.count() == 0
+
+
+def test_seed_demo_second_run_creates_nothing():
+    seed()
+    before = table_counts()
+
+    output = seed()
+
+    assert "Demo data already present; nothing to do." in output
+    assert table_counts() == before
+
+
+def test_seed_demo_same_seed_gives_the_same_clients_and_another_seed_does_not():
+    def names_for(seed_value: int) -> list[tuple]:
+        rollback_point = transaction.savepoint()
+        seed(seed=seed_value)
+        names = list(Client.objects.order_by("pk").values_list("first_name", "last_name", "company_name", "city"))
+        amounts = list(Purchase.objects.order_by("pk").values_list("date", "amount"))
+        transaction.savepoint_rollback(rollback_point)
+        return names, amounts
+
+    first = names_for(1)
+    assert Client.objects.count() == 0  # rolled back: the second run starts from scratch
+    assert names_for(1) == first
+    assert names_for(2)[0] != first[0]
+
+
+def test_seed_demo_builds_a_realistic_business():
+    seed(clients=400, seed=7)
+    today = timezone.localdate()
+    now = timezone.now()
+    clients = Client.objects.all()
+
+    statuses = set(clients.values_list("status", flat=True))
+    assert {Status.PROSPECT, Status.ACTIVE, Status.DORMANT, Status.LOST} <= statuses
+    never_bought = clients.filter(purchase_count=0).count()
+    assert 0.08 * 400 <= never_bought <= 0.25 * 400
+    assert 6 <= Purchase.objects.count() / 400 <= 15
+    # Several purchases by one client on one day, as in real exports.
+    assert Purchase.objects.values("client", "date").distinct().count() < Purchase.objects.count()
+    assert clients.exclude(company_name="").exclude(tax_id="").exists()
+    assert 0.04 * 400 <= clients.filter(client_ref__startswith="ERP-").count() <= 0.18 * 400
+    assert clients.exclude(closed_at=None).exclude(close_reason="").exists()
+    assert clients.filter(purchase_count=0).exclude(prospect_qualification="").exclude(temperature="").exists()
+    assert clients.filter(interests__isnull=False).distinct().count() > 200
+    assert set(clients.values_list("country", flat=True)) == {"ES", "PT", "BR", "MX"}
+
+    for purchase in Purchase.objects.filter(lines__isnull=False).distinct()[:50]:
+        assert purchase.amount == sum(line.total for line in purchase.lines.all())
+
+    assert Interaction.objects.filter(awaiting_reply=True).exists()
+    assert Interaction.objects.exclude(outcome="").exists()
+    pending = FollowUp.objects.filter(status=FollowUp.State.PENDING)
+    assert pending.filter(due_at__lt=now).exists()  # overdue
+    assert pending.filter(due_at__date=today).exists() or pending.filter(due_at__date=today + dt.timedelta(days=1)).exists()
+    assert pending.filter(due_at__gt=now, due_at__lte=now + dt.timedelta(days=7)).exists()
+    done = FollowUp.objects.filter(status=FollowUp.State.DONE)
+    assert done.exists()
+    assert not done.filter(closed_by=None).exists()
+    assert all(f.closed_by.client_id == f.client_id for f in done.select_related("closed_by"))
+
+    with_contract = clients.filter(contracts__isnull=False).distinct().count()
+    assert 0.08 * 400 <= with_contract <= 0.25 * 400
+    assert Contract.objects.filter(
+        end_date__gte=today, end_date__lte=today + dt.timedelta(days=30), renewal_status=Contract.Renewal.PENDING
+    ).exists()
+
+
+# --- recompute_figures at the edges of the rule -------------------------------------------------
+
+AS_OF = dt.date(2026, 6, 15)
+
+
+def days_ago(days: int) -> dt.date:
+    return AS_OF - dt.timedelta(days=days)
+
+
+@pytest.fixture
+def owner():
+    return User.objects.create_user(username="owner", password="x")
+
+
+def client_with(owner, *purchases: tuple[int, str], closed_days_ago: int | None = None) -> Client:
+    client = Client.objects.create(
+        first_name="Ana", last_name="Test", owner=owner,
+        closed_at=days_ago(closed_days_ago) if closed_days_ago is not None else None,
+    )
+    for ago, amount in purchases:
+        Purchase.objects.create(client=client, date=days_ago(ago), amount=Decimal(amount))
+    return client
+
+
+@pytest.mark.parametrize(
+    ("purchases", "closed_days_ago", "status"),
+    [
+        ([], None, Status.PROSPECT),
+        ([], 10, Status.LOST),
+        ([(30, "10")], None, Status.NEW),
+        ([(31, "10")], None, Status.ACTIVE),
+        ([(200, "10"), (90, "10")], None, Status.ACTIVE),
+        ([(200, "10"), (91, "10")], None, Status.DORMANT),
+        ([(400, "10"), (365, "10")], None, Status.DORMANT),
+        ([(400, "10"), (366, "10")], None, Status.LOST),
+        ([(100, "10"), (20, "10")], 50, Status.ACTIVE),  # bought again after the closure
+        ([(100, "10"), (60, "10")], 50, Status.LOST),
+        ([(40, "10"), (-3, "10")], None, Status.ACTIVE),  # a purchase after as_of does not count
+    ],
+)
+def test_recompute_figures_applies_the_lifecycle_rule_at_its_edges(owner, purchases, closed_days_ago, status):
+    client = client_with(owner, *purchases, closed_days_ago=closed_days_ago)
+
+    recompute_figures(AS_OF)
+
+    client.refresh_from_db()
+    counted = [(ago, Decimal(amount)) for ago, amount in purchases if ago >= 0]
+    assert client.status == status
+    assert client.status == status_for(
+        as_of=AS_OF, first_purchase=client.first_purchase_date, last_purchase=client.last_purchase_date,
+        closed_at=client.closed_at, thresholds=Thresholds(),
+    )
+    assert client.purchase_count == len(counted)
+    assert client.total_spent == sum((amount for _, amount in counted), Decimal("0"))
+    assert client.last_purchase_date == (days_ago(min(ago for ago, _ in counted)) if counted else None)
+    assert client.status_since == AS_OF
+
+
+def test_recompute_figures_sums_twelve_months_and_rounds_the_basket(owner):
+    client = client_with(owner, (365, "100.00"), (364, "10.10"), (0, "20.21"), (0, "0.01"))
+    prospect = client_with(owner)
+
+    assert recompute_figures(AS_OF) == 2
+
+    client.refresh_from_db()
+    assert client.spend_12m == Decimal("30.32")  # the purchase 365 days back is outside the window
+    assert client.total_spent == Decimal("130.32")
+    assert client.purchase_count == 4
+    assert client.average_basket == Decimal("32.58")
+    assert client.first_purchase_date == days_ago(365)
+    prospect.refresh_from_db()
+    assert (prospect.purchase_count, prospect.total_spent, prospect.average_basket) == (0, 0, 0)
+    assert prospect.first_purchase_date is None

@@ -1,0 +1,390 @@
+"""The nightly lifecycle engine: every client's figures, status and classifications, set-based.
+
+It implements, in SQL and for all clients at once, DOMAIN.md "Lifecycle status" and
+"Classifications" on an evaluation date `as_of`:
+
+* Only purchases dated on or before `as_of` count. Figures: first and last purchase date,
+  purchase_count (purchase records), total_spent, spend_12m (purchases dated in the 365 days
+  ending on `as_of`: date > as_of - 365 days) and average_basket = total_spent / purchase_count
+  rounded half up to cents (0 without purchases).
+* status: closed on purpose (closed_at set, no purchase after it) → lost; no purchases →
+  prospect; as_of - last > baja_after_days → lost; > dormido_after_days → dormant;
+  as_of - first <= alta_window_days → new; else active. `segmentation.rules.status_for` is the
+  same rule in Python and the tests hold the two together.
+* volume_tier: spend_12m / mean(spend_12m of the clients with spend_12m > 0): ≥ tier_very_high
+  very_high, ≥ tier_high high, ≥ tier_medium medium, else low; '' when spend_12m = 0.
+* frequency_class: the median gap in days between consecutive *distinct* purchase dates (the
+  mean of the two middle gaps for an even count): ≤ frequent_max_days frequent,
+  ≤ habitual_max_days habitual, else occasional; one distinct date → occasional; '' without
+  purchases.
+* r_score, f_score, m_score: NTILE(5) over the buying clients (purchase_count > 0), ordered by
+  (value, id) so that ties never swap quintiles between runs: R on the last purchase date (more
+  recent → higher), F on purchase_count, M on total_spent. rfm_segment from (R, F):
+
+      R\\F    1            2            3          4           5
+      5      new          promising    loyal      champions   champions
+      4      new          promising    loyal      champions   champions
+      3      promising    promising    loyal      loyal       loyal
+      2      hibernating  hibernating  at_risk    at_risk     at_risk
+      1      lost         lost         lost       cant_lose   cant_lose
+
+  Non-buyers get no scores and no segment.
+* `alert` is not touched here.
+
+How: the global step (`global_cuts`) aggregates all purchases once and returns the mean
+12-month spend and the last (value, id) of each quintile; `apply_chunk` then aggregates the
+purchases of the clients with id in [lo, hi) into a temporary table, records a StatusChange
+for every status that changes (INSERT … SELECT) and UPDATEs only the rows whose values differ,
+in one transaction. Because the cut points are global, a chunked run equals a single run, and
+they are plain JSON so that Celery chunks can share them.
+
+Exactness, so that SQLite and PostgreSQL give identical results: money is summed in integer
+cents, the tier cut points become integer cent thresholds computed in Python with fractions,
+the median is compared doubled (an integer), and dates are compared with dates computed in
+Python. Only "days between two dates" differs per backend (`_days_between`).
+"""
+
+import datetime as dt
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from clients.models import Client, FrequencyClass, Purchase, RfmSegment, Status, VolumeTier
+from segmentation.models import StatusChange
+from segmentation.rules import Thresholds
+
+TWELVE_MONTHS_DAYS = 365
+QUINTILES = 5
+TEMP_TABLE = "segmentation_lifecycle_new"
+TEMP_IDS = "segmentation_lifecycle_ids"
+
+# (R, F) → segment, the table of the docstring; rows are R from 5 down to 1, columns F from 1 to 5.
+_RFM_ROWS = {
+    5: ["new", "promising", "loyal", "champions", "champions"],
+    4: ["new", "promising", "loyal", "champions", "champions"],
+    3: ["promising", "promising", "loyal", "loyal", "loyal"],
+    2: ["hibernating", "hibernating", "at_risk", "at_risk", "at_risk"],
+    1: ["lost", "lost", "lost", "cant_lose", "cant_lose"],
+}
+RFM_SEGMENTS: dict[tuple[int, int], str] = {
+    (r, f): RfmSegment(code).value for r, row in _RFM_ROWS.items() for f, code in enumerate(row, start=1)
+}
+
+CLIENT_TABLE = Client._meta.db_table
+PURCHASE_TABLE = Purchase._meta.db_table
+CHANGE_TABLE = StatusChange._meta.db_table
+
+# The computed columns, compared with IS DISTINCT FROM so that only changed rows are written.
+COMPUTED_COLUMNS = [
+    "status", "first_purchase_date", "last_purchase_date", "purchase_count", "total_spent", "spend_12m",
+    "average_basket", "volume_tier", "frequency_class", "r_score", "f_score", "m_score", "rfm_segment",
+]
+
+
+@dataclass(frozen=True)
+class GlobalCuts:
+    """What every chunk must share: the mean 12-month spend and the quintile boundaries.
+
+    A boundary is the last (value, id) of a quintile in (value, id) order; a client's score is
+    1 + the number of boundaries its (value, id) is above, which is what NTILE(5) gives.
+    """
+
+    spenders: int = 0
+    spend_12m_cents: int = 0
+    r_bounds: list[tuple[int, int]] = field(default_factory=list)
+    f_bounds: list[tuple[int, int]] = field(default_factory=list)
+    m_bounds: list[tuple[int, int]] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "GlobalCuts":
+        bounds = {name: [tuple(pair) for pair in data[name]] for name in ("r_bounds", "f_bounds", "m_bounds")}
+        return cls(spenders=data["spenders"], spend_12m_cents=data["spend_12m_cents"], **bounds)
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _days_between(later: str, earlier: str) -> str:
+    if _is_postgres():
+        return f"({later} - {earlier})"
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+def _distinct() -> str:
+    return "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
+
+
+def _as_of_param() -> str:
+    return "CAST(%(as_of)s AS DATE)" if _is_postgres() else "%(as_of)s"
+
+
+def _date(value: dt.date):
+    return connection.ops.adapt_datefield_value(value)
+
+
+def _aggregate_sql(range_sql: str) -> str:
+    """One row per client with purchases on or before as_of: figures in integer cents."""
+    cents = "CAST(ROUND(p.amount * 100) AS BIGINT)"
+    return f"""
+        SELECT p.client_id AS client_id, MIN(p.date) AS first_date, MAX(p.date) AS last_date,
+               COUNT(*) AS n, CAST(SUM({cents}) AS BIGINT) AS total_c,
+               CAST(SUM(CASE WHEN p.date >= %(window_start)s THEN {cents} ELSE 0 END) AS BIGINT) AS s12_c
+        FROM {PURCHASE_TABLE} p
+        WHERE p.date <= %(as_of)s {range_sql}
+        GROUP BY p.client_id
+    """  # noqa: S608 - table names are constants, values are parameters
+
+
+def _range(column: str, id_range, params: dict) -> str:
+    """The clients in scope: an id range [lo, hi), the ids in TEMP_IDS (a list), or all (None)."""
+    if id_range is None:
+        return ""
+    if isinstance(id_range, list):
+        return f"AND {column} IN (SELECT id FROM {TEMP_IDS})"  # noqa: S608
+    params["lo"], params["hi"] = id_range
+    return f"AND {column} >= %(lo)s AND {column} < %(hi)s"
+
+
+def _base_params(as_of: dt.date) -> dict:
+    return {
+        "as_of": _date(as_of),
+        "window_start": _date(as_of - dt.timedelta(days=TWELVE_MONTHS_DAYS - 1)),
+    }
+
+
+def global_cuts(as_of: dt.date) -> GlobalCuts:
+    """The parts that need every client: the mean 12-month spend and the quintile boundaries."""
+    params = _base_params(as_of)
+    recency = _days_between("last_date", _as_of_param())
+    boundaries = " UNION ALL ".join(
+        f"""
+        SELECT '{kind}' AS kind, tile, v, id FROM (
+            SELECT v, id, tile, LEAD(tile) OVER (ORDER BY v, id) AS next_tile FROM (
+                SELECT {value} AS v, client_id AS id, NTILE({QUINTILES}) OVER (ORDER BY {value}, client_id) AS tile
+                FROM agg
+            ) ranked
+        ) edges
+        WHERE next_tile IS NOT NULL AND next_tile <> tile
+        """  # noqa: S608
+        for kind, value in (("R", recency), ("F", "n"), ("M", "total_c"))
+    )
+    sql = f"""
+        WITH agg AS ({_aggregate_sql("")})
+        SELECT 'S' AS kind, 0 AS tile, COALESCE(SUM(s12_c), 0) AS v, COUNT(*) AS id FROM agg WHERE s12_c > 0
+        UNION ALL {boundaries}
+    """  # noqa: S608
+    bounds: dict[str, list[tuple[int, int]]] = {"R": [], "F": [], "M": []}
+    spenders = spend = 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for kind, tile, value, client_id in cursor.fetchall():
+            if kind == "S":
+                spend, spenders = int(value), int(client_id)
+            else:
+                bounds[kind].append((int(tile), int(value), int(client_id)))
+    return GlobalCuts(
+        spenders=spenders, spend_12m_cents=spend,
+        **{f"{kind.lower()}_bounds": [(v, i) for _t, v, i in sorted(rows)] for kind, rows in bounds.items()},
+    )
+
+
+def _tier_threshold_cents(ratio, cuts: GlobalCuts) -> int:
+    """The smallest spend in cents whose ratio to the mean reaches `ratio` (exact, no floats)."""
+    return math.ceil(Fraction(str(ratio)) * cuts.spend_12m_cents / cuts.spenders)
+
+
+def _score_sql(value: str, bounds: list[tuple[int, int]], name: str, params: dict) -> str:
+    terms = ["1"]
+    for index, (bound_value, bound_id) in enumerate(bounds):
+        params[f"{name}{index}v"], params[f"{name}{index}i"] = bound_value, bound_id
+        terms.append(f"CASE WHEN ({value}, a.client_id) > (%({name}{index}v)s, %({name}{index}i)s) THEN 1 ELSE 0 END")
+    return " + ".join(terms)
+
+
+def rfm_segment_sql(r: str, f: str) -> str:
+    """The (R, F) → segment table as one SQL CASE."""
+    whens = " ".join(f"WHEN {r_ * 10 + f_} THEN '{code}'" for (r_, f_), code in sorted(RFM_SEGMENTS.items()))
+    return f"CASE WHEN {r} IS NULL OR {f} IS NULL THEN '' ELSE CASE {r} * 10 + {f} {whens} ELSE '' END END"
+
+
+def _new_values_sql(as_of: dt.date, thresholds: Thresholds, cuts: GlobalCuts, id_range, params: dict) -> str:
+    """SELECT of every computed column for the clients in range (one row per client)."""
+    params.update(
+        lost_before=_date(as_of - dt.timedelta(days=thresholds.baja_after_days)),
+        dormant_before=_date(as_of - dt.timedelta(days=thresholds.dormido_after_days)),
+        new_since=_date(as_of - dt.timedelta(days=thresholds.alta_window_days)),
+        frequent2=2 * thresholds.frequent_max_days,
+        habitual2=2 * thresholds.habitual_max_days,
+    )
+    if cuts.spenders:
+        params.update(
+            very_high_c=_tier_threshold_cents(thresholds.tier_very_high, cuts),
+            high_c=_tier_threshold_cents(thresholds.tier_high, cuts),
+            medium_c=_tier_threshold_cents(thresholds.tier_medium, cuts),
+        )
+        tier = f"""CASE WHEN COALESCE(a.s12_c, 0) = 0 THEN ''
+            WHEN a.s12_c >= %(very_high_c)s THEN '{VolumeTier.VERY_HIGH}'
+            WHEN a.s12_c >= %(high_c)s THEN '{VolumeTier.HIGH}'
+            WHEN a.s12_c >= %(medium_c)s THEN '{VolumeTier.MEDIUM}'
+            ELSE '{VolumeTier.LOW}' END"""
+    else:
+        tier = "''"
+    recency = _days_between("a.last_date", _as_of_param())
+    r_score = _score_sql(recency, cuts.r_bounds, "r", params)
+    f_score = _score_sql("a.n", cuts.f_bounds, "f", params)
+    m_score = _score_sql("a.total_c", cuts.m_bounds, "m", params)
+    gap = _days_between("p.date", "LAG(p.date) OVER (PARTITION BY p.client_id ORDER BY p.date)")
+    purchase_range = _range("p.client_id", id_range, params)
+    client_range = _range("c.id", id_range, params)
+    return f"""
+        WITH agg AS ({_aggregate_sql(purchase_range)}),
+        gaps AS (
+            -- consecutive purchases in date order; the non-zero steps are the gaps between distinct dates
+            -- (no DISTINCT needed, and the (client, date) index gives the order)
+            SELECT p.client_id AS client_id, {gap} AS gap FROM {PURCHASE_TABLE} p
+            WHERE p.date <= %(as_of)s {purchase_range}
+        ),
+        ranked AS (
+            SELECT client_id, gap, ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY gap) AS rn,
+                   COUNT(*) OVER (PARTITION BY client_id) AS cnt
+            FROM gaps WHERE gap > 0
+        ),
+        median AS (
+            -- twice the median, an integer: 2·middle for an odd count, the two middles' sum for an even one
+            SELECT client_id, CAST(SUM(gap) AS BIGINT) * 2 / COUNT(*) AS median2 FROM ranked
+            WHERE rn IN ((cnt + 1) / 2, (cnt + 2) / 2) GROUP BY client_id
+        ),
+        scored AS (
+            SELECT c.id AS client_id,
+                CASE
+                    WHEN c.closed_at IS NOT NULL AND (a.last_date IS NULL OR a.last_date <= c.closed_at) THEN '{Status.LOST}'
+                    WHEN a.last_date IS NULL THEN '{Status.PROSPECT}'
+                    WHEN a.last_date < %(lost_before)s THEN '{Status.LOST}'
+                    WHEN a.last_date < %(dormant_before)s THEN '{Status.DORMANT}'
+                    WHEN a.first_date >= %(new_since)s THEN '{Status.NEW}'
+                    ELSE '{Status.ACTIVE}'
+                END AS status,
+                a.first_date AS first_purchase_date, a.last_date AS last_purchase_date,
+                COALESCE(a.n, 0) AS purchase_count,
+                COALESCE(a.total_c, 0) / 100.0 AS total_spent,
+                COALESCE(a.s12_c, 0) / 100.0 AS spend_12m,
+                CASE WHEN a.n IS NULL THEN 0 ELSE ((2 * a.total_c + a.n) / (2 * a.n)) / 100.0 END AS average_basket,
+                {tier} AS volume_tier,
+                CASE WHEN a.n IS NULL THEN ''
+                    WHEN m.median2 IS NULL THEN '{FrequencyClass.OCCASIONAL}'
+                    WHEN m.median2 <= %(frequent2)s THEN '{FrequencyClass.FREQUENT}'
+                    WHEN m.median2 <= %(habitual2)s THEN '{FrequencyClass.HABITUAL}'
+                    ELSE '{FrequencyClass.OCCASIONAL}'
+                END AS frequency_class,
+                CASE WHEN a.n IS NULL THEN NULL ELSE {r_score} END AS r_score,
+                CASE WHEN a.n IS NULL THEN NULL ELSE {f_score} END AS f_score,
+                CASE WHEN a.n IS NULL THEN NULL ELSE {m_score} END AS m_score
+            FROM {CLIENT_TABLE} c
+            LEFT JOIN agg a ON a.client_id = c.id
+            LEFT JOIN median m ON m.client_id = c.id
+            WHERE 1 = 1 {client_range}
+        )
+        SELECT scored.*, {rfm_segment_sql("r_score", "f_score")} AS rfm_segment FROM scored
+    """  # noqa: S608
+
+
+def apply_chunk(
+    as_of: dt.date, thresholds: Thresholds, cuts: GlobalCuts, id_range: tuple[int, int] | list[int] | None = None,
+    *, cause: str = StatusChange.Cause.RECOMPUTE,
+) -> dict:
+    """Recomputes the clients with id in [lo, hi) (or in a list of ids; all when None) against the global cuts."""
+    params = _base_params(as_of)
+    select = _new_values_sql(as_of, thresholds, cuts, id_range, params)
+    distinct = _distinct()
+    changed = " OR ".join(f"c.{name} {distinct} n.{name}" for name in COMPUTED_COLUMNS)
+    assignments = ", ".join(f"{name} = n.{name}" for name in COMPUTED_COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TEMP_TABLE}")
+        if isinstance(id_range, list):
+            cursor.execute(f"DROP TABLE IF EXISTS {TEMP_IDS}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_IDS} (id BIGINT PRIMARY KEY)")
+            ids = [(pk,) for pk in sorted(set(id_range))]
+            cursor.executemany(f"INSERT INTO {TEMP_IDS} (id) VALUES (%s)", ids)  # noqa: S608
+        cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_TABLE} AS {select}", params)
+        cursor.execute(
+            f"""INSERT INTO {CHANGE_TABLE} (client_id, from_status, to_status, date, cause, created_at)
+                SELECT c.id, c.status, n.status, %(as_of)s, %(cause)s, %(now)s
+                FROM {CLIENT_TABLE} c JOIN {TEMP_TABLE} n ON n.client_id = c.id
+                WHERE c.status <> n.status""",  # noqa: S608
+            {
+                "as_of": _date(as_of), "cause": str(cause),
+                "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+            },
+        )
+        status_changes = cursor.rowcount
+        cursor.execute(
+            f"""UPDATE {CLIENT_TABLE} AS c
+                SET {assignments},
+                    status_since = CASE WHEN c.status <> n.status THEN %(as_of)s ELSE c.status_since END
+                FROM {TEMP_TABLE} n
+                WHERE n.client_id = c.id AND ({changed})""",  # noqa: S608
+            {"as_of": _date(as_of)},
+        )
+        rows_changed = cursor.rowcount
+        cursor.execute(f"SELECT status, COUNT(*) FROM {TEMP_TABLE} GROUP BY status")  # noqa: S608
+        per_status = dict(cursor.fetchall())
+        cursor.execute(f"DROP TABLE {TEMP_TABLE}")
+        if isinstance(id_range, list):
+            cursor.execute(f"DROP TABLE {TEMP_IDS}")
+    return {
+        "statuses": {code: per_status.get(code, 0) for code in Status.values},
+        "rows_changed": rows_changed,
+        "status_changes": status_changes,
+    }
+
+
+def merge_results(results: list[dict]) -> dict:
+    merged = {"statuses": {code: 0 for code in Status.values}, "rows_changed": 0, "status_changes": 0}
+    for result in results:
+        for code, count in result["statuses"].items():
+            merged["statuses"][code] += count
+        merged["rows_changed"] += result["rows_changed"]
+        merged["status_changes"] += result["status_changes"]
+    return merged
+
+
+def recompute_lifecycle(as_of: dt.date, thresholds: Thresholds, id_range: tuple[int, int] | None = None) -> dict:
+    """Recomputes the clients with id in [lo, hi) (every client when None) on `as_of`.
+
+    Returns {"statuses": {code: clients}, "rows_changed": n, "status_changes": n, "seconds": s}
+    for the clients in range.
+    """
+    started = time.monotonic()
+    with transaction.atomic():
+        cuts = global_cuts(as_of)
+        result = apply_chunk(as_of, thresholds, cuts, id_range)
+    result["seconds"] = round(time.monotonic() - started, 3)
+    return result
+
+
+def id_chunks(size: int) -> list[tuple[int, int]]:
+    """Half-open id ranges of `size` ids covering every client."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MIN(id), MAX(id) FROM {CLIENT_TABLE}")  # noqa: S608
+        low, high = cursor.fetchone()
+    if low is None:
+        return []
+    return [(start, min(start + size, high + 1)) for start in range(low, high + 1, size)]
+
+
+def preview_statuses(as_of: dt.date, thresholds: Thresholds) -> dict[str, int]:
+    """Clients per status that `thresholds` would give on `as_of`, computed without writing."""
+    params = _base_params(as_of)
+    select = _new_values_sql(as_of, thresholds, GlobalCuts(), None, params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT status, COUNT(*) FROM ({select}) preview GROUP BY status", params)  # noqa: S608
+        counts = dict(cursor.fetchall())
+    return {code: counts.get(code, 0) for code in Status.values}

@@ -1,0 +1,85 @@
+"""Background work of segmentation: the nightly lifecycle recompute.
+
+The schedule (02:00 Europe/Madrid) lives in django_celery_beat, seeded by migration
+0003_nightly_recompute_schedule.
+"""
+
+import datetime as dt
+import logging
+import uuid
+
+from celery import chord, shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+LOCK_KEY = "segmentation:nightly-recompute"
+# Longer than any run; a crashed run frees the lock by itself the next night.
+LOCK_SECONDS = 6 * 3600
+CHUNK_SIZE = 50_000
+
+
+def _as_of(value: str | None) -> dt.date:
+    return dt.date.fromisoformat(value) if value else timezone.localdate()
+
+
+@shared_task
+def nightly_recompute(as_of: str | None = None) -> dict:
+    """Recomputes every client; a second run while one is under way does nothing.
+
+    With a real broker the clients are split into id ranges recomputed in parallel by a chord
+    that shares the global cut points; in eager mode (no broker) everything runs here.
+    """
+    from segmentation.engine import global_cuts, id_chunks
+    from segmentation.services import lifecycle_recompute
+
+    day = _as_of(as_of)
+    token = uuid.uuid4().hex
+    if not cache.add(LOCK_KEY, token, timeout=LOCK_SECONDS):
+        logger.info("Nightly recompute for %s skipped: another run holds the lock", day)
+        return {"skipped": True}
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        try:
+            result = lifecycle_recompute(as_of=day)
+        finally:
+            _release(token)
+        logger.info("Nightly recompute for %s: %s", day, result)
+        return result
+    try:
+        cuts = global_cuts(day).as_json()
+        header = [recompute_chunk.s(lo, hi, day.isoformat(), cuts) for lo, hi in id_chunks(CHUNK_SIZE)]
+        # The callback frees the lock; if a chunk fails the lock expires after LOCK_SECONDS.
+        chord(header)(nightly_recompute_done.s(day.isoformat(), token))
+    except BaseException:
+        _release(token)
+        raise
+    return {"chunks": len(header)}
+
+
+@shared_task
+def recompute_chunk(lo: int, hi: int, as_of: str, cuts: dict | None = None) -> dict:
+    """Recomputes the clients with id in [lo, hi); `cuts` from the parent, or computed here."""
+    from segmentation.engine import GlobalCuts, apply_chunk, global_cuts
+    from segmentation.services import current_thresholds
+
+    day = _as_of(as_of)
+    shared = GlobalCuts.from_json(cuts) if cuts is not None else global_cuts(day)
+    return apply_chunk(day, current_thresholds(), shared, (lo, hi))
+
+
+@shared_task
+def nightly_recompute_done(results: list[dict], as_of: str, token: str) -> dict:
+    from segmentation.engine import merge_results
+
+    merged = merge_results(results)
+    logger.info("Nightly recompute for %s: %s", as_of, merged)
+    _release(token)
+    return merged
+
+
+def _release(token: str) -> None:
+    # Only the run that took the lock frees it (a late callback must not free a newer run's lock).
+    if cache.get(LOCK_KEY) == token:
+        cache.delete(LOCK_KEY)
