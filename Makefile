@@ -57,5 +57,9 @@ worker: install
 beat: install
 	$(VENV)/bin/celery -A portfolio beat --loglevel=INFO
 
+# Benchmarks on PostgreSQL: builds a database of BENCH_CLIENTS clients once, then times pages and jobs.
+bench: install
+	BENCH_CLIENTS=$(or $(BENCH_CLIENTS),1000000) bench/run.sh
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,7 +1,15 @@
 from django.contrib import admin
 
 from clients.models import (
-    Category, Client, ClientShare, Contract, FollowUp, Interaction, Product, Purchase, PurchaseLine,
+    Category,
+    Client,
+    ClientShare,
+    Contract,
+    FollowUp,
+    Interaction,
+    Product,
+    Purchase,
+    PurchaseLine,
 )
 
 

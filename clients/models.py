@@ -259,6 +259,16 @@ class Client(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    def save(self, *args, **kwargs) -> None:
+        self.refresh_search_fields()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = set(update_fields) | {"search_text", "phone_key", "email"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("clients:client_detail", args=[self.pk])
+
     @property
     def display_name(self) -> str:
         person = f"{self.first_name} {self.last_name}".strip()
@@ -280,22 +290,12 @@ class Client(models.Model):
         today = timezone.localdate()
         return today.year - self.birth_date.year - ((today.month, today.day) < (self.birth_date.month, self.birth_date.day))
 
-    def get_absolute_url(self) -> str:
-        return reverse("clients:client_detail", args=[self.pk])
-
     def refresh_search_fields(self) -> None:
         self.search_text = fold(
             " ".join([self.first_name, self.last_name, self.company_name, self.email, self.tax_id, self.client_ref, self.city])
         )
         self.phone_key = phone_key(self.phone)
         self.email = self.email.strip().lower()
-
-    def save(self, *args, **kwargs) -> None:
-        self.refresh_search_fields()
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = set(update_fields) | {"search_text", "phone_key", "email"}
-        super().save(*args, **kwargs)
 
 
 class ClientShare(models.Model):
@@ -306,6 +306,9 @@ class ClientShare(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "client"], name="client_share_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} → {self.user_id}"
 
 
 class ClientChildQuerySet(models.QuerySet):
@@ -359,6 +362,9 @@ class PurchaseLine(models.Model):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="purchase_line_quantity_positive"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="purchase_line_price_not_negative"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product_id}"
 
     @property
     def total(self) -> Decimal:

@@ -3,7 +3,14 @@
 import pytest
 from django.urls import reverse
 
-from clients.tests.factories import ClientFactory, ProductFactory, ContractFactory, FollowUpFactory, InteractionFactory, PurchaseFactory
+from clients.tests.factories import (
+    ClientFactory,
+    ContractFactory,
+    FollowUpFactory,
+    InteractionFactory,
+    ProductFactory,
+    PurchaseFactory,
+)
 
 
 def fill(owner, size: int):

@@ -30,3 +30,10 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = run_manage("check", DEBUG="false", ALLOWED_HOSTS="crm.example.com")
     assert result.returncode != 0
     assert "SECRET_KEY is required" in result.stderr
+
+
+@pytest.mark.django_db
+def test_models_and_migrations_agree():
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
