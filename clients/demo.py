@@ -1,31 +1,41 @@
 """Demo data: a small office-supplies business with three years of history, built fast.
 
-`demo_build()` writes users, teams, the catalogue and N clients with their purchases,
-interactions, follow-ups and contracts, in batches, inside one transaction: PostgreSQL gets
-COPY, other databases `bulk_create`. `recompute_figures()` then fills every client's figures
-and status in one SQL statement. Everything random comes from one `random.Random(seed)` and
-Faker instances seeded from it, so the same seed gives the same business.
+`demo_build()` writes users, teams, the catalogue and N clients with their purchases, lines,
+interactions, follow-ups and contracts inside one transaction, then `recompute_figures()` fills
+every client's figures and status in one SQL statement.
 
-Faker is slow, so it only fills small pools (names, streets) that the generator samples from;
-places are a fixed table of real cities with their regions, postal codes and phone prefixes,
-so that a client's city, region, postal code, phone and country agree.
+- Clients are generated in blocks of 10,000, each from its own `random.Random(f"{seed}:{block}")`
+  plus Faker pools seeded from the seed: the same seed gives the same business, whether blocks
+  are built in a thread of this process or in worker processes (`workers`).
+- Faker is slow, so it only fills small pools (names, streets) that the generator samples from.
+  Places come from a fixed table of real cities with their regions, postal codes and phone
+  prefixes, so that a client's city, region, postal code, phone and country agree.
+- PostgreSQL gets COPY, with the loaded tables' secondary indexes and foreign keys dropped and
+  rebuilt around the load (`PostgresBulkLoad`); other databases get `bulk_create`. A background
+  thread prepares block n+1 while the database writes block n.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import queue
 import random
 import threading
 import time
+import zoneinfo
 from bisect import bisect
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 from itertools import accumulate
 from types import SimpleNamespace
 
+import django
 from django.db import connection, models, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
@@ -52,7 +62,7 @@ from segmentation.services import TWELVE_MONTHS_DAYS, current_thresholds
 DEMO_PASSWORD = "cartera-demo"  # noqa: S105 - printed on purpose: these are demo logins
 EMAIL_DOMAIN = "cartera.example"
 HISTORY_DAYS = 3 * 365
-BATCH_CLIENTS = 10_000
+BLOCK_CLIENTS = 10_000  # clients generated (and seeded) together
 SPREAD_SIZE = 4_096
 
 # ---------------------------------------------------------------------------------------------
@@ -409,7 +419,7 @@ class Batch:
     contracts: list[dict] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Staff:
     id: int
     language: str  # "es" / "pt"
@@ -430,16 +440,25 @@ class Tally:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+class DemoError(Exception):
+    """A reason not to build the demo, for the command to report."""
+
+
+def faker_class():
+    try:
+        from faker import Faker
+    except ImportError as exc:  # listed in requirements-dev.txt only
+        raise DemoError("The demo data needs Faker: pip install -r requirements-dev.txt") from exc
+    return Faker
+
+
 class Pools:
     """Names and streets per market, drawn once from Faker."""
 
     SIZE = 2_000
 
     def __init__(self, seed: int, size: int = SIZE):
-        try:
-            from faker import Faker
-        except ImportError as exc:  # Faker is in requirements-dev.txt
-            raise RuntimeError("seed_demo needs Faker: pip install -r requirements-dev.txt") from exc
+        Faker = faker_class()
         self.by_locale: dict[str, SimpleNamespace] = {}
         for index, market in enumerate(MARKETS):
             fake = Faker(market.locale)
@@ -465,25 +484,57 @@ def _distinct(make: Callable[[], str], size: int) -> list[str]:
     return list(seen)
 
 
-class Generator:
-    """Produces the rows for clients [start, start + n) from one seeded random stream."""
+@dataclass(frozen=True)
+class Setup:
+    """Everything a generator needs; picklable, so that worker processes can build their own."""
 
-    def __init__(
-        self, *, seed: int, today: dt.date, now: dt.datetime, staff: list[Staff],
-        categories: list[tuple[int, str, list[tuple[int, str, int]]]], first_ids: dict[str, int],
-    ):
-        self.rng = random.Random(seed)
-        self.rand = self.rng.random
-        self.pools = Pools(seed)
-        self.today = today.toordinal()
-        self.first_day = self.today - HISTORY_DAYS + 1
+    seed: int
+    now: dt.datetime
+    time_zone: str
+    staff: tuple[Staff, ...]
+    categories: tuple[tuple[int, str, tuple[tuple[int, str, int], ...]], ...]  # (id, name, products)
+
+
+class Clock:
+    """Days as ordinals and minutes of the day, turned into aware datetimes never later than now."""
+
+    def __init__(self, now: dt.datetime, time_zone: str):
+        self.tz = zoneinfo.ZoneInfo(time_zone)
         self.now = now
-        local_now = timezone.localtime(now)
+        local_now = now.astimezone(self.tz)
+        self.today = local_now.date().toordinal()
         self.now_minute = local_now.hour * 60 + local_now.minute
-        self.tz = timezone.get_current_timezone()
-        self.staff = staff
+
+    def at(self, day: int, minute: int) -> dt.datetime:
+        if day >= self.today:
+            day, minute = self.today, min(minute, self.now_minute)
+        return self.future_at(day, minute)
+
+    def future_at(self, day: int, minute: int) -> dt.datetime:
+        return dt.datetime.combine(dt.date.fromordinal(day), dt.time(minute // 60, minute % 60), tzinfo=self.tz)
+
+
+class Generator:
+    """Rows for one block of clients, from a random stream of its own (the seed and the block number).
+
+    Ids in a block start at 0 (clients, purchases, interactions); the writer shifts them. So blocks
+    are independent: worker processes can build them in any order and the data stays the same.
+    """
+
+    def __init__(self, setup: Setup):
+        shared = random.Random(setup.seed)  # what all blocks share
+        self.seed = setup.seed
+        self.pools = Pools(setup.seed)
+        self.clock = Clock(setup.now, setup.time_zone)
+        self.today = self.clock.today
+        self.first_day = self.today - HISTORY_DAYS + 1
+        self.now = setup.now
+        self.now_minute = self.clock.now_minute
+        self.at = self.clock.at
+        self.future_at = self.clock.future_at
+        staff, categories = setup.staff, setup.categories
         # Some portfolios are bigger than others; clients mostly go to someone who speaks their language.
-        weights = [(person, 0.7 + self.rng.random() * 0.6) for person in staff]
+        weights = [(person, 0.7 + shared.random() * 0.6) for person in staff]
         self.owner_any = Weighted(weights)
         self.owner_by_language = {
             language: Weighted([(p, w) for p, w in weights if p.language == language])
@@ -496,9 +547,8 @@ class Generator:
         self.products = [product for _, _, products in categories for product in products]
         self.products_by_category = {category_id: products for category_id, _, products in categories}
         # Basket spread around each client's typical amount (lognormal), drawn once: cheaper per purchase.
-        self.spread = [self.rng.lognormvariate(0, 0.5) for _ in range(SPREAD_SIZE)]
+        self.spread = [shared.lognormvariate(0, 0.5) for _ in range(SPREAD_SIZE)]
         self.bulk_products = {p[0] for _, name, ps in categories if name in BULK_CATEGORIES for p in ps}
-        self.next_id = dict(first_ids)  # "client", "purchase", "interaction"
         self.markets = Weighted([(market, market.weight) for market in MARKETS])
         self.places = {m.locale: Weighted([(p, p.weight) for p in m.places]) for m in MARKETS}
         self.sectors = Weighted(SECTORS)
@@ -550,22 +600,16 @@ class Generator:
         self.next_id[name] = value + 1
         return value
 
-    def at(self, day: int, minute: int) -> dt.datetime:
-        if day >= self.today:
-            day, minute = self.today, min(minute, self.now_minute)
-        moment = dt.datetime.combine(dt.date.fromordinal(day), dt.time(minute // 60, minute % 60))
-        return timezone.make_aware(moment, self.tz)
-
-    def future_at(self, day: int, minute: int) -> dt.datetime:
-        moment = dt.datetime.combine(dt.date.fromordinal(day), dt.time(minute // 60, minute % 60))
-        return timezone.make_aware(moment, self.tz)
-
     def digits(self, count: int) -> str:
         return str(self.below(10**count)).zfill(count)
 
     # -- one batch ----------------------------------------------------------------------------
 
-    def batch(self, start: int, count: int) -> Batch:
+    def block(self, number: int, start: int, count: int) -> Batch:
+        """Clients start … start + count - 1 (block `number`), with everything hanging from them."""
+        self.rng = random.Random(f"{self.seed}:{number}")
+        self.rand = self.rng.random
+        self.next_id = {"client": 0, "purchase": 0, "interaction": 0}
         batch = Batch()
         for index in range(start, start + count):
             self.client(index, batch)
@@ -658,7 +702,7 @@ class Generator:
         values.update(search_text=stand_in.search_text, phone_key=stand_in.phone_key, email=stand_in.email)
         batch.clients.append(values)
 
-        interests = r.sample(self.category_ids, self.below(1, 4)) if r.random() < 0.85 else []
+        interests = r.sample(self.category_ids, min(len(self.category_ids), self.below(1, 4))) if r.random() < 0.85 else []
         batch.interests.extend((client_id, category_id) for category_id in interests)
         context = _Context(client_id, owner, market, is_company, level, interests, values["payment_method"], days,
                            closed_at, known_since, rhythm, values["temperature"])
@@ -1009,12 +1053,42 @@ class _CopyTable:
         return ["\t".join([value(row[name]) for name in given]) + suffix + "\n" for row in rows]
 
 
-class PostgresWriter:
-    """Turns a batch into COPY text (`prepare`, pure Python) and streams it (`send`, the database)."""
+@dataclass
+class Bases:
+    """The first real id of the next block's clients, purchases and interactions."""
 
-    def __init__(self, now: dt.datetime, tz):
-        self.now = now
-        self.tz = tz
+    client: int
+    purchase: int
+    interaction: int
+
+    def advance(self, batch: Batch) -> None:
+        self.client += len(batch.clients)
+        self.purchase += len(batch.purchases)
+        self.interaction += len(batch.interactions)
+
+
+def _rebase_rows(batch: Batch, bases: Bases) -> None:
+    """Block-local ids in the dict rows -> real ids (purchases and lines are shifted as they are written)."""
+    c, i = bases.client, bases.interaction
+    for row in batch.clients:
+        row["id"] += c
+    for row in batch.interactions:
+        row["id"] += i
+        row["client_id"] += c
+    for row in batch.followups:
+        row["client_id"] += c
+        if row["closed_by_id"] is not None:
+            row["closed_by_id"] += i
+    for row in batch.contracts:
+        row["client_id"] += c
+
+
+class PostgresWriter:
+    """Turns a block into COPY text (`prepare`: pure Python, thread-safe) and streams it (`send`)."""
+
+    def __init__(self, clock: Clock):
+        self.now = clock.now
+        self.tz = clock.tz
         self.quote = connection.ops.quote_name
         self.tables: dict[str, _CopyTable] = {}
         self.day_text: dict[int, tuple[str, str]] = {}
@@ -1029,16 +1103,18 @@ class PostgresWriter:
     def _day(self, ordinal: int) -> tuple[str, str]:
         """'2025-03-30' and that day's UTC offset at midday ('+02:00')."""
         day = dt.date.fromordinal(ordinal)
-        offset = timezone.make_aware(dt.datetime.combine(day, dt.time(12)), self.tz).isoformat()[-6:]
+        offset = dt.datetime.combine(day, dt.time(12), tzinfo=self.tz).isoformat()[-6:]
         text = self.day_text[ordinal] = (day.isoformat(), offset)
         return text
 
-    def prepare(self, batch: Batch) -> list[tuple[str, str]]:
-        prepared = []
+    def prepare(self, batch: Batch, bases: Bases) -> list[tuple[str, str]]:
+        _rebase_rows(batch, bases)
+        cb, pb = bases.client, bases.purchase
+        copies = []
 
         def add(table: _CopyTable, lines: list[str]) -> None:
             if lines:
-                prepared.append((table.sql, "".join(lines)))
+                copies.append((table.sql, "".join(lines)))
 
         def add_dicts(model, rows: list[dict]) -> None:
             if rows:
@@ -1047,7 +1123,7 @@ class PostgresWriter:
 
         add_dicts(Client, batch.clients)
         add(self._table(Client.interests.through, ["client_id", "category_id"]),
-            [f"{client_id}\t{category_id}\n" for client_id, category_id in batch.interests])
+            [f"{client_id + cb}\t{category_id}\n" for client_id, category_id in batch.interests])
         table = self._table(Purchase, ["id", "client_id", "date", "amount", "currency", "payment_method",
                                        "channel", "notes", "created_by_id", "created_at"])
         suffix, days, minutes, null = table.suffix, self.day_text, self.minute_text, "\\N"
@@ -1055,46 +1131,50 @@ class PostgresWriter:
         for pid, client_id, day, cents, currency, payment, channel, notes, by, minute in batch.purchases:
             iso, offset = days.get(day) or self._day(day)
             lines.append(
-                f"{pid}\t{client_id}\t{iso}\t{cents // 100}.{cents % 100:02d}\t{currency}\t{payment}\t{channel}\t"
-                f"{notes}\t{null if by is None else by}\t{iso} {minutes[minute]}{offset}{suffix}\n"
+                f"{pid + pb}\t{client_id + cb}\t{iso}\t{cents // 100}.{cents % 100:02d}\t{currency}\t{payment}\t"
+                f"{channel}\t{notes}\t{null if by is None else by}\t{iso} {minutes[minute]}{offset}{suffix}\n"
             )
         add(table, lines)
         table = self._table(PurchaseLine, ["purchase_id", "product_id", "quantity", "unit_price"])
-        add(table, [f"{pid}\t{product}\t{qty}\t{unit // 100}.{unit % 100:02d}{table.suffix}\n"
+        add(table, [f"{pid + pb}\t{product}\t{qty}\t{unit // 100}.{unit % 100:02d}{table.suffix}\n"
                     for pid, product, qty, unit in batch.lines])
         add_dicts(Interaction, batch.interactions)
         add_dicts(FollowUp, batch.followups)
         add_dicts(Contract, batch.contracts)
-        return prepared
+        return copies
 
-    def send(self, prepared: list[tuple[str, str]]) -> None:
+    def send(self, copies: list[tuple[str, str]]) -> None:
         with connection.cursor() as cursor:
-            for sql, text in prepared:
+            for sql, text in copies:
                 with cursor.copy(sql) as copy:
                     copy.write(text)
 
 
 class OrmWriter:
-    """Any other database (SQLite for the demo): model instances, then bulk_create."""
+    """Any other database (SQLite for the demo): model instances and bulk_create."""
 
     BATCH_SIZE = 2_000
 
-    def __init__(self, generator: Generator):
-        self.at = generator.at
+    def __init__(self, clock: Clock):
+        self.at = clock.at
 
-    def prepare(self, batch: Batch) -> list[tuple[type[models.Model], list[models.Model]]]:
-        through, at = Client.interests.through, self.at
+    def prepare(self, batch: Batch, bases: Bases) -> list[tuple[type[models.Model], list[models.Model]]]:
+        _rebase_rows(batch, bases)
+        cb, pb, at = bases.client, bases.purchase, self.at
+        through = Client.interests.through
         return [
             (Client, [Client(**row) for row in batch.clients]),
-            (through, [through(client_id=client_id, category_id=category_id) for client_id, category_id in batch.interests]),
+            (through, [through(client_id=client_id + cb, category_id=category_id)
+                       for client_id, category_id in batch.interests]),
             (Purchase, [
-                Purchase(id=pid, client_id=client_id, date=dt.date.fromordinal(day), amount=Decimal(cents).scaleb(-2),
-                         currency=currency, payment_method=payment, channel=channel, notes=notes, created_by_id=by,
-                         created_at=at(day, minute))
+                Purchase(id=pid + pb, client_id=client_id + cb, date=dt.date.fromordinal(day),
+                         amount=Decimal(cents).scaleb(-2), currency=currency, payment_method=payment, channel=channel,
+                         notes=notes, created_by_id=by, created_at=at(day, minute))
                 for pid, client_id, day, cents, currency, payment, channel, notes, by, minute in batch.purchases
             ]),
             (PurchaseLine, [
-                PurchaseLine(purchase_id=pid, product_id=product, quantity=Decimal(qty), unit_price=Decimal(unit).scaleb(-2))
+                PurchaseLine(purchase_id=pid + pb, product_id=product, quantity=Decimal(qty),
+                             unit_price=Decimal(unit).scaleb(-2))
                 for pid, product, qty, unit in batch.lines
             ]),
             (Interaction, [Interaction(**row) for row in batch.interactions]),
@@ -1102,7 +1182,7 @@ class OrmWriter:
             (Contract, [Contract(**row) for row in batch.contracts]),
         ]
 
-    def send(self, prepared) -> None:
+    def send(self, prepared: list[tuple[type[models.Model], list[models.Model]]]) -> None:
         for model, objects in prepared:
             model.objects.bulk_create(objects, batch_size=self.BATCH_SIZE)
 
@@ -1159,11 +1239,50 @@ class PostgresBulkLoad:
                 cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
 
 
-def _prepared_batches(generator: Generator, writer, total: int, size: int) -> Iterator[tuple[Tally, object]]:
-    """Generates and prepares batch n+1 in a thread while the caller writes batch n.
+_worker_generators: dict[Setup, Generator] = {}
 
-    The thread does pure Python (no database), so the connection stays in the caller's thread
-    and transaction; the database works while Python computes the next batch.
+
+def _worker_block(setup: Setup, number: int, start: int, count: int) -> Batch:
+    """One block, in a worker process (which keeps its generator, with its Faker pools, between blocks)."""
+    if setup not in _worker_generators:
+        _worker_generators[setup] = Generator(setup)
+    return _worker_generators[setup].block(number, start, count)
+
+
+def _blocks(setup: Setup, total: int, workers: int, block_clients: int) -> Iterator[Batch]:
+    """The blocks in order: built here, or by `workers` processes ahead of need (a few at a time)."""
+    spans = [(number, start, min(block_clients, total - start))
+             for number, start in enumerate(range(0, total, block_clients))]
+    if workers < 1 or len(spans) <= 1:
+        generator = Generator(setup)
+        for span in spans:
+            yield generator.block(*span)
+        return
+    # "spawn": fresh interpreters, which share nothing with this process's database connection;
+    # django.setup() runs in each before the first task (and with it this module) is unpickled.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=django.setup)
+    try:
+        waiting: deque[Future] = deque()
+        upcoming = iter(spans)
+        for span in upcoming:
+            waiting.append(pool.submit(_worker_block, setup, *span))
+            if len(waiting) > workers:
+                break
+        while waiting:
+            batch = waiting.popleft().result()
+            span = next(upcoming, None)
+            if span is not None:
+                waiting.append(pool.submit(_worker_block, setup, *span))
+            yield batch
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _prepared_blocks(blocks: Iterator[Batch], writer, bases: Bases) -> Iterator[tuple[Tally, object]]:
+    """Prepares block n+1 (generation, ids, COPY text) in a thread while the caller sends block n.
+
+    The thread runs pure Python: the connection, and the transaction, stay in the caller's thread,
+    and the database works on one block while Python computes the next.
     """
     handoff: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
@@ -1178,18 +1297,21 @@ def _prepared_batches(generator: Generator, writer, total: int, size: int) -> It
 
     def produce() -> None:
         try:
-            for start in range(0, total, size):
-                batch = generator.batch(start, min(size, total - start))
+            for batch in blocks:
                 tally = Tally(len(batch.clients), len(batch.purchases), len(batch.lines), len(batch.interactions),
                               len(batch.followups), len(batch.contracts))
-                put((tally, writer.prepare(batch)))
+                prepared = writer.prepare(batch, bases)
+                bases.advance(batch)
+                put((tally, prepared))
                 if stop.is_set():
                     return
             put(None)
-        except BaseException as exc:  # handed to the caller's thread, which raises it
+        except BaseException as exc:  # handed over to the caller's thread, which raises it
             put(exc)
+        finally:
+            blocks.close()  # stops worker processes, if any
 
-    thread = threading.Thread(target=produce, name="seed-demo-generator", daemon=True)
+    thread = threading.Thread(target=produce, name="seed-demo-blocks", daemon=True)
     thread.start()
     try:
         while (item := handoff.get()) is not None:
@@ -1284,14 +1406,21 @@ def demo_present() -> bool:
     return User.objects.filter(username="admin").exists()
 
 
+def default_workers() -> int:
+    """Generator processes worth starting: none on two cores, where one Python thread and the
+    database already keep both busy and the processes' pickling would only add work."""
+    cores = os.cpu_count() or 1
+    return 0 if cores <= 2 else min(4, cores - 2)
+
+
 def demo_build(
-    *, clients: int = 300, seed: int = 42, comerciales: int = 4, batch_clients: int = BATCH_CLIENTS,
-    log: Callable[[str], None] = print,
+    *, clients: int = 300, seed: int = 42, comerciales: int = 4, workers: int | None = None,
+    block_clients: int = BLOCK_CLIENTS, log: Callable[[str], None] = print,
 ) -> DemoResult:
     """Writes the whole demo business in one transaction (see the module docstring)."""
+    faker_class()  # fail before writing anything
     started = time.monotonic()
     now = timezone.now()
-    today = timezone.localdate(now)
     postgres = connection.vendor == "postgresql"
     loaded = [Client, Client.interests.through, Purchase, PurchaseLine, Interaction, FollowUp, Contract]
 
@@ -1300,42 +1429,43 @@ def demo_build(
 
     with transaction.atomic():
         staff, logins = _create_staff(comerciales, seed)
-        categories = _create_catalogue()
-        bulk_load = PostgresBulkLoad(loaded) if postgres else None
+        setup = Setup(seed=seed, now=now, time_zone=timezone.get_current_timezone_name(), staff=tuple(staff),
+                      categories=_create_catalogue())
+        clock = Clock(now, setup.time_zone)
+        bulk_load = PostgresBulkLoad(loaded)
         if postgres:
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL work_mem = '256MB'")
-                # The generator hands out ids: keep other writers out until the commit.
+                # We hand out the ids: keep other writers out until the commit.
                 tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in loaded)
                 cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
             bulk_load.drop()
-        first_ids = {
-            name: (model.objects.aggregate(top=Max("id"))["top"] or 0) + 1
-            for name, model in (("client", Client), ("purchase", Purchase), ("interaction", Interaction))
-        }
-        generator = Generator(seed=seed, today=today, now=now, staff=staff, categories=categories, first_ids=first_ids)
-        writer = PostgresWriter(now, generator.tz) if postgres else OrmWriter(generator)
+        bases = Bases(*[(model.objects.aggregate(top=Max("id"))["top"] or 0) + 1 for model in (Client, Purchase, Interaction)])
+        writer = PostgresWriter(clock) if postgres else OrmWriter(clock)
         progress(f"Users, teams and catalogue ready; writing {clients:,} clients")
         tally = Tally()
-        for counts, prepared in _prepared_batches(generator, writer, clients, batch_clients):
+        blocks = _blocks(setup, clients, default_workers() if workers is None else workers, block_clients)
+        for counts, prepared in _prepared_blocks(blocks, writer, bases):
             writer.send(prepared)
             tally.add(counts)
             progress(f"  {tally.clients:>10,} clients  {tally.purchases:>11,} purchases")
         if postgres:
             _reset_sequences([Client, Purchase, Interaction])
-        recompute_figures(today)
+        as_of = dt.date.fromordinal(clock.today)
+        recompute_figures(as_of)
         progress("Figures and status computed")
         if postgres:
             bulk_load.restore()
             progress("Indexes and foreign keys rebuilt")
     progress("Committed")
     if postgres:
-        # Statistics for the planner; VACUUM also drops the row versions the recompute left.
-        command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
             for model in loaded:
+                # VACUUM (outside a transaction only) also drops the row versions the recompute left.
+                vacuum = model is Client and not connection.in_atomic_block
+                command = "VACUUM (ANALYZE)" if vacuum else "ANALYZE"
                 cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
-        progress(f"{command} done")
+        progress("Statistics gathered")
     statuses = dict(Client.objects.order_by().values_list("status").annotate(n=Count("id")))
     return DemoResult(logins=logins, tally=tally, statuses=statuses, elapsed=time.monotonic() - started)
 
@@ -1382,7 +1512,7 @@ def _create_staff(comerciales: int, seed: int) -> tuple[list[Staff], list[tuple[
 
 
 def _more_salespeople(count: int, seed: int) -> list[tuple[str, str, str]]:
-    from faker import Faker
+    Faker = faker_class()
 
     people = []
     for index in range(count):
@@ -1393,7 +1523,7 @@ def _more_salespeople(count: int, seed: int) -> list[tuple[str, str, str]]:
     return people
 
 
-def _create_catalogue() -> list[tuple[int, str, list[tuple[int, str, int]]]]:
+def _create_catalogue() -> tuple[tuple[int, str, tuple[tuple[int, str, int], ...]], ...]:
     """The catalogue by name (kept if it is already there); prices in cents for the generator."""
     result = []
     for category_name, products in CATALOGUE:
@@ -1404,8 +1534,8 @@ def _create_catalogue() -> list[tuple[int, str, list[tuple[int, str, int]]]]:
                 name=product_name, defaults={"category": category, "price": Decimal(price)}
             )
             rows.append((product.pk, product.name, int(product.price * 100)))
-        result.append((category.pk, category.name, rows))
-    return result
+        result.append((category.pk, category.name, tuple(rows)))
+    return tuple(result)
 
 
 def status_table(statuses: dict[str, int]) -> list[tuple[str, int]]:

@@ -32,16 +32,23 @@ It implements, in SQL and for all clients at once, DOMAIN.md "Lifecycle status" 
 * `alert` is not touched here.
 
 How: the global step (`global_cuts`) aggregates all purchases once and returns the mean
-12-month spend and the last (value, id) of each quintile; `apply_chunk` then aggregates the
-purchases of the clients with id in [lo, hi) into a temporary table, records a StatusChange
-for every status that changes (INSERT … SELECT) and UPDATEs only the rows whose values differ,
-in one transaction. Because the cut points are global, a chunked run equals a single run, and
-they are plain JSON so that Celery chunks can share them.
+12-month spend and the last (value, id) of each quintile. `apply_chunk` aggregates the
+purchases of the clients in scope (ids in [lo, hi), a list of ids, or everyone) into a
+temporary table (a single run takes the global step from that same table), computes every
+column into a second one, records a StatusChange for every status that changes (INSERT …
+SELECT) and UPDATEs only the rows whose values differ, all in one transaction. Because the
+cut points are global, a chunked run equals a single run, and they are plain JSON so that
+Celery chunks can share them.
 
-Exactness, so that SQLite and PostgreSQL give identical results: money is summed in integer
-cents, the tier cut points become integer cent thresholds computed in Python with fractions,
-the median is compared doubled (an integer), and dates are compared with dates computed in
-Python. Only "days between two dates" differs per backend (`_days_between`).
+The gaps come from LAG over each client's purchases in date order (the (client, date) index
+gives that order): the non-zero steps are exactly the gaps between distinct dates. The median
+takes the one or two middle gaps by ROW_NUMBER against COUNT.
+
+Exactness, so that SQLite (3.39+) and PostgreSQL give identical results: money is summed in
+integer cents, the tier cut points become integer cent thresholds computed in Python with
+fractions, the median is kept doubled (an integer), and the day thresholds become dates
+computed in Python. Only "days between two dates", the as_of literal and IS DISTINCT FROM
+(IS NOT on SQLite) differ per backend.
 """
 
 import datetime as dt
@@ -61,6 +68,7 @@ TWELVE_MONTHS_DAYS = 365
 QUINTILES = 5
 TEMP_TABLE = "segmentation_lifecycle_new"
 TEMP_IDS = "segmentation_lifecycle_ids"
+TEMP_AGG = "segmentation_lifecycle_agg"
 
 # (R, F) → segment, the table of the docstring; rows are R from 5 down to 1, columns F from 1 to 5.
 _RFM_ROWS = {
@@ -160,9 +168,13 @@ def _base_params(as_of: dt.date) -> dict:
     }
 
 
-def global_cuts(as_of: dt.date) -> GlobalCuts:
-    """The parts that need every client: the mean 12-month spend and the quintile boundaries."""
+def global_cuts(as_of: dt.date, *, from_temp_aggregate: bool = False) -> GlobalCuts:
+    """The parts that need every client: the mean 12-month spend and the quintile boundaries.
+
+    `from_temp_aggregate`: read TEMP_AGG (already holding every client) instead of aggregating again.
+    """
     params = _base_params(as_of)
+    source = f"SELECT * FROM {TEMP_AGG}" if from_temp_aggregate else _aggregate_sql("")  # noqa: S608
     recency = _days_between("last_date", _as_of_param())
     boundaries = " UNION ALL ".join(
         f"""
@@ -177,7 +189,7 @@ def global_cuts(as_of: dt.date) -> GlobalCuts:
         for kind, value in (("R", recency), ("F", "n"), ("M", "total_c"))
     )
     sql = f"""
-        WITH agg AS ({_aggregate_sql("")})
+        WITH agg AS ({source})
         SELECT 'S' AS kind, 0 AS tile, COALESCE(SUM(s12_c), 0) AS v, COUNT(*) AS id FROM agg WHERE s12_c > 0
         UNION ALL {boundaries}
     """  # noqa: S608
@@ -215,12 +227,33 @@ def rfm_segment_sql(r: str, f: str) -> str:
     return f"CASE WHEN {r} IS NULL OR {f} IS NULL THEN '' ELSE CASE {r} * 10 + {f} {whens} ELSE '' END END"
 
 
-def _new_values_sql(as_of: dt.date, thresholds: Thresholds, cuts: GlobalCuts, id_range, params: dict) -> str:
-    """SELECT of every computed column for the clients in range (one row per client)."""
+def _status_sql(first: str, last: str, closed_at: str) -> str:
+    """The lifecycle rule; the day counts are turned into dates in Python (see _status_params)."""
+    return f"""CASE
+        WHEN {closed_at} IS NOT NULL AND ({last} IS NULL OR {last} <= {closed_at}) THEN '{Status.LOST}'
+        WHEN {last} IS NULL THEN '{Status.PROSPECT}'
+        WHEN {last} < %(lost_before)s THEN '{Status.LOST}'
+        WHEN {last} < %(dormant_before)s THEN '{Status.DORMANT}'
+        WHEN {first} >= %(new_since)s THEN '{Status.NEW}'
+        ELSE '{Status.ACTIVE}'
+    END"""
+
+
+def _status_params(as_of: dt.date, thresholds: Thresholds, params: dict) -> None:
+    # as_of - last > baja  ⟺  last < as_of - baja;  as_of - first <= alta  ⟺  first >= as_of - alta
     params.update(
         lost_before=_date(as_of - dt.timedelta(days=thresholds.baja_after_days)),
         dormant_before=_date(as_of - dt.timedelta(days=thresholds.dormido_after_days)),
         new_since=_date(as_of - dt.timedelta(days=thresholds.alta_window_days)),
+    )
+
+
+def _new_values_sql(
+    as_of: dt.date, thresholds: Thresholds, cuts: GlobalCuts, id_range, params: dict, *, from_temp_aggregate: bool,
+) -> str:
+    """SELECT of every computed column for the clients in range (one row per client)."""
+    _status_params(as_of, thresholds, params)
+    params.update(
         frequent2=2 * thresholds.frequent_max_days,
         habitual2=2 * thresholds.habitual_max_days,
     )
@@ -244,8 +277,9 @@ def _new_values_sql(as_of: dt.date, thresholds: Thresholds, cuts: GlobalCuts, id
     gap = _days_between("p.date", "LAG(p.date) OVER (PARTITION BY p.client_id ORDER BY p.date)")
     purchase_range = _range("p.client_id", id_range, params)
     client_range = _range("c.id", id_range, params)
+    agg = f"SELECT * FROM {TEMP_AGG}" if from_temp_aggregate else _aggregate_sql(purchase_range)  # noqa: S608
     return f"""
-        WITH agg AS ({_aggregate_sql(purchase_range)}),
+        WITH agg AS ({agg}),
         gaps AS (
             -- consecutive purchases in date order; the non-zero steps are the gaps between distinct dates
             -- (no DISTINCT needed, and the (client, date) index gives the order)
@@ -264,14 +298,7 @@ def _new_values_sql(as_of: dt.date, thresholds: Thresholds, cuts: GlobalCuts, id
         ),
         scored AS (
             SELECT c.id AS client_id,
-                CASE
-                    WHEN c.closed_at IS NOT NULL AND (a.last_date IS NULL OR a.last_date <= c.closed_at) THEN '{Status.LOST}'
-                    WHEN a.last_date IS NULL THEN '{Status.PROSPECT}'
-                    WHEN a.last_date < %(lost_before)s THEN '{Status.LOST}'
-                    WHEN a.last_date < %(dormant_before)s THEN '{Status.DORMANT}'
-                    WHEN a.first_date >= %(new_since)s THEN '{Status.NEW}'
-                    ELSE '{Status.ACTIVE}'
-                END AS status,
+                {_status_sql("a.first_date", "a.last_date", "c.closed_at")} AS status,
                 a.first_date AS first_purchase_date, a.last_date AS last_purchase_date,
                 COALESCE(a.n, 0) AS purchase_count,
                 COALESCE(a.total_c, 0) / 100.0 AS total_spent,
@@ -297,22 +324,31 @@ def _new_values_sql(as_of: dt.date, thresholds: Thresholds, cuts: GlobalCuts, id
 
 
 def apply_chunk(
-    as_of: dt.date, thresholds: Thresholds, cuts: GlobalCuts, id_range: tuple[int, int] | list[int] | None = None,
-    *, cause: str = StatusChange.Cause.RECOMPUTE,
+    as_of: dt.date, thresholds: Thresholds, cuts: GlobalCuts | None,
+    id_range: tuple[int, int] | list[int] | None = None, *, cause: str = StatusChange.Cause.RECOMPUTE,
 ) -> dict:
-    """Recomputes the clients with id in [lo, hi) (or in a list of ids; all when None) against the global cuts."""
+    """Recomputes the clients with id in [lo, hi) (or in a list of ids; all when None).
+
+    `cuts` None: compute the global cut points here, from this run's own aggregate when it covers
+    every client (a single run then reads the purchases' aggregate once).
+    """
     params = _base_params(as_of)
-    select = _new_values_sql(as_of, thresholds, cuts, id_range, params)
     distinct = _distinct()
     changed = " OR ".join(f"c.{name} {distinct} n.{name}" for name in COMPUTED_COLUMNS)
     assignments = ", ".join(f"{name} = n.{name}" for name in COMPUTED_COLUMNS)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {TEMP_TABLE}")
+        for table in (TEMP_TABLE, TEMP_AGG, TEMP_IDS):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
         if isinstance(id_range, list):
-            cursor.execute(f"DROP TABLE IF EXISTS {TEMP_IDS}")
             cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_IDS} (id BIGINT PRIMARY KEY)")
             ids = [(pk,) for pk in sorted(set(id_range))]
             cursor.executemany(f"INSERT INTO {TEMP_IDS} (id) VALUES (%s)", ids)  # noqa: S608
+        aggregate_params = dict(params)
+        aggregate = _aggregate_sql(_range("p.client_id", id_range, aggregate_params))
+        cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_AGG} AS {aggregate}", aggregate_params)
+        if cuts is None:
+            cuts = global_cuts(as_of, from_temp_aggregate=id_range is None)
+        select = _new_values_sql(as_of, thresholds, cuts, id_range, params, from_temp_aggregate=True)
         cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_TABLE} AS {select}", params)
         cursor.execute(
             f"""INSERT INTO {CHANGE_TABLE} (client_id, from_status, to_status, date, cause, created_at)
@@ -336,9 +372,8 @@ def apply_chunk(
         rows_changed = cursor.rowcount
         cursor.execute(f"SELECT status, COUNT(*) FROM {TEMP_TABLE} GROUP BY status")  # noqa: S608
         per_status = dict(cursor.fetchall())
-        cursor.execute(f"DROP TABLE {TEMP_TABLE}")
-        if isinstance(id_range, list):
-            cursor.execute(f"DROP TABLE {TEMP_IDS}")
+        for table in (TEMP_TABLE, TEMP_AGG, TEMP_IDS):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
     return {
         "statuses": {code: per_status.get(code, 0) for code in Status.values},
         "rows_changed": rows_changed,
@@ -356,16 +391,16 @@ def merge_results(results: list[dict]) -> dict:
     return merged
 
 
-def recompute_lifecycle(as_of: dt.date, thresholds: Thresholds, id_range: tuple[int, int] | None = None) -> dict:
+def recompute_lifecycle(
+    as_of: dt.date, thresholds: Thresholds, id_range: tuple[int, int] | list[int] | None = None,
+) -> dict:
     """Recomputes the clients with id in [lo, hi) (every client when None) on `as_of`.
 
     Returns {"statuses": {code: clients}, "rows_changed": n, "status_changes": n, "seconds": s}
     for the clients in range.
     """
     started = time.monotonic()
-    with transaction.atomic():
-        cuts = global_cuts(as_of)
-        result = apply_chunk(as_of, thresholds, cuts, id_range)
+    result = apply_chunk(as_of, thresholds, None, id_range)
     result["seconds"] = round(time.monotonic() - started, 3)
     return result
 
@@ -381,10 +416,15 @@ def id_chunks(size: int) -> list[tuple[int, int]]:
 
 
 def preview_statuses(as_of: dt.date, thresholds: Thresholds) -> dict[str, int]:
-    """Clients per status that `thresholds` would give on `as_of`, computed without writing."""
-    params = _base_params(as_of)
-    select = _new_values_sql(as_of, thresholds, GlobalCuts(), None, params)
+    """Clients per status that `thresholds` would give on `as_of`, without writing.
+
+    Read from the stored first and last purchase dates (as of the last recompute or refresh)
+    rather than the purchases, so that the settings page stays fast on a large portfolio.
+    """
+    params: dict = {}
+    _status_params(as_of, thresholds, params)
+    status = _status_sql("c.first_purchase_date", "c.last_purchase_date", "c.closed_at")
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT status, COUNT(*) FROM ({select}) preview GROUP BY status", params)  # noqa: S608
+        cursor.execute(f"SELECT {status}, COUNT(*) FROM {CLIENT_TABLE} c GROUP BY 1", params)  # noqa: S608
         counts = dict(cursor.fetchall())
     return {code: counts.get(code, 0) for code in Status.values}

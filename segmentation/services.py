@@ -6,6 +6,7 @@ from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
 from clients.models import Client, Purchase
+from segmentation.engine import apply_chunk, recompute_lifecycle
 from segmentation.models import LifecycleSettings, StatusChange
 from segmentation.rules import Thresholds, status_for
 
@@ -52,8 +53,6 @@ def lifecycle_refresh_client(client_id: int, *, as_of: dt.date | None = None, ca
 
 def lifecycle_recompute(*, as_of: dt.date | None = None, id_range: tuple[int, int] | None = None) -> dict:
     """Recomputes every client (or the ids in [lo, hi)) with the administrador's thresholds."""
-    from segmentation.engine import recompute_lifecycle
-
     return recompute_lifecycle(as_of or timezone.localdate(), current_thresholds(), id_range)
 
 
@@ -65,11 +64,8 @@ def lifecycle_recompute_clients(
     The quintiles and the mean spend are computed over everyone, so these clients end up
     exactly as a full run would leave them; the others are untouched.
     """
-    from segmentation.engine import apply_chunk, global_cuts
-
     as_of = as_of or timezone.localdate()
-    with transaction.atomic():
-        return apply_chunk(as_of, current_thresholds(), global_cuts(as_of), list(client_ids), cause=cause)
+    return apply_chunk(as_of, current_thresholds(), None, list(client_ids), cause=cause)
 
 
 NIGHTLY_TASK_NAME = "Nightly lifecycle recompute"  # seeded by migration 0003

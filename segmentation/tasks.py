@@ -26,7 +26,7 @@ def _as_of(value: str | None) -> dt.date:
 
 
 @shared_task
-def nightly_recompute(as_of: str | None = None) -> dict:
+def nightly_recompute(as_of: str | None = None, chunk_size: int = CHUNK_SIZE) -> dict:
     """Recomputes every client; a second run while one is under way does nothing.
 
     With a real broker the clients are split into id ranges recomputed in parallel by a chord
@@ -49,7 +49,10 @@ def nightly_recompute(as_of: str | None = None) -> dict:
         return result
     try:
         cuts = global_cuts(day).as_json()
-        header = [recompute_chunk.s(lo, hi, day.isoformat(), cuts) for lo, hi in id_chunks(CHUNK_SIZE)]
+        header = [recompute_chunk.s(lo, hi, day.isoformat(), cuts) for lo, hi in id_chunks(chunk_size)]
+        if not header:
+            _release(token)
+            return {"chunks": 0}
         # The callback frees the lock; if a chunk fails the lock expires after LOCK_SECONDS.
         chord(header)(nightly_recompute_done.s(day.isoformat(), token))
     except BaseException:
@@ -61,12 +64,11 @@ def nightly_recompute(as_of: str | None = None) -> dict:
 @shared_task
 def recompute_chunk(lo: int, hi: int, as_of: str, cuts: dict | None = None) -> dict:
     """Recomputes the clients with id in [lo, hi); `cuts` from the parent, or computed here."""
-    from segmentation.engine import GlobalCuts, apply_chunk, global_cuts
+    from segmentation.engine import GlobalCuts, apply_chunk
     from segmentation.services import current_thresholds
 
-    day = _as_of(as_of)
-    shared = GlobalCuts.from_json(cuts) if cuts is not None else global_cuts(day)
-    return apply_chunk(day, current_thresholds(), shared, (lo, hi))
+    shared = GlobalCuts.from_json(cuts) if cuts is not None else None
+    return apply_chunk(_as_of(as_of), current_thresholds(), shared, (lo, hi))
 
 
 @shared_task

@@ -225,3 +225,19 @@ def test_import_rejects_a_missing_file_and_other_encodings(tmp_path, db):
 
 def test_import_of_an_empty_file_imports_nothing(tmp_path, db):
     assert "nothing imported" in import_file(write_csv(tmp_path, "client_ref,date,amount\n"))
+
+
+def test_import_rolls_everything_back_when_the_recompute_fails(tmp_path, owner, monkeypatch):
+    ClientFactory(owner=owner, client_ref="A1")
+    path = write_csv(tmp_path, f"client_ref,date,amount\nA1,{TODAY.isoformat()},10\nNEW,{TODAY.isoformat()},5\n")
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("segmentation.services.lifecycle_recompute_clients", broken)
+
+    with pytest.raises(RuntimeError):
+        import_file(path, "--create-missing-clients", "--owner", owner.username)
+
+    assert not Purchase.objects.exists()
+    assert not Client.objects.filter(client_ref="NEW").exists()

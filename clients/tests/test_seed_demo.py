@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, Team, User
-from clients.demo import DEMO_PASSWORD, recompute_figures
+from clients.demo import DEMO_PASSWORD, demo_build, recompute_figures
 from clients.models import Client, Contract, FollowUp, Interaction, Purchase, PurchaseLine, Status
 from clients.text import phone_key
 from segmentation.models import StatusChange
@@ -134,6 +134,21 @@ def test_seed_demo_same_seed_gives_the_same_clients_and_another_seed_does_not():
     assert Client.objects.count() == 0  # rolled back: the second run starts from scratch
     assert names_for(1) == first
     assert names_for(2)[0] != first[0]
+
+
+def test_seed_demo_data_does_not_depend_on_worker_processes():
+    def snapshot(workers: int) -> tuple[list, list, list]:
+        rollback_point = transaction.savepoint()
+        demo_build(clients=30, seed=3, workers=workers, block_clients=10, log=lambda message: None)
+        clients = list(Client.objects.order_by("pk").values_list("pk", "last_name", "email", "status", "total_spent"))
+        purchases = list(Purchase.objects.order_by("pk").values_list("pk", "client_id", "date", "amount"))
+        followups = list(FollowUp.objects.order_by("pk").values_list("client_id", "closed_by__client_id", "due_at"))
+        transaction.savepoint_rollback(rollback_point)
+        return clients, purchases, followups
+
+    in_this_process = snapshot(workers=0)
+    assert len(in_this_process[0]) == 30
+    assert snapshot(workers=2) == in_this_process
 
 
 def test_seed_demo_builds_a_realistic_business():

@@ -386,3 +386,23 @@ def test_a_list_of_ids_recomputes_exactly_those_clients_as_a_full_run_would(owne
     assert all(stored[pk]["status"] == "prospect" and stored[pk]["purchase_count"] == 0 for pk in ids if pk not in chosen)
     assert set(StatusChange.objects.values_list("cause", flat=True)) == {"import"}
     assert sum(result["statuses"].values()) == len(set(chosen))
+
+
+@pytest.mark.parametrize("clients", [3, 30])
+def test_engine_runs_a_fixed_number_of_queries_whatever_the_size(owner, django_assert_num_queries, clients):
+    random_portfolio(owner, 17, clients=clients)
+
+    # savepoint; drop 3 temp tables; aggregate; global cuts; new values; insert changes; update;
+    # counts per status; drop 3 temp tables; release savepoint: no query per client.
+    with django_assert_num_queries(14):
+        recompute()
+
+
+def test_engine_leaves_the_alert_alone(owner):
+    client = buyer(owner, 100)
+    Client.objects.filter(pk=client.pk).update(alert="red", alert_reason="Follow-up overdue")
+
+    recompute()
+
+    client.refresh_from_db()
+    assert (client.status, client.alert, client.alert_reason) == ("dormant", "red", "Follow-up overdue")

@@ -87,14 +87,27 @@ def test_the_single_client_refresh_agrees_with_the_engine_on_figures_and_status(
     assert result["status_changes"] == 0
 
 
-def test_preview_counts_statuses_without_writing(owner):
+def test_preview_counts_statuses_with_other_thresholds_without_writing(owner):
     client = ClientFactory(owner=owner)
     PurchaseFactory(client=client, date=AS_OF - dt.timedelta(days=50))
+    lifecycle_refresh_client(client.pk, as_of=AS_OF)
 
     preview = preview_statuses(AS_OF, Thresholds(dormido_after_days=40))
 
     assert preview == {"prospect": 0, "new": 0, "active": 0, "dormant": 1, "lost": 0}
-    assert Client.objects.get().status == "prospect"
+    assert Client.objects.get().status == "active"
+
+
+def test_preview_with_the_same_thresholds_matches_the_engine(owner):
+    for days, closed in [(5, None), (50, None), (100, None), (400, None), (None, None), (20, 10), (None, 3)]:
+        client = ClientFactory(owner=owner, closed_at=AS_OF - dt.timedelta(days=closed) if closed else None)
+        if days is not None:
+            PurchaseFactory(client=client, date=AS_OF - dt.timedelta(days=days))
+
+    result = recompute_lifecycle(AS_OF, Thresholds())
+
+    assert preview_statuses(AS_OF, Thresholds()) == result["statuses"]
+    assert result["statuses"] == {"prospect": 1, "new": 1, "active": 1, "dormant": 1, "lost": 3}
 
 
 def test_changing_the_nightly_hour_moves_the_beat_schedule(db):

@@ -73,7 +73,6 @@ def test_nightly_recompute_frees_the_lock_when_it_fails(portfolio, monkeypatch):
 
 def test_with_a_broker_the_run_is_split_into_chunks_that_equal_a_single_run(portfolio, settings, monkeypatch):
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    monkeypatch.setattr(tasks, "CHUNK_SIZE", 2)
     dispatched = {}
 
     def in_process_chord(header):
@@ -87,7 +86,7 @@ def test_with_a_broker_the_run_is_split_into_chunks_that_equal_a_single_run(port
 
     monkeypatch.setattr(tasks, "chord", in_process_chord)
 
-    result = tasks.nightly_recompute(AS_OF.isoformat())
+    result = tasks.nightly_recompute(AS_OF.isoformat(), chunk_size=2)
 
     ids = sorted(c.pk for c in portfolio)
     assert result == {"chunks": 5}
@@ -130,3 +129,10 @@ def test_command_prints_clients_per_status_and_the_time(portfolio):
 def test_command_rejects_a_bad_date(db):
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("recompute_lifecycle", "--as-of", "30/06/2026", stdout=StringIO())
+
+
+def test_with_a_broker_and_no_clients_the_run_ends_at_once(db, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+
+    assert tasks.nightly_recompute(AS_OF.isoformat()) == {"chunks": 0}
+    assert cache.get(tasks.LOCK_KEY) is None

@@ -12,19 +12,22 @@ class Command(BaseCommand):
         parser.add_argument("--clients", type=int, default=300, help="number of clients (default 300)")
         parser.add_argument("--seed", type=int, default=42, help="random seed: the same seed gives the same data")
         parser.add_argument("--comerciales", type=int, default=4, help="number of salespeople (default 4)")
-        parser.add_argument("--batch-size", type=int, default=demo.BATCH_CLIENTS, help="clients written per batch")
+        parser.add_argument(
+            "--workers", type=int, default=None,
+            help=f"processes generating data ahead (default {demo.default_workers()} here; 0 = a thread)",
+        )
 
-    def handle(self, *args, clients: int, seed: int, comerciales: int, batch_size: int, **options):
-        if clients < 0 or comerciales < 1 or batch_size < 1:
-            raise CommandError("--clients must be >= 0, --comerciales and --batch-size >= 1.")
+    def handle(self, *args, clients: int, seed: int, comerciales: int, workers: int | None, **options):
+        if clients < 0 or comerciales < 1 or (workers is not None and workers < 0):
+            raise CommandError("--clients must be >= 0, --comerciales >= 1, --workers >= 0.")
         if demo.demo_present():
             self.stdout.write("Demo data already present; nothing to do.")
             return
         try:
             result = demo.demo_build(
-                clients=clients, seed=seed, comerciales=comerciales, batch_clients=batch_size, log=self.stdout.write
+                clients=clients, seed=seed, comerciales=comerciales, workers=workers, log=self.stdout.write
             )
-        except RuntimeError as exc:  # Faker missing
+        except demo.DemoError as exc:
             raise CommandError(str(exc)) from exc
         tally = result.tally
         self.stdout.write(self.style.SUCCESS(f"\nDemo business loaded in {result.elapsed:.1f} s."))
