@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import transaction
 
 from clients.models import (
     Category,
@@ -61,6 +62,27 @@ class PurchaseAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     inlines = [PurchaseLineInline]
     show_full_result_count = False
+
+    # A purchase corrected or deleted here updates its client's figures and status at once.
+    def save_model(self, request, obj, form, change):
+        from segmentation.services import lifecycle_refresh_client
+
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            for client_id in {obj.client_id, form.initial.get("client")} - {None}:
+                lifecycle_refresh_client(client_id)
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, Purchase.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        from segmentation.services import lifecycle_refresh_client
+
+        with transaction.atomic():
+            client_ids = set(queryset.values_list("client_id", flat=True))
+            super().delete_queryset(request, queryset)
+            for client_id in sorted(client_ids):
+                lifecycle_refresh_client(client_id)
 
 
 @admin.register(Interaction)

@@ -110,6 +110,18 @@ class PurchaseForm(BootstrapFormMixin, forms.ModelForm):
         return data
 
 
+class PurchaseEditForm(BootstrapFormMixin, forms.ModelForm):
+    """Corrects a recorded purchase; its lines (what was bought) stay as recorded."""
+
+    class Meta:
+        model = Purchase
+        fields = ["date", "amount", "currency", "payment_method", "channel", "notes"]
+        widgets = {"date": DATE_INPUT}
+
+    def clean_date(self) -> dt.date:
+        return PurchaseForm.clean_date(self)
+
+
 class FollowUpForm(BootstrapFormMixin, forms.Form):
     kind = forms.ChoiceField(label=_("kind"), choices=FollowUp.Kind.choices)
     due_date = forms.DateField(label=_("date"), widget=DATE_INPUT)

@@ -54,6 +54,23 @@ def purchase_record(
     return purchase
 
 
+@transaction.atomic
+def purchase_update(*, purchase: Purchase, **changes) -> Purchase:
+    for name, value in changes.items():
+        setattr(purchase, name, value)
+    purchase.full_clean()
+    purchase.save()
+    return purchase
+
+
+@transaction.atomic
+def purchase_delete(*, purchase: Purchase) -> int:
+    """Deletes a purchase recorded by mistake (its lines go with it); returns its client's id."""
+    client_id = purchase.client_id
+    purchase.delete()
+    return client_id
+
+
 def _assignee_for(client: Client, user: User) -> User:
     """Who carries out a follow-up: the salesperson scheduling it, or the owner when a manager does."""
     if user.is_comercial or user.pk == client.owner_id:

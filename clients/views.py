@@ -4,6 +4,7 @@ from itertools import chain
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,7 +19,7 @@ from django_tables2 import LazyPaginator, SingleTableMixin
 from accounts.selectors import salespeople_visible_to
 from clients import services
 from clients.filters import ClientFilter
-from clients.forms import ClientForm, FollowUpForm, InteractionForm, PurchaseForm, ReassignForm
+from clients.forms import ClientForm, FollowUpForm, InteractionForm, PurchaseEditForm, PurchaseForm, ReassignForm
 from clients.models import Client, FollowUp
 from clients.tables import ClientTable
 from segmentation.services import lifecycle_refresh_client
@@ -127,14 +128,40 @@ def purchase_create(request: HttpRequest, pk: int) -> HttpResponse:
             quantity = data["quantity"] or Decimal("1")
             unit_price = data["amount"] / quantity if data["amount"] is not None else data["product"].price
             lines = [services.LineData(product=data["product"], quantity=quantity, unit_price=unit_price.quantize(Decimal("0.01")))]
-        services.purchase_record(
-            client=client, user=request.user, date=data["date"], amount=data["amount"], lines=lines,
-            currency=data["currency"], payment_method=data["payment_method"], channel=data["channel"], notes=data["notes"],
-        )
-        lifecycle_refresh_client(client.pk)
+        with transaction.atomic():
+            services.purchase_record(
+                client=client, user=request.user, date=data["date"], amount=data["amount"], lines=lines,
+                currency=data["currency"], payment_method=data["payment_method"], channel=data["channel"],
+                notes=data["notes"],
+            )
+            lifecycle_refresh_client(client.pk)
         messages.success(request, _("Purchase recorded."))
         return redirect(client)
     return render(request, "clients/purchase_form.html", {"client": client, "form": form})
+
+
+def purchase_edit(request: HttpRequest, pk: int, purchase_pk: int) -> HttpResponse:
+    client = visible_client(request, pk)
+    purchase = get_object_or_404(client.purchases.prefetch_related("lines__product"), pk=purchase_pk)
+    form = PurchaseEditForm(request.POST or None, instance=purchase)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            services.purchase_update(purchase=purchase, **form.cleaned_data)
+            lifecycle_refresh_client(client.pk)
+        messages.success(request, _("Purchase corrected."))
+        return redirect(client)
+    return render(request, "clients/purchase_form.html", {"client": client, "form": form, "purchase": purchase})
+
+
+@require_POST
+def purchase_delete(request: HttpRequest, pk: int, purchase_pk: int) -> HttpResponse:
+    client = visible_client(request, pk)
+    purchase = get_object_or_404(client.purchases, pk=purchase_pk)
+    with transaction.atomic():
+        services.purchase_delete(purchase=purchase)
+        lifecycle_refresh_client(client.pk)
+    messages.success(request, _("Purchase deleted."))
+    return redirect(client)
 
 
 def interaction_create(request: HttpRequest, pk: int) -> HttpResponse:

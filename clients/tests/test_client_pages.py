@@ -155,3 +155,48 @@ def test_client_page_shows_figures_timeline_and_contracts(client, owner):
     assert "75,50" in content
     assert "Pidió presupuesto" in content
     assert "Contrato de soporte" in content
+
+
+@pytest.mark.django_db
+def test_correcting_and_deleting_a_purchase_updates_the_client_at_once(client, owner):
+    record = ClientFactory(owner=owner)
+    today = timezone.localdate()
+    client.force_login(owner)
+    client.post(reverse("clients:purchase_create", args=[record.pk]), {"date": today.isoformat(), "amount": "80", "currency": "EUR"})
+    purchase = Purchase.objects.get()
+    old = (today - dt.timedelta(days=120)).isoformat()
+    response = client.post(
+        reverse("clients:purchase_edit", args=[record.pk, purchase.pk]), {"date": old, "amount": "50", "currency": "EUR"}
+    )
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert (record.total_spent, record.last_purchase_date.isoformat(), record.status) == (Decimal("50.00"), old, "dormant")
+    response = client.post(reverse("clients:purchase_delete", args=[record.pk, purchase.pk]))
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert (record.purchase_count, record.total_spent, record.status) == (0, Decimal("0"), "prospect")
+    assert [c.to_status for c in StatusChange.objects.order_by("id")] == ["new", "dormant", "prospect"]
+
+
+@pytest.mark.django_db
+def test_another_portfolio_cannot_touch_a_purchase(client, owner, outsider):
+    purchase = PurchaseFactory(client=ClientFactory(owner=owner))
+    client.force_login(outsider)
+    url_args = [purchase.client_id, purchase.pk]
+    assert client.get(reverse("clients:purchase_edit", args=url_args)).status_code == 404
+    assert client.post(reverse("clients:purchase_delete", args=url_args)).status_code == 404
+    assert Purchase.objects.filter(pk=purchase.pk).exists()
+
+
+@pytest.mark.django_db
+def test_deleting_a_purchase_in_the_admin_updates_the_client(client, owner, admin_user):
+    record = ClientFactory(owner=owner)
+    purchase = PurchaseFactory(client=record, amount=Decimal("30"))
+    from segmentation.services import lifecycle_refresh_client
+
+    lifecycle_refresh_client(record.pk)
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:clients_purchase_delete", args=[purchase.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert (record.purchase_count, record.status) == (0, "prospect")
