@@ -14,6 +14,7 @@ if ! psql -h 127.0.0.1 -U postgres -lqt | cut -d'|' -f1 | grep -qw "$BENCH_DB"; 
   createdb -h 127.0.0.1 -U postgres "$BENCH_DB"
 fi
 $PY manage.py migrate --no-input -v0
+$PY manage.py collectstatic --no-input -v0  # DEBUG is off: pages use the hashed static manifest
 have=$(psql -h 127.0.0.1 -U postgres -d "$BENCH_DB" -tAc "SELECT count(*) FROM clients_client")
 if [ "$have" -lt "$BENCH_CLIENTS" ]; then
   if [ "$have" -gt 0 ]; then
@@ -24,8 +25,8 @@ if [ "$have" -lt "$BENCH_CLIENTS" ]; then
   $PY manage.py seed_demo --clients "$BENCH_CLIENTS" | grep -vE "^\s+(comercial|gerente|admin)"
 fi
 echo "== pages"
-$PY bench/pages.py
+PYTHONPATH=. $PY bench/pages.py
 if [ -f bench/recompute.py ]; then
   echo "== nightly recompute"
-  $PY bench/recompute.py
+  PYTHONPATH=. $PY bench/recompute.py
 fi

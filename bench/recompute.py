@@ -1,0 +1,114 @@
+"""Times the nightly lifecycle recompute on the current database (run through `make bench`).
+
+Reports: the full set-based run (first run after the load, a re-run of the same day, the next
+day), how a chunk's time grows with the number of clients, a naive per-client ORM loop timed on
+a sample and extrapolated, and the incremental refresh after one purchase. Writes made only
+for measuring (the naive loop, the incremental refresh) are rolled back.
+"""
+
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+from decimal import Decimal
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portfolio.settings")
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+from django.db.models import Count, Max, Min, Q, Sum  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from clients.models import Client, Purchase  # noqa: E402
+from segmentation.engine import apply_chunk, global_cuts, recompute_lifecycle  # noqa: E402
+from segmentation.rules import status_for  # noqa: E402
+from segmentation.services import current_thresholds, lifecycle_refresh_client  # noqa: E402
+
+NAIVE_SAMPLE = int(os.environ.get("BENCH_NAIVE_SAMPLE", "2000"))
+
+
+class Rollback(Exception):
+    pass
+
+
+def seconds(func, *args, **kwargs) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = func(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def naive_loop(client_ids: list[int], as_of: dt.date) -> None:
+    """What the engine replaces: one aggregate query and one save per client."""
+    thresholds = current_thresholds()
+    for client in Client.objects.filter(pk__in=client_ids):
+        figures = Purchase.objects.filter(client=client, date__lte=as_of).aggregate(
+            first=Min("date"), last=Max("date"), n=Count("id"), total=Sum("amount"),
+            s12=Sum("amount", filter=Q(date__gt=as_of - dt.timedelta(days=365))),
+        )
+        client.first_purchase_date, client.last_purchase_date = figures["first"], figures["last"]
+        client.purchase_count, client.total_spent = figures["n"], figures["total"] or Decimal("0")
+        client.spend_12m = figures["s12"] or Decimal("0")
+        client.status = status_for(
+            as_of=as_of, first_purchase=figures["first"], last_purchase=figures["last"],
+            closed_at=client.closed_at, thresholds=thresholds,
+        )
+        client.save()
+
+
+def main() -> int:
+    today = timezone.localdate()
+    thresholds = current_thresholds()
+    clients = Client.objects.count()
+    purchases = Purchase.objects.count()
+    print(f"{connection.vendor}, {clients:,} clients, {purchases:,} purchases\n")
+
+    for label, as_of in (("full run, first after the load", today), ("full run, same day again", today),
+                         ("full run, next day", today + dt.timedelta(days=1)), ("full run, next day again", today + dt.timedelta(days=1))):
+        elapsed, result = seconds(recompute_lifecycle, as_of, thresholds)
+        print(f"{label:<36} {elapsed:7.1f} s  rows changed {result['rows_changed']:>9,}  status changes {result['status_changes']:>7,}")
+
+    as_of = today + dt.timedelta(days=1)
+    elapsed, cuts = seconds(global_cuts, as_of)
+    print(f"\n{'global step (mean, quintile cuts)':<36} {elapsed:7.1f} s")
+    low = Client.objects.order_by("id").values_list("id", flat=True).first()
+    for size in (100_000, 300_000, 1_000_000):
+        if size > clients:
+            break
+        elapsed, _ = seconds(apply_chunk, as_of, thresholds, cuts, (low, low + size))
+        print(f"{'chunk of ' + format(size, ',') + ' clients':<36} {elapsed:7.1f} s")
+
+    sample = list(Client.objects.order_by("?").values_list("id", flat=True)[:NAIVE_SAMPLE])
+    try:
+        with transaction.atomic():
+            elapsed, _ = seconds(naive_loop, sample, as_of)
+            raise Rollback
+    except Rollback:
+        pass
+    per_client = elapsed / len(sample)
+    print(f"\nnaive ORM loop: {len(sample):,} clients in {elapsed:.1f} s = {per_client * 1000:.2f} ms/client"
+          f" → {per_client * clients / 60:.1f} min for {clients:,} clients (extrapolated)")
+
+    buyers = list(Client.objects.filter(purchase_count__gt=0).order_by("?").values_list("id", flat=True)[:200])
+    samples = []
+    try:
+        with transaction.atomic():
+            for client_id in buyers:
+                start = time.perf_counter()
+                with transaction.atomic():
+                    Purchase.objects.create(client_id=client_id, date=today, amount=Decimal("12.50"))
+                    lifecycle_refresh_client(client_id)
+                samples.append((time.perf_counter() - start) * 1000)
+            raise Rollback
+    except Rollback:
+        pass
+    samples.sort()
+    print(f"one purchase + that client's refresh: median {statistics.median(samples):.2f} ms,"
+          f" p95 {samples[int(len(samples) * 0.95) - 1]:.2f} ms ({len(samples)} purchases, rolled back)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
