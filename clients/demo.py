@@ -1,8 +1,8 @@
 """Demo data: a small office-supplies business with three years of history, built fast.
 
 `demo_build()` writes users, teams, the catalogue and N clients with their purchases, lines,
-interactions, follow-ups and contracts inside one transaction, then `recompute_figures()` fills
-every client's figures and status in one SQL statement.
+interactions, follow-ups and contracts inside one transaction, then the lifecycle engine (passed
+in by the command) fills every client's figures, status and classifications in one set-based run.
 
 - Clients are generated in blocks of 10,000, each from its own `random.Random(f"{seed}:{block}")`
   plus Faker pools seeded from the seed: the same seed gives the same business, whether blocks
@@ -56,8 +56,6 @@ from clients.models import (
     Status,
 )
 from clients.text import fold
-from segmentation.rules import Thresholds
-from segmentation.services import TWELVE_MONTHS_DAYS, current_thresholds
 
 DEMO_PASSWORD = "cartera-demo"  # noqa: S105 - printed on purpose: these are demo logins
 EMAIL_DOMAIN = "cartera.example"
@@ -1324,72 +1322,6 @@ def _prepared_blocks(blocks: Iterator[Batch], writer, bases: Bases) -> Iterator[
 
 
 # ---------------------------------------------------------------------------------------------
-# Computed figures, set-based
-# ---------------------------------------------------------------------------------------------
-
-
-def recompute_figures(as_of: dt.date | None = None, *, thresholds: Thresholds | None = None) -> int:
-    """Every client's purchase figures and lifecycle status on `as_of`, in one UPDATE.
-
-    The rule is segmentation.rules.status_for (DOMAIN.md "Lifecycle status"): purchases dated on
-    or before `as_of` count; closed on purpose with no purchase after the closure -> lost; no
-    purchase -> prospect; last purchase more than baja days ago -> lost, more than dormido days
-    ago -> dormant; first purchase within the alta window -> new; else active. spend_12m sums the
-    purchases of the 365 days ending on `as_of`. Day thresholds become date bounds computed here,
-    so the SQL compares dates only and runs unchanged on SQLite and PostgreSQL. status_since is
-    set to `as_of` for everyone: this is a load, not a change history (no StatusChange rows).
-    """
-    as_of = as_of or timezone.localdate()
-    t = thresholds or current_thresholds()
-    qn = connection.ops.quote_name
-    client, purchase = qn(Client._meta.db_table), qn(Purchase._meta.db_table)
-    day = connection.ops.adapt_datefield_value
-    params = {
-        "as_of": day(as_of),
-        "window_after": day(as_of - dt.timedelta(days=TWELVE_MONTHS_DAYS)),
-        "lost_before": day(as_of - dt.timedelta(days=t.baja_after_days)),
-        "dormant_before": day(as_of - dt.timedelta(days=t.dormido_after_days)),
-        "new_since": day(as_of - dt.timedelta(days=t.alta_window_days)),
-    }
-    # Only quoted table names and our own status codes are interpolated; values go as parameters.
-    # "* 1.0" keeps the average decimal on SQLite, where a sum of whole amounts is an integer.
-    sql = f"""
-        UPDATE {client} SET
-            first_purchase_date = f.first_date,
-            last_purchase_date = f.last_date,
-            purchase_count = COALESCE(f.n, 0),
-            total_spent = COALESCE(f.total, 0),
-            spend_12m = COALESCE(f.spend_12m, 0),
-            average_basket = CASE WHEN f.n > 0 THEN ROUND(f.total * 1.0 / f.n, 2) ELSE 0 END,
-            status = CASE
-                WHEN f.closed_at IS NOT NULL AND (f.last_date IS NULL OR f.last_date <= f.closed_at) THEN '{Status.LOST}'
-                WHEN f.last_date IS NULL THEN '{Status.PROSPECT}'
-                WHEN f.last_date < %(lost_before)s THEN '{Status.LOST}'
-                WHEN f.last_date < %(dormant_before)s THEN '{Status.DORMANT}'
-                WHEN f.first_date >= %(new_since)s THEN '{Status.NEW}'
-                ELSE '{Status.ACTIVE}'
-            END,
-            status_since = %(as_of)s
-        FROM (
-            SELECT c.id AS client_id, c.closed_at, p.first_date, p.last_date, p.n, p.total, p.spend_12m
-            FROM {client} c
-            LEFT JOIN (
-                SELECT client_id, MIN(date) AS first_date, MAX(date) AS last_date, COUNT(*) AS n,
-                       SUM(amount) AS total,
-                       SUM(CASE WHEN date > %(window_after)s THEN amount ELSE 0 END) AS spend_12m
-                FROM {purchase}
-                WHERE date <= %(as_of)s
-                GROUP BY client_id
-            ) p ON p.client_id = c.id
-        ) f
-        WHERE f.client_id = {client}.id
-    """  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
-
-
-# ---------------------------------------------------------------------------------------------
 # The whole build
 # ---------------------------------------------------------------------------------------------
 
@@ -1414,10 +1346,14 @@ def default_workers() -> int:
 
 
 def demo_build(
-    *, clients: int = 300, seed: int = 42, comerciales: int = 4, workers: int | None = None,
-    block_clients: int = BLOCK_CLIENTS, log: Callable[[str], None] = print,
+    *, compute_figures: Callable[[dt.date], object], clients: int = 300, seed: int = 42, comerciales: int = 4,
+    workers: int | None = None, block_clients: int = BLOCK_CLIENTS, log: Callable[[str], None] = print,
 ) -> DemoResult:
-    """Writes the whole demo business in one transaction (see the module docstring)."""
+    """Writes the whole demo business in one transaction (see the module docstring).
+
+    `compute_figures(as_of)` fills the clients' computed fields once the history is written: the
+    caller passes the lifecycle engine (this module sits below segmentation and cannot import it).
+    """
     faker_class()  # fail before writing anything
     started = time.monotonic()
     now = timezone.now()
@@ -1452,8 +1388,8 @@ def demo_build(
         if postgres:
             _reset_sequences([Client, Purchase, Interaction])
         as_of = dt.date.fromordinal(clock.today)
-        recompute_figures(as_of)
-        progress("Figures and status computed")
+        compute_figures(as_of)
+        progress("Figures, status and classifications computed")
         if postgres:
             bulk_load.restore()
             progress("Indexes and foreign keys rebuilt")

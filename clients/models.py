@@ -210,7 +210,7 @@ class Client(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    # Search keys, kept by save() (and by bulk loaders through Client.search_fields()).
+    # Search keys, kept by save() (and by bulk loaders through refresh_search_fields()).
     search_text = models.TextField(editable=False, default="")
     phone_key = models.CharField(max_length=16, editable=False, default="")
     # Computed by the lifecycle engine (segmentation); never edited by hand.

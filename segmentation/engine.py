@@ -326,8 +326,11 @@ def _new_values_sql(
 def apply_chunk(
     as_of: dt.date, thresholds: Thresholds, cuts: GlobalCuts | None,
     id_range: tuple[int, int] | list[int] | None = None, *, cause: str = StatusChange.Cause.RECOMPUTE,
+    record_changes: bool = True,
 ) -> dict:
     """Recomputes the clients with id in [lo, hi) (or in a list of ids; all when None).
+
+    `record_changes` False: no StatusChange rows (a bulk load sets statuses; it does not change them).
 
     `cuts` None: compute the global cut points here, from this run's own aggregate when it covers
     every client (a single run then reads the purchases' aggregate once).
@@ -350,17 +353,19 @@ def apply_chunk(
             cuts = global_cuts(as_of, from_temp_aggregate=id_range is None)
         select = _new_values_sql(as_of, thresholds, cuts, id_range, params, from_temp_aggregate=True)
         cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_TABLE} AS {select}", params)
-        cursor.execute(
-            f"""INSERT INTO {CHANGE_TABLE} (client_id, from_status, to_status, date, cause, created_at)
-                SELECT c.id, c.status, n.status, %(as_of)s, %(cause)s, %(now)s
-                FROM {CLIENT_TABLE} c JOIN {TEMP_TABLE} n ON n.client_id = c.id
-                WHERE c.status <> n.status""",  # noqa: S608
-            {
-                "as_of": _date(as_of), "cause": str(cause),
-                "now": connection.ops.adapt_datetimefield_value(timezone.now()),
-            },
-        )
-        status_changes = cursor.rowcount
+        status_changes = 0
+        if record_changes:
+            cursor.execute(
+                f"""INSERT INTO {CHANGE_TABLE} (client_id, from_status, to_status, date, cause, created_at)
+                    SELECT c.id, c.status, n.status, %(as_of)s, %(cause)s, %(now)s
+                    FROM {CLIENT_TABLE} c JOIN {TEMP_TABLE} n ON n.client_id = c.id
+                    WHERE c.status <> n.status""",  # noqa: S608
+                {
+                    "as_of": _date(as_of), "cause": str(cause),
+                    "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+                },
+            )
+            status_changes = cursor.rowcount
         cursor.execute(
             f"""UPDATE {CLIENT_TABLE} AS c
                 SET {assignments},
@@ -392,7 +397,8 @@ def merge_results(results: list[dict]) -> dict:
 
 
 def recompute_lifecycle(
-    as_of: dt.date, thresholds: Thresholds, id_range: tuple[int, int] | list[int] | None = None,
+    as_of: dt.date, thresholds: Thresholds, id_range: tuple[int, int] | list[int] | None = None, *,
+    record_changes: bool = True,
 ) -> dict:
     """Recomputes the clients with id in [lo, hi) (every client when None) on `as_of`.
 
@@ -400,7 +406,7 @@ def recompute_lifecycle(
     for the clients in range.
     """
     started = time.monotonic()
-    result = apply_chunk(as_of, thresholds, None, id_range)
+    result = apply_chunk(as_of, thresholds, None, id_range, record_changes=record_changes)
     result["seconds"] = round(time.monotonic() - started, 3)
     return result
 

@@ -3,6 +3,13 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from clients import demo
+from segmentation.engine import recompute_lifecycle
+from segmentation.services import current_thresholds
+
+
+def compute_figures(as_of) -> dict:
+    """The nightly engine fills the loaded clients; a load is not a history of status changes."""
+    return recompute_lifecycle(as_of, current_thresholds(), record_changes=False)
 
 
 class Command(BaseCommand):
@@ -25,7 +32,7 @@ class Command(BaseCommand):
             return
         try:
             result = demo.demo_build(
-                clients=clients, seed=seed, comerciales=comerciales, workers=workers, log=self.stdout.write
+                compute_figures=compute_figures, clients=clients, seed=seed, comerciales=comerciales, workers=workers, log=self.stdout.write
             )
         except demo.DemoError as exc:
             raise CommandError(str(exc)) from exc
