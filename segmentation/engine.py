@@ -434,3 +434,37 @@ def preview_statuses(as_of: dt.date, thresholds: Thresholds) -> dict[str, int]:
         cursor.execute(f"SELECT {status}, COUNT(*) FROM {CLIENT_TABLE} c GROUP BY 1", params)  # noqa: S608
         counts = dict(cursor.fetchall())
     return {code: counts.get(code, 0) for code in Status.values}
+
+
+def preview_tiers(thresholds: Thresholds) -> dict[str, int]:
+    """Clients per volume tier that `thresholds` would give, from the stored 12-month spend.
+
+    The mean spend does not depend on the cut points, so this is exactly what the next run
+    would give if no purchase changed meanwhile ('' counts the clients without a tier).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), SUM(CAST(ROUND(spend_12m * 100) AS BIGINT)) FROM {CLIENT_TABLE} WHERE spend_12m > 0"  # noqa: S608
+        )
+        spenders, spend_cents = cursor.fetchone()
+        if not spenders:
+            cursor.execute(f"SELECT COUNT(*) FROM {CLIENT_TABLE}")  # noqa: S608
+            return {"": cursor.fetchone()[0], **{code: 0 for code in VolumeTier.values}}
+        cuts = GlobalCuts(spenders=int(spenders), spend_12m_cents=int(spend_cents))
+        params = {
+            "very_high_c": _tier_threshold_cents(thresholds.tier_very_high, cuts),
+            "high_c": _tier_threshold_cents(thresholds.tier_high, cuts),
+            "medium_c": _tier_threshold_cents(thresholds.tier_medium, cuts),
+        }
+        cents = "CAST(ROUND(spend_12m * 100) AS BIGINT)"
+        cursor.execute(
+            f"""SELECT CASE WHEN spend_12m <= 0 THEN ''
+                    WHEN {cents} >= %(very_high_c)s THEN '{VolumeTier.VERY_HIGH}'
+                    WHEN {cents} >= %(high_c)s THEN '{VolumeTier.HIGH}'
+                    WHEN {cents} >= %(medium_c)s THEN '{VolumeTier.MEDIUM}'
+                    ELSE '{VolumeTier.LOW}' END, COUNT(*)
+                FROM {CLIENT_TABLE} GROUP BY 1""",  # noqa: S608
+            params,
+        )
+        counts = dict(cursor.fetchall())
+    return {"": counts.get("", 0), **{code: counts.get(code, 0) for code in VolumeTier.values}}

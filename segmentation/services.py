@@ -1,12 +1,14 @@
 import datetime as dt
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from clients.models import Client, Purchase
-from segmentation.engine import apply_chunk, recompute_lifecycle
+from clients.models import Client, Purchase, Status, VolumeTier
+from segmentation.engine import apply_chunk, preview_statuses, preview_tiers, recompute_lifecycle
 from segmentation.models import LifecycleSettings, StatusChange
 from segmentation.rules import Thresholds, status_for
 
@@ -66,6 +68,35 @@ def lifecycle_recompute_clients(
     """
     as_of = as_of or timezone.localdate()
     return apply_chunk(as_of, current_thresholds(), None, list(client_ids), cause=cause)
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    code: str
+    label: str
+    now: int
+    after: int
+
+    @property
+    def delta(self) -> int:
+        return self.after - self.now
+
+
+def lifecycle_settings_preview(*, proposed: Thresholds) -> dict[str, list[PreviewRow]]:
+    """How many clients each status and tier would hold with `proposed`, against the current ones.
+
+    Both sides are computed the same way (stored dates and spend, today) so that the difference
+    is the effect of the thresholds alone, not of purchases since the last nightly run.
+    """
+    today = timezone.localdate()
+    current = current_thresholds()
+    statuses_now, statuses_after = preview_statuses(today, current), preview_statuses(today, proposed)
+    tiers_now, tiers_after = preview_tiers(current), preview_tiers(proposed)
+    tier_labels = [*VolumeTier.choices, ("", _("No purchases in 12 months"))]
+    return {
+        "statuses": [PreviewRow(c, str(label), statuses_now[c], statuses_after[c]) for c, label in Status.choices],
+        "tiers": [PreviewRow(c, str(label), tiers_now[c], tiers_after[c]) for c, label in tier_labels],
+    }
 
 
 NIGHTLY_TASK_NAME = "Nightly lifecycle recompute"  # seeded by migration 0003

@@ -7,4 +7,5 @@ app_name = "segmentation"
 urlpatterns = [
     path("segments/", views.segment_list, name="segment_list"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("settings/lifecycle/", views.lifecycle_settings, name="lifecycle_settings"),
 ]

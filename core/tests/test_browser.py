@@ -16,7 +16,7 @@ def test_salesperson_logs_in_and_sees_the_navigation(live_server, page, owner):
     nav = page.get_by_test_id("main-nav")
     for label in ("Agenda", "Clientes", "Segmentos", "Panel", "Campañas"):
         expect(nav.get_by_role("link", name=label)).to_be_visible()
-    expect(nav.get_by_role("link", name="Administración")).to_have_count(0)
+    expect(nav.get_by_role("button", name="Administración")).to_have_count(0)
 
     page.select_option("#language-select", "pt-br")
     expect(page.get_by_test_id("main-nav").get_by_role("link", name="Painel")).to_be_visible()
@@ -28,4 +28,4 @@ def test_navigation_collapses_on_a_phone(live_server, page, admin_user, login):
     nav = page.get_by_test_id("main-nav")
     expect(nav).to_be_hidden()
     page.get_by_role("button", name="Mostrar u ocultar la navegación").click()
-    expect(nav.get_by_role("link", name="Administración")).to_be_visible()
+    expect(nav.get_by_role("button", name="Administración")).to_be_visible()

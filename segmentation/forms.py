@@ -1,0 +1,17 @@
+from django import forms
+
+from segmentation.models import LifecycleSettings
+
+
+class LifecycleSettingsForm(forms.ModelForm):
+    class Meta:
+        model = LifecycleSettings
+        fields = [
+            "alta_window_days", "dormido_after_days", "baja_after_days", "tier_very_high", "tier_high", "tier_medium",
+            "frequent_max_days", "habitual_max_days", "nightly_hour",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-control")
