@@ -3,7 +3,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import salespeople_visible_to
-from clients.models import Alert, Category, Client, FrequencyClass, Status, VolumeTier
+from clients.models import Alert, Category, Client, FrequencyClass, RfmSegment, Status, VolumeTier
 
 
 class ClientFilter(django_filters.FilterSet):
@@ -16,6 +16,7 @@ class ClientFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=Status.choices, distinct=False)
     volume_tier = django_filters.MultipleChoiceFilter(label=_("Volume"), choices=VolumeTier.choices, distinct=False)
     frequency_class = django_filters.MultipleChoiceFilter(label=_("Frequency"), choices=FrequencyClass.choices, distinct=False)
+    rfm_segment = django_filters.MultipleChoiceFilter(label=_("RFM segment"), choices=RfmSegment.choices, distinct=False)
     alert = django_filters.MultipleChoiceFilter(label=_("Alert"), choices=Alert.choices, distinct=False)
     owner = django_filters.ModelChoiceFilter(label=_("Salesperson"), queryset=None)
     city = django_filters.CharFilter(label=_("City"), lookup_expr="iexact")

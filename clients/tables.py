@@ -29,11 +29,12 @@ class ClientTable(tables.Table):
     )
     volume_tier = tables.Column(verbose_name=_("Volume"), order_by=("volume_tier", "id"))
     frequency_class = tables.Column(verbose_name=_("Frequency"), order_by=("frequency_class", "id"))
+    rfm_segment = tables.Column(verbose_name=_("RFM segment"), order_by=("rfm_segment", "id"))
 
     class Meta:
         model = Client
         fields = ()
-        sequence = ("select", "alert", "name", "city", "owner", "status", "last_purchase_date", "spend_12m", "volume_tier", "frequency_class")
+        sequence = ("select", "alert", "name", "city", "owner", "status", "last_purchase_date", "spend_12m", "volume_tier", "frequency_class", "rfm_segment")
         attrs = {"class": "table table-sm table-hover align-middle mb-0", "data-testid": "client-table"}
         empty_text = _("No clients match these filters.")
         order_by = ("name",)
@@ -65,3 +66,6 @@ class ClientTable(tables.Table):
 
     def render_frequency_class(self, record: Client) -> str:
         return record.get_frequency_class_display()
+
+    def render_rfm_segment(self, record: Client) -> str:
+        return record.get_rfm_segment_display()

@@ -122,3 +122,14 @@ def test_agenda_lists_overdue_today_and_upcoming(client, owner):
     response = client.get(reverse("clients:agenda"))
     assert [len(response.context[k]) for k in ("overdue", "today", "upcoming")][0] == 1
     assert len(response.context["overdue"]) + len(response.context["today"]) + len(response.context["upcoming"]) == 2
+
+
+@pytest.mark.django_db
+def test_list_shows_and_filters_the_computed_classifications(client, owner):
+    ClientFactory(owner=owner, last_name="Campeona", rfm_segment="champions", volume_tier="very_high", frequency_class="frequent")
+    ClientFactory(owner=owner, last_name="Dormilón", rfm_segment="hibernating", volume_tier="low")
+    client.force_login(owner)
+    content = client.get(reverse("clients:client_list"), {"rfm_segment": "champions"}).content.decode()
+    assert "Campeona" in content and "Dormilón" not in content
+    assert "Champions" in content or "Campeones" in content
+    assert "Muy alto" in content and "Frecuente" in content
