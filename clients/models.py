@@ -201,8 +201,10 @@ class Client(models.Model):
     closed_at = models.DateField(_("closed on"), null=True, blank=True)
     close_reason = models.CharField(_("close reason"), max_length=16, choices=CloseReason.choices, blank=True)
     # Portfolio
+    # Indexed by client_owner_name_idx (owner first): no separate FK index to keep up.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="clients", verbose_name=_("salesperson")
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="clients", verbose_name=_("salesperson"),
+        db_index=False,
     )
     shared_with = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="ClientShare", related_name="shared_clients", blank=True,
@@ -326,14 +328,19 @@ class Purchase(models.Model):
         OTHER = "other", _("Other")
 
     # PROTECT: purchases are the history the figures are computed from; never lost by a cascade.
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="purchases", verbose_name=_("client"))
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="purchases", verbose_name=_("client"), db_index=False
+    )  # indexed by purchase_client_date_idx
     date = models.DateField(_("date"))
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     payment_method = models.CharField(_("payment method"), max_length=16, choices=PaymentMethod.choices, blank=True)
     channel = models.CharField(_("channel"), max_length=16, choices=SalesChannel.choices, blank=True)
     notes = models.CharField(_("notes"), max_length=255, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Never searched by: an index here would cost every insert of ten million purchases.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ClientChildQuerySet.as_manager()
@@ -394,7 +401,9 @@ class Interaction(models.Model):
         CALL_BACK = "call_back", _("Asked us to call back")
         INFO = "info", _("Information only")
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="interactions", verbose_name=_("client"))
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="interactions", verbose_name=_("client"), db_index=False
+    )  # indexed by interaction_client_when_idx
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.CALL)
     direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices, default=Direction.OUTBOUND)
     happened_at = models.DateTimeField(_("when"), default=timezone.now)
@@ -435,12 +444,15 @@ class FollowUp(models.Model):
         DONE = "done", _("Done")
         CANCELLED = "cancelled", _("Cancelled")
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="followups", verbose_name=_("client"))
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="followups", verbose_name=_("client"), db_index=False
+    )  # indexed by followup_client_idx
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.CALL)
     due_at = models.DateTimeField(_("due"))
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followups", verbose_name=_("assigned to")
-    )
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followups", verbose_name=_("assigned to"),
+        db_index=False,
+    )  # indexed by followup_agenda_idx
     status = models.CharField(_("status"), max_length=16, choices=State.choices, default=State.PENDING)
     notes = models.TextField(_("notes"), blank=True)
     closed_by = models.OneToOneField(
