@@ -24,8 +24,10 @@ def fill(owner, size: int):
     return clients
 
 
-# session, user, the user's groups (roles), then the page's own queries.
-BASE = 3
+# session, user, the user's groups (roles); client pages add the clients shared with the user
+# (the access rule), then their own queries.
+SESSION = 3
+BASE = SESSION + 1
 
 
 @pytest.mark.django_db
@@ -33,9 +35,10 @@ BASE = 3
 def test_client_list_queries_do_not_grow(client, django_assert_num_queries, manager, owner, size):
     fill(owner, size)
     client.force_login(manager)
-    # + the page of clients, salespeople for the owner filter, categories for the interests
-    # filter, salespeople for the reassign form. No COUNT(*): the paginator is lazy.
-    with django_assert_num_queries(BASE + 4):
+    # + the manager's team members (access rule), the page of clients, salespeople for the owner
+    # filter, categories for the interests filter, salespeople for the reassign form.
+    # No COUNT(*): the paginator is lazy.
+    with django_assert_num_queries(BASE + 5):
         response = client.get(reverse("clients:client_list"), {"status": "prospect", "sort": "-spend_12m"})
     assert response.status_code == 200
 
@@ -59,6 +62,6 @@ def test_client_page_queries_do_not_grow(client, django_assert_num_queries, owne
 def test_agenda_queries_do_not_grow(client, django_assert_num_queries, owner, size):
     fill(owner, size)
     client.force_login(owner)
-    with django_assert_num_queries(BASE + 1):  # the follow-ups with their clients
+    with django_assert_num_queries(SESSION + 1):  # the follow-ups with their clients
         response = client.get(reverse("clients:agenda"))
     assert response.status_code == 200
