@@ -7,7 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from clients.text import fold, phone_key
@@ -67,6 +68,18 @@ class Alert(models.TextChoices):
     RED = "red", _("Red")
     YELLOW = "yellow", _("Yellow")
     GREEN = "green", _("Green")
+
+
+class AlertReason(models.TextChoices):
+    """Why a client has its colour (segmentation/alerts.py); the value is in Client.alert_value."""
+
+    FOLLOWUP_OVERDUE = "followup_overdue", _("Follow-up overdue")
+    VALUABLE_DORMANT = "valuable_dormant", _("Valuable client turned dormant")
+    CONTRACT_RENEWAL = "contract_renewal", _("Contract ending without a renewal action")
+    FOLLOWUP_DUE_SOON = "followup_due_soon", _("Follow-up due soon")
+    AWAITING_TOO_LONG = "awaiting_too_long", _("Waiting too long for their answer")
+    NO_CONTACT = "no_contact", _("No recent contact")
+    AWAITING_REPLY = "awaiting_reply", _("Waiting for their answer")
 
 
 class Category(models.Model):
@@ -238,6 +251,7 @@ class Client(models.Model):
     rfm_segment = models.CharField(_("RFM segment"), max_length=16, choices=RfmSegment.choices, blank=True, editable=False)
     alert = models.CharField(_("alert"), max_length=8, choices=Alert.choices, blank=True, editable=False)
     alert_reason = models.CharField(_("alert reason"), max_length=255, blank=True, editable=False)
+    alert_value = models.CharField(max_length=32, blank=True, editable=False)
 
     objects = ClientQuerySet.as_manager()
 
@@ -301,6 +315,28 @@ class Client(models.Model):
             return None
         today = timezone.localdate()
         return today.year - self.birth_date.year - ((today.month, today.day) < (self.birth_date.month, self.birth_date.day))
+
+    def alert_text(self) -> str:
+        """The alert's reason in words, in the active language (the code and value are stored)."""
+        reason, value = self.alert_reason, self.alert_value
+        if not reason:
+            return ""
+        if reason == AlertReason.FOLLOWUP_OVERDUE:
+            days = int(value or 0)
+            return ngettext("Follow-up overdue for %(days)d day", "Follow-up overdue for %(days)d days", days) % {"days": days}
+        if reason == AlertReason.NO_CONTACT and not value:
+            return gettext("Never contacted")
+        messages = {
+            AlertReason.VALUABLE_DORMANT: gettext("Valuable client dormant since %(date)s"),
+            AlertReason.CONTRACT_RENEWAL: gettext("Contract ends on %(date)s with no renewal action"),
+            AlertReason.FOLLOWUP_DUE_SOON: gettext("Follow-up due on %(date)s"),
+            AlertReason.AWAITING_TOO_LONG: gettext("Waiting too long for their answer, since %(date)s"),
+            AlertReason.NO_CONTACT: gettext("No contact since %(date)s"),
+            AlertReason.AWAITING_REPLY: gettext("Waiting for their answer since %(date)s"),
+        }
+        if reason not in messages or not value:
+            return ""
+        return messages[reason] % {"date": formats.date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")}
 
     def refresh_search_fields(self) -> None:
         self.search_text = fold(

@@ -50,7 +50,7 @@ class ClientTable(tables.Table):
             return ""
         return format_html(
             '<span class="alert-dot {}" title="{}" aria-label="{}"></span>',
-            record.alert, record.alert_reason or record.get_alert_display(), record.get_alert_display(),
+            record.alert, record.alert_text() or record.get_alert_display(), record.get_alert_display(),
         )
 
     def render_name(self, record: Client) -> str:

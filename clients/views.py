@@ -22,7 +22,7 @@ from clients.filters import ClientFilter
 from clients.forms import ClientForm, FollowUpForm, InteractionForm, PurchaseEditForm, PurchaseForm, ReassignForm
 from clients.models import Client, FollowUp
 from clients.tables import ClientTable
-from segmentation.services import lifecycle_refresh_client
+from segmentation.services import alert_refresh_client, lifecycle_refresh_client
 
 TIMELINE_ITEMS = 30  # per kind of record: the page stays a constant number of queries
 
@@ -173,10 +173,12 @@ def interaction_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.interaction_record(
-                client=client, user=request.user, interaction=form.instance, closes=closes,
-                next_kind=data["next_kind"], next_due_at=form.next_due_at, next_notes=data["next_notes"],
-            )
+            with transaction.atomic():
+                services.interaction_record(
+                    client=client, user=request.user, interaction=form.instance, closes=closes,
+                    next_kind=data["next_kind"], next_due_at=form.next_due_at, next_notes=data["next_notes"],
+                )
+                alert_refresh_client(client.pk)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -189,10 +191,12 @@ def followup_create(request: HttpRequest, pk: int) -> HttpResponse:
     client = visible_client(request, pk)
     form = FollowUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.followup_schedule(
-            client=client, user=request.user, kind=form.cleaned_data["kind"], due_at=form.due_at,
-            notes=form.cleaned_data["notes"],
-        )
+        with transaction.atomic():
+            services.followup_schedule(
+                client=client, user=request.user, kind=form.cleaned_data["kind"], due_at=form.due_at,
+                notes=form.cleaned_data["notes"],
+            )
+            alert_refresh_client(client.pk)
         messages.success(request, _("Follow-up scheduled."))
         return redirect(client)
     return render(request, "clients/followup_form.html", {"client": client, "form": form})

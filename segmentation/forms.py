@@ -8,7 +8,8 @@ class LifecycleSettingsForm(forms.ModelForm):
         model = LifecycleSettings
         fields = [
             "alta_window_days", "dormido_after_days", "baja_after_days", "tier_very_high", "tier_high", "tier_medium",
-            "frequent_max_days", "habitual_max_days", "nightly_hour",
+            "frequent_max_days", "habitual_max_days", "valuable_dormant_days",
+            "renewal_notice_days", "due_soon_days", "awaiting_limit_days", "contact_cadence_days", "nightly_hour",
         ]
 
     def __init__(self, *args, **kwargs) -> None:

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client, Status
 from segmentation.rules import Thresholds
 
+ALERT_DAY_FIELDS = ("valuable_dormant_days", "renewal_notice_days", "due_soon_days", "awaiting_limit_days", "contact_cadence_days")
+
 
 class StatusChange(models.Model):
     """One change of a client's lifecycle status, for flows between statuses over time."""
@@ -64,6 +66,26 @@ class LifecycleSettings(models.Model):
     habitual_max_days = models.PositiveIntegerField(
         _("habitual up to (days)"), default=90, help_text=_("Median days between purchases of a habitual client."),
     )
+    valuable_dormant_days = models.PositiveIntegerField(
+        _("valuable dormant alert for (days)"), default=7,
+        help_text=_("A very high or high volume client who turned dormant is red for this many days."),
+    )
+    renewal_notice_days = models.PositiveIntegerField(
+        _("contract renewal notice (days)"), default=30,
+        help_text=_("A pending contract ending within this many days is red unless a follow-up is scheduled."),
+    )
+    due_soon_days = models.PositiveIntegerField(
+        _("follow-up due soon within (days)"), default=2,
+        help_text=_("A pending follow-up due within this many days is yellow."),
+    )
+    awaiting_limit_days = models.PositiveIntegerField(
+        _("waiting for an answer up to (days)"), default=7,
+        help_text=_("Waiting for the client's answer is green up to this many days, then yellow."),
+    )
+    contact_cadence_days = models.PositiveIntegerField(
+        _("contact cadence (days)"), default=45,
+        help_text=_("A client with nothing scheduled and no contact for longer than this is yellow."),
+    )
     nightly_hour = models.PositiveSmallIntegerField(
         _("nightly recompute hour"), default=2, help_text=_("Hour of the day (0–23, Europe/Madrid) of the nightly run."),
     )
@@ -86,7 +108,8 @@ class LifecycleSettings(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        for name in ("alta_window_days", "dormido_after_days", "baja_after_days", "frequent_max_days", "habitual_max_days"):
+        for name in ("alta_window_days", "dormido_after_days", "baja_after_days", "frequent_max_days", "habitual_max_days",
+                     *ALERT_DAY_FIELDS):
             if getattr(self, name) is not None and getattr(self, name) <= 0:
                 errors[name] = _("Must be a positive number of days.")
         for name in ("tier_very_high", "tier_high", "tier_medium"):
@@ -114,4 +137,5 @@ class LifecycleSettings(models.Model):
             baja_after_days=self.baja_after_days, tier_very_high=self.tier_very_high, tier_high=self.tier_high,
             tier_medium=self.tier_medium, frequent_max_days=self.frequent_max_days,
             habitual_max_days=self.habitual_max_days,
+            **{name: getattr(self, name) for name in ALERT_DAY_FIELDS},
         )

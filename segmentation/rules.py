@@ -23,6 +23,12 @@ class Thresholds:
     # Frequency classes: the median gap in days between distinct purchase dates.
     frequent_max_days: int = 30
     habitual_max_days: int = 90
+    # Colour alerts (segmentation/alerts.py), in days.
+    valuable_dormant_days: int = 7
+    renewal_notice_days: int = 30
+    due_soon_days: int = 2
+    awaiting_limit_days: int = 7
+    contact_cadence_days: int = 45
 
 
 def status_for(

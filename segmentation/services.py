@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client, Purchase, Status, VolumeTier
+from segmentation.alerts import recompute_alerts
 from segmentation.engine import apply_chunk, preview_statuses, preview_tiers, recompute_lifecycle
 from segmentation.models import LifecycleSettings, StatusChange
 from segmentation.rules import Thresholds, status_for
@@ -50,12 +51,30 @@ def lifecycle_refresh_client(client_id: int, *, as_of: dt.date | None = None, ca
         client.status_since = as_of
         fields += ["status", "status_since"]
     Client.objects.filter(pk=client_id).update(**{name: getattr(client, name) for name in fields})
+    alert_refresh_client(client_id)
     return client
 
 
+def alert_refresh_client(client_id: int) -> int:
+    """Recomputes one client's colour alert at once (after a purchase, interaction or follow-up)."""
+    return recompute_alerts(timezone.now(), current_thresholds(), [client_id])
+
+
+def alert_recompute() -> int:
+    """Recomputes every client's colour alert; returns how many changed."""
+    return recompute_alerts(timezone.now(), current_thresholds())
+
+
 def lifecycle_recompute(*, as_of: dt.date | None = None, id_range: tuple[int, int] | None = None) -> dict:
-    """Recomputes every client (or the ids in [lo, hi)) with the administrador's thresholds."""
-    return recompute_lifecycle(as_of or timezone.localdate(), current_thresholds(), id_range)
+    """Recomputes every client (or the ids in [lo, hi)) with the administrador's thresholds.
+
+    A run over every client then recomputes every alert, which depends on the new statuses.
+    """
+    thresholds = current_thresholds()
+    result = recompute_lifecycle(as_of or timezone.localdate(), thresholds, id_range)
+    if id_range is None:
+        result["alerts_changed"] = recompute_alerts(timezone.now(), thresholds)
+    return result
 
 
 def lifecycle_recompute_clients(

@@ -1,4 +1,4 @@
-"""Background work of segmentation: the nightly lifecycle recompute.
+"""Background work of segmentation: the nightly lifecycle recompute, then every colour alert.
 
 The schedule (02:00 Europe/Madrid) lives in django_celery_beat, seeded by migration
 0003_nightly_recompute_schedule.
@@ -74,10 +74,14 @@ def recompute_chunk(lo: int, hi: int, as_of: str, cuts: dict | None = None) -> d
 @shared_task
 def nightly_recompute_done(results: list[dict], as_of: str, token: str) -> dict:
     from segmentation.engine import merge_results
+    from segmentation.services import alert_recompute
 
     merged = merge_results(results)
+    try:
+        merged["alerts_changed"] = alert_recompute()  # once for everyone, after every chunk
+    finally:
+        _release(token)
     logger.info("Nightly recompute for %s: %s", as_of, merged)
-    _release(token)
     return merged
 
 

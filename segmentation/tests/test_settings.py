@@ -132,6 +132,8 @@ def test_admin_opens_the_single_row_and_saves_valid_thresholds(client, admin_use
     data = {
         "alta_window_days": 20, "dormido_after_days": 80, "baja_after_days": 300, "tier_very_high": "2.5",
         "tier_high": "1.2", "tier_medium": "0.6", "frequent_max_days": 30, "habitual_max_days": 90, "nightly_hour": 3,
+        "valuable_dormant_days": 7, "renewal_notice_days": 30, "due_soon_days": 2, "awaiting_limit_days": 7,
+        "contact_cadence_days": 45,
     }
     saved = client.post(response.url, data)
     assert saved.status_code == 302
@@ -145,6 +147,8 @@ def test_admin_refuses_inconsistent_thresholds(client, admin_user):
     data = {
         "alta_window_days": 100, "dormido_after_days": 90, "baja_after_days": 365, "tier_very_high": "2.0",
         "tier_high": "1.2", "tier_medium": "0.6", "frequent_max_days": 30, "habitual_max_days": 90, "nightly_hour": 2,
+        "valuable_dormant_days": 7, "renewal_notice_days": 30, "due_soon_days": 2, "awaiting_limit_days": 7,
+        "contact_cadence_days": 45,
     }
 
     response = client.post(url, data)

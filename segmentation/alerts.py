@@ -1,0 +1,199 @@
+"""The colour alert (semáforo) of every client, set-based: DOMAIN.md "Colour alerts".
+
+Each client gets one colour, a reason code and one value, the first rule that holds in this
+order (red > yellow > green > none); "today" is `now`'s date in the business time zone
+(settings.TIME_ZONE) and every date below is a local date:
+
+* red `followup_overdue`: a pending follow-up with due_at < now. Value: the days from the due
+  date of the oldest overdue one to today (an integer, 0 when it was due earlier today).
+* red `valuable_dormant`: status dormant, volume tier very high or high, and status_since on or
+  after today - valuable_dormant_days. Value: status_since.
+* red `contract_renewal`: a contract with renewal pending ending between today and today +
+  renewal_notice_days (both included), and no pending follow-up at all. Value: the earliest
+  such end date.
+* yellow `followup_due_soon`: a pending follow-up due from now on, on or before today +
+  due_soon_days. Value: the due date of the next one.
+* yellow `awaiting_too_long`: the latest interaction (by happened_at, then id) awaits the
+  client's reply and happened before today - awaiting_limit_days. Value: its date.
+* yellow `no_contact`: status new, active or dormant, no pending follow-up, and the last
+  contact (the latest interaction, or without any the client's creation) is before today -
+  contact_cadence_days. Value: the latest interaction's date, '' when there is none.
+* green `awaiting_reply`: the latest interaction awaits the client's reply (within the limit).
+  Value: its date.
+* otherwise no colour, no reason, no value.
+
+Stored in Client.alert (colour), alert_reason (code) and alert_value (ISO date or integer as
+text); Client.alert_text() puts them into words.
+
+How: one CREATE TEMPORARY TABLE … AS SELECT gathers each client's facts with correlated
+subqueries over follow-ups (the (client, status, due_at) index), interactions (the (client,
+happened_at) index) and contracts, decides the reason with a CASE and derives colour and value
+from it; one UPDATE then writes only the rows whose (alert, alert_reason, alert_value) differ.
+The day counts become dates and datetimes computed in Python; only the local date of a
+timestamp, the ISO text of a date and "days between two dates" differ per backend, so SQLite
+and PostgreSQL give identical results.
+"""
+
+import datetime as dt
+import re
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from clients.models import Alert, AlertReason, Client, Contract, FollowUp, Interaction, Status, VolumeTier
+from segmentation.engine import _date, _days_between, _distinct, _is_postgres
+from segmentation.rules import Thresholds
+
+TEMP_TABLE = "segmentation_alert_new"
+CLIENT_TABLE = Client._meta.db_table
+FOLLOWUP_TABLE = FollowUp._meta.db_table
+INTERACTION_TABLE = Interaction._meta.db_table
+CONTRACT_TABLE = Contract._meta.db_table
+COLUMNS = ["alert", "alert_reason", "alert_value"]
+
+COLOURS: dict[str, str] = {
+    AlertReason.FOLLOWUP_OVERDUE: Alert.RED,
+    AlertReason.VALUABLE_DORMANT: Alert.RED,
+    AlertReason.CONTRACT_RENEWAL: Alert.RED,
+    AlertReason.FOLLOWUP_DUE_SOON: Alert.YELLOW,
+    AlertReason.AWAITING_TOO_LONG: Alert.YELLOW,
+    AlertReason.NO_CONTACT: Alert.YELLOW,
+    AlertReason.AWAITING_REPLY: Alert.GREEN,
+}
+
+
+def _time_zone() -> str:
+    name = settings.TIME_ZONE
+    if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", name):  # inlined in the SQL below
+        raise ValueError(f"Unexpected time zone name: {name!r}")
+    return name
+
+
+def _local_date(column: str) -> str:
+    """The date of a timestamp in the business time zone (NULL stays NULL)."""
+    if _is_postgres():
+        return f"CAST(({column} AT TIME ZONE '{_time_zone()}') AS DATE)"
+    return f"django_datetime_cast_date({column}, '{_time_zone()}', 'UTC')"
+
+
+def _iso(date_sql: str) -> str:
+    if _is_postgres():
+        return f"to_char({date_sql}, 'YYYY-MM-DD')"
+    return f"CAST({date_sql} AS TEXT)"
+
+
+def _today_param() -> str:
+    return "CAST(%(today)s AS DATE)" if _is_postgres() else "%(today)s"
+
+
+def _scope(client_ids: list[int] | None, params: dict) -> str:
+    if client_ids is None:
+        return ""
+    names = []
+    for index, pk in enumerate(sorted(set(client_ids))):
+        params[f"id{index}"] = pk
+        names.append(f"%(id{index})s")
+    return f"AND c.id IN ({', '.join(names)})"
+
+
+def _params(now: dt.datetime, thresholds: Thresholds) -> dict:
+    today = timezone.localdate(now)
+    days = dt.timedelta
+    return {
+        "now": connection.ops.adapt_datetimefield_value(now),
+        "today": _date(today),
+        "pending": FollowUp.State.PENDING,
+        "renewal_pending": Contract.Renewal.PENDING,
+        "renewal_until": _date(today + days(days=thresholds.renewal_notice_days)),
+        "due_soon_until": _date(today + days(days=thresholds.due_soon_days)),
+        "dormant_since": _date(today - days(days=thresholds.valuable_dormant_days)),
+        "awaiting_before": _date(today - days(days=thresholds.awaiting_limit_days)),
+        "contact_before": _date(today - days(days=thresholds.contact_cadence_days)),
+        "dormant": Status.DORMANT,
+        "very_high": VolumeTier.VERY_HIGH,
+        "high": VolumeTier.HIGH,
+        "new": Status.NEW,
+        "active": Status.ACTIVE,
+        "true": True,
+    }
+
+
+def _select_sql(scope: str) -> str:
+    """One row per client in scope: client_id, alert, alert_reason, alert_value."""
+    pending = f"SELECT 1 FROM {FOLLOWUP_TABLE} f WHERE f.client_id = c.id AND f.status = %(pending)s"  # noqa: S608
+    latest = f"FROM {INTERACTION_TABLE} i WHERE i.client_id = c.id ORDER BY i.happened_at DESC, i.id DESC LIMIT 1"  # noqa: S608
+    reason = f"""CASE
+        WHEN overdue_date IS NOT NULL THEN '{AlertReason.FOLLOWUP_OVERDUE}'
+        WHEN status = %(dormant)s AND volume_tier IN (%(very_high)s, %(high)s) AND status_since >= %(dormant_since)s
+            THEN '{AlertReason.VALUABLE_DORMANT}'
+        WHEN renewal_end IS NOT NULL AND has_pending = 0 THEN '{AlertReason.CONTRACT_RENEWAL}'
+        WHEN next_due_date IS NOT NULL AND next_due_date <= %(due_soon_until)s THEN '{AlertReason.FOLLOWUP_DUE_SOON}'
+        WHEN last_awaiting = %(true)s AND last_date < %(awaiting_before)s THEN '{AlertReason.AWAITING_TOO_LONG}'
+        WHEN status IN (%(new)s, %(active)s, %(dormant)s) AND has_pending = 0
+            AND COALESCE(last_date, created_date) < %(contact_before)s THEN '{AlertReason.NO_CONTACT}'
+        WHEN last_awaiting = %(true)s THEN '{AlertReason.AWAITING_REPLY}'
+        ELSE ''
+    END"""
+    colour = " ".join(f"WHEN '{code}' THEN '{alert}'" for code, alert in COLOURS.items())
+    value = f"""CASE reason
+        WHEN '{AlertReason.FOLLOWUP_OVERDUE}' THEN CAST({_days_between(_today_param(), "overdue_date")} AS VARCHAR(32))
+        WHEN '{AlertReason.VALUABLE_DORMANT}' THEN {_iso("status_since")}
+        WHEN '{AlertReason.CONTRACT_RENEWAL}' THEN {_iso("renewal_end")}
+        WHEN '{AlertReason.FOLLOWUP_DUE_SOON}' THEN {_iso("next_due_date")}
+        WHEN '{AlertReason.AWAITING_TOO_LONG}' THEN {_iso("last_date")}
+        WHEN '{AlertReason.NO_CONTACT}' THEN {_iso("last_date")}
+        WHEN '{AlertReason.AWAITING_REPLY}' THEN {_iso("last_date")}
+    END"""
+    return f"""
+        WITH facts AS (
+            SELECT c.id AS client_id, c.status AS status, c.volume_tier AS volume_tier, c.status_since AS status_since,
+                c.created_at AS created_at,
+                (SELECT MIN(f.due_at) FROM {FOLLOWUP_TABLE} f
+                    WHERE f.client_id = c.id AND f.status = %(pending)s AND f.due_at < %(now)s) AS overdue_at,
+                (SELECT MIN(f.due_at) FROM {FOLLOWUP_TABLE} f
+                    WHERE f.client_id = c.id AND f.status = %(pending)s AND f.due_at >= %(now)s) AS next_due_at,
+                CASE WHEN EXISTS ({pending}) THEN 1 ELSE 0 END AS has_pending,
+                (SELECT MIN(k.end_date) FROM {CONTRACT_TABLE} k
+                    WHERE k.client_id = c.id AND k.renewal_status = %(renewal_pending)s
+                    AND k.end_date >= %(today)s AND k.end_date <= %(renewal_until)s) AS renewal_end,
+                (SELECT i.happened_at {latest}) AS last_at,
+                (SELECT i.awaiting_reply {latest}) AS last_awaiting
+            FROM {CLIENT_TABLE} c
+            WHERE 1 = 1 {scope}
+        ),
+        dated AS (
+            SELECT facts.*, {_local_date("overdue_at")} AS overdue_date, {_local_date("next_due_at")} AS next_due_date,
+                {_local_date("last_at")} AS last_date, {_local_date("created_at")} AS created_date
+            FROM facts
+        ),
+        decided AS (SELECT dated.*, {reason} AS reason FROM dated)
+        SELECT client_id, CASE reason {colour} ELSE '' END AS alert, reason AS alert_reason,
+            COALESCE({value}, '') AS alert_value
+        FROM decided
+    """  # noqa: S608 - table names are constants, values are parameters
+
+
+def recompute_alerts(now: dt.datetime, thresholds: Thresholds, client_ids: list[int] | None = None) -> int:
+    """Recomputes the alert of the clients in `client_ids` (everyone when None) at `now`.
+
+    Returns the number of clients whose alert changed.
+    """
+    if client_ids is not None and not client_ids:
+        return 0
+    params = _params(now, thresholds)
+    select = _select_sql(_scope(client_ids, params))
+    distinct = _distinct()
+    changed = " OR ".join(f"c.{name} {distinct} n.{name}" for name in COLUMNS)
+    assignments = ", ".join(f"{name} = n.{name}" for name in COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TEMP_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_TABLE} AS {select}", params)
+        cursor.execute(
+            f"""UPDATE {CLIENT_TABLE} AS c SET {assignments}
+                FROM {TEMP_TABLE} n
+                WHERE n.client_id = c.id AND ({changed})"""  # noqa: S608
+        )
+        rows_changed = cursor.rowcount
+        cursor.execute(f"DROP TABLE IF EXISTS {TEMP_TABLE}")
+    return rows_changed
