@@ -25,10 +25,11 @@ order (red > yellow > green > none); "today" is `now`'s date in the business tim
 Stored in Client.alert (colour), alert_reason (code) and alert_value (ISO date or integer as
 text); Client.alert_text() puts them into words.
 
-How: one CREATE TEMPORARY TABLE … AS SELECT gathers each client's facts with correlated
-subqueries over follow-ups (the (client, status, due_at) index), interactions (the (client,
-happened_at) index) and contracts, decides the reason with a CASE and derives colour and value
-from it; one UPDATE then writes only the rows whose (alert, alert_reason, alert_value) differ.
+How: one CREATE TEMPORARY TABLE … AS SELECT reads the pending follow-ups, the renewals due and
+the interactions once each, grouped by client (the latest interaction by ROW_NUMBER), joins
+them to the clients, decides the reason with a CASE and derives colour and value from it
+(correlated subqueries per client took 51 s at a million clients; grouped joins read each
+table once); one UPDATE then writes only the rows whose (alert, alert_reason, alert_value) differ.
 The day counts become dates and datetimes computed in Python; only the local date of a
 timestamp, the ISO text of a date and "days between two dates" differ per backend, so SQLite
 and PostgreSQL give identical results.
@@ -88,13 +89,14 @@ def _today_param() -> str:
 
 
 def _scope(client_ids: list[int] | None, params: dict) -> str:
+    """`AND {column} IN (...)` for the clients in scope, to format with each table's column."""
     if client_ids is None:
         return ""
     names = []
     for index, pk in enumerate(sorted(set(client_ids))):
         params[f"id{index}"] = pk
         names.append(f"%(id{index})s")
-    return f"AND c.id IN ({', '.join(names)})"
+    return "AND {column} IN (" + ", ".join(names) + ")"
 
 
 def _params(now: dt.datetime, thresholds: Thresholds) -> dict:
@@ -121,8 +123,9 @@ def _params(now: dt.datetime, thresholds: Thresholds) -> dict:
 
 def _select_sql(scope: str) -> str:
     """One row per client in scope: client_id, alert, alert_reason, alert_value."""
-    pending = f"SELECT 1 FROM {FOLLOWUP_TABLE} f WHERE f.client_id = c.id AND f.status = %(pending)s"  # noqa: S608
-    latest = f"FROM {INTERACTION_TABLE} i WHERE i.client_id = c.id ORDER BY i.happened_at DESC, i.id DESC LIMIT 1"  # noqa: S608
+    def within(column: str) -> str:
+        return scope.replace("{column}", column)
+
     reason = f"""CASE
         WHEN overdue_date IS NOT NULL THEN '{AlertReason.FOLLOWUP_OVERDUE}'
         WHEN status = %(dormant)s AND volume_tier IN (%(very_high)s, %(high)s) AND status_since >= %(dormant_since)s
@@ -146,21 +149,38 @@ def _select_sql(scope: str) -> str:
         WHEN '{AlertReason.AWAITING_REPLY}' THEN {_iso("last_date")}
     END"""
     return f"""
-        WITH facts AS (
+        WITH pending_followups AS (
+            -- every pending follow-up read once, grouped by client (the (client, status, due_at) index)
+            SELECT f.client_id AS client_id,
+                MIN(CASE WHEN f.due_at < %(now)s THEN f.due_at END) AS overdue_at,
+                MIN(CASE WHEN f.due_at >= %(now)s THEN f.due_at END) AS next_due_at
+            FROM {FOLLOWUP_TABLE} f
+            WHERE f.status = %(pending)s {within("f.client_id")}
+            GROUP BY f.client_id
+        ),
+        renewals AS (
+            SELECT k.client_id AS client_id, MIN(k.end_date) AS renewal_end FROM {CONTRACT_TABLE} k
+            WHERE k.renewal_status = %(renewal_pending)s AND k.end_date >= %(today)s AND k.end_date <= %(renewal_until)s
+                {within("k.client_id")}
+            GROUP BY k.client_id
+        ),
+        latest_interactions AS (
+            SELECT client_id, happened_at AS last_at, awaiting_reply AS last_awaiting FROM (
+                SELECT i.client_id, i.happened_at, i.awaiting_reply,
+                    ROW_NUMBER() OVER (PARTITION BY i.client_id ORDER BY i.happened_at DESC, i.id DESC) AS rn
+                FROM {INTERACTION_TABLE} i WHERE 1 = 1 {within("i.client_id")}
+            ) ranked WHERE rn = 1
+        ),
+        facts AS (
             SELECT c.id AS client_id, c.status AS status, c.volume_tier AS volume_tier, c.status_since AS status_since,
-                c.created_at AS created_at,
-                (SELECT MIN(f.due_at) FROM {FOLLOWUP_TABLE} f
-                    WHERE f.client_id = c.id AND f.status = %(pending)s AND f.due_at < %(now)s) AS overdue_at,
-                (SELECT MIN(f.due_at) FROM {FOLLOWUP_TABLE} f
-                    WHERE f.client_id = c.id AND f.status = %(pending)s AND f.due_at >= %(now)s) AS next_due_at,
-                CASE WHEN EXISTS ({pending}) THEN 1 ELSE 0 END AS has_pending,
-                (SELECT MIN(k.end_date) FROM {CONTRACT_TABLE} k
-                    WHERE k.client_id = c.id AND k.renewal_status = %(renewal_pending)s
-                    AND k.end_date >= %(today)s AND k.end_date <= %(renewal_until)s) AS renewal_end,
-                (SELECT i.happened_at {latest}) AS last_at,
-                (SELECT i.awaiting_reply {latest}) AS last_awaiting
+                c.created_at AS created_at, pf.overdue_at AS overdue_at, pf.next_due_at AS next_due_at,
+                CASE WHEN pf.client_id IS NULL THEN 0 ELSE 1 END AS has_pending,
+                r.renewal_end AS renewal_end, li.last_at AS last_at, li.last_awaiting AS last_awaiting
             FROM {CLIENT_TABLE} c
-            WHERE 1 = 1 {scope}
+            LEFT JOIN pending_followups pf ON pf.client_id = c.id
+            LEFT JOIN renewals r ON r.client_id = c.id
+            LEFT JOIN latest_interactions li ON li.client_id = c.id
+            WHERE 1 = 1 {within("c.id")}
         ),
         dated AS (
             SELECT facts.*, {_local_date("overdue_at")} AS overdue_date, {_local_date("next_due_at")} AS next_due_date,
