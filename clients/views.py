@@ -20,7 +20,7 @@ from accounts.selectors import salespeople_visible_to
 from clients import services
 from clients.filters import ClientFilter
 from clients.forms import ClientForm, FollowUpForm, InteractionForm, PurchaseEditForm, PurchaseForm, ReassignForm
-from clients.models import Client, FollowUp
+from clients.models import Alert, Client, FollowUp
 from clients.tables import ClientTable
 from segmentation.services import alert_refresh_client, lifecycle_refresh_client
 
@@ -233,9 +233,13 @@ def agenda(request: HttpRequest) -> HttpResponse:
         .select_related("client")
         .order_by("due_at", "id")[:500]
     )
+    def red_first(followups: list[FollowUp]) -> list[FollowUp]:
+        # Stable sort: within each colour the follow-ups keep their due order.
+        return sorted(followups, key=lambda f: f.client.alert != Alert.RED)
+
     context = {
-        "overdue": [f for f in pending if f.due_at < now],
-        "today": [f for f in pending if now <= f.due_at <= today_end],
-        "upcoming": [f for f in pending if f.due_at > today_end],
+        "overdue": red_first([f for f in pending if f.due_at < now]),
+        "today": red_first([f for f in pending if now <= f.due_at <= today_end]),
+        "upcoming": red_first([f for f in pending if f.due_at > today_end]),
     }
     return render(request, "clients/agenda.html", context)

@@ -133,3 +133,15 @@ def test_list_shows_and_filters_the_computed_classifications(client, owner):
     assert "Campeona" in content and "Dormilón" not in content
     assert "Champions" in content or "Campeones" in content
     assert "Muy alto" in content and "Frecuente" in content
+
+
+@pytest.mark.django_db
+def test_agenda_puts_red_clients_first_within_each_section(client, owner):
+    calm = ClientFactory(owner=owner, last_name="Tranquilo")
+    urgent = ClientFactory(owner=owner, last_name="Urgente")
+    FollowUpFactory(client=calm, due_at=timezone.now() + dt.timedelta(days=2))
+    FollowUpFactory(client=urgent, due_at=timezone.now() + dt.timedelta(days=3))
+    Client.objects.filter(pk=urgent.pk).update(alert="red")
+    client.force_login(owner)
+    upcoming = client.get(reverse("clients:agenda")).context["upcoming"]
+    assert [f.client.last_name for f in upcoming] == ["Urgente", "Tranquilo"]
