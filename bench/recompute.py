@@ -1,7 +1,7 @@
 """Times the nightly lifecycle recompute on the current database (run through `make bench`).
 
 Reports: the full set-based run (first run after the load, a re-run of the same day, the next
-day), how a chunk's time grows with the number of clients, a naive per-client ORM loop timed on
+day), how a chunk's time grows with the number of clients, the colour alerts, a naive per-client ORM loop timed on
 a sample and extrapolated, and the incremental refresh after one purchase. Writes made only
 for measuring (the naive loop, the incremental refresh) are rolled back.
 """
@@ -23,6 +23,7 @@ from django.db.models import Count, Max, Min, Q, Sum  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from clients.models import Client, Purchase  # noqa: E402
+from segmentation.alerts import recompute_alerts  # noqa: E402
 from segmentation.engine import apply_chunk, global_cuts, recompute_lifecycle  # noqa: E402
 from segmentation.rules import status_for  # noqa: E402
 from segmentation.services import current_thresholds, lifecycle_refresh_client  # noqa: E402
@@ -79,6 +80,10 @@ def main() -> int:
             break
         elapsed, _ = seconds(apply_chunk, as_of, thresholds, cuts, (low, low + size))
         print(f"{'chunk of ' + format(size, ',') + ' clients':<36} {elapsed:7.1f} s")
+
+    for label in ("colour alerts, every client", "colour alerts, again"):
+        elapsed, changed = seconds(recompute_alerts, timezone.now(), thresholds)
+        print(f"{label:<36} {elapsed:7.1f} s  rows changed {changed:>9,}")
 
     sample = list(Client.objects.order_by("?").values_list("id", flat=True)[:NAIVE_SAMPLE])
     try:
