@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, UpdateView
 from django_filters.views import FilterView
@@ -214,7 +215,8 @@ def clients_reassign(request: HttpRequest) -> HttpResponse:
             actor=request.user, client_ids=[c.pk for c in form.cleaned_data["clients"]],
             new_owner=form.cleaned_data["new_owner"],
         )
-        messages.success(request, _("%(count)d clients reassigned to %(owner)s.") % {"count": moved, "owner": form.cleaned_data["new_owner"]})
+        text = ngettext("%(count)d client reassigned to %(owner)s.", "%(count)d clients reassigned to %(owner)s.", moved)
+        messages.success(request, text % {"count": moved, "owner": form.cleaned_data["new_owner"]})
     else:
         messages.error(request, _("Nothing was reassigned: choose the clients and a salesperson."))
     next_url = request.POST.get("next", "")

@@ -50,3 +50,17 @@ def test_bad_input_in_the_browser_keeps_what_was_typed(live_server, login, owner
     expect(page.get_by_role("alert")).to_contain_text("No se ha guardado nada")
     expect(page.locator("input[name=notes]")).to_have_value("pedido urgente")
     assert not record.purchases.exists()
+
+
+def test_gerente_reassigns_selected_clients_from_the_list(live_server, login, manager, owner, teammate):
+    moving = ClientFactory(owner=owner, first_name="Marta", last_name="Alves")
+    staying = ClientFactory(owner=owner, first_name="Nuno", last_name="Braga")
+    page = login(manager)
+    page.goto(f"{live_server.url}/clients/")
+    page.get_by_role("row", name="Marta Alves").get_by_role("checkbox").check()
+    page.select_option("#reassign-owner", label=str(teammate))
+    page.get_by_role("button", name="Reasignar").click()
+    expect(page.get_by_role("alert")).to_contain_text("1 cliente reasignado a")
+    moving.refresh_from_db()
+    staying.refresh_from_db()
+    assert moving.owner == teammate and staying.owner == owner
