@@ -226,12 +226,19 @@ def clients_reassign(request: HttpRequest) -> HttpResponse:
 
 
 def agenda(request: HttpRequest) -> HttpResponse:
-    """The salesperson's pending follow-ups: overdue first, then today, then the next 7 days."""
+    """The salesperson's pending follow-ups: overdue first, then today, then the next 7 days.
+
+    A gerente (or administrador) opens a team member's agenda with ?user=<id>; anyone else's is a 404.
+    """
+    people = salespeople_visible_to(request.user)
+    person = request.user
+    if request.GET.get("user", "").isdigit():
+        person = get_object_or_404(people, pk=request.GET["user"])
     now = timezone.localtime()
     today_end = now.replace(hour=23, minute=59, second=59)
     week_end = today_end + dt.timedelta(days=7)
     pending = list(
-        FollowUp.objects.filter(assigned_to=request.user, status=FollowUp.State.PENDING, due_at__lte=week_end)
+        FollowUp.objects.filter(assigned_to=person, status=FollowUp.State.PENDING, due_at__lte=week_end)
         .select_related("client")
         .order_by("due_at", "id")[:500]
     )
@@ -243,5 +250,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
         "overdue": red_first([f for f in pending if f.due_at < now]),
         "today": red_first([f for f in pending if now <= f.due_at <= today_end]),
         "upcoming": red_first([f for f in pending if f.due_at > today_end]),
+        "person": person,
+        "people": people if request.user.can_manage_portfolios else None,
     }
     return render(request, "clients/agenda.html", context)

@@ -145,3 +145,20 @@ def test_agenda_puts_red_clients_first_within_each_section(client, owner):
     client.force_login(owner)
     upcoming = client.get(reverse("clients:agenda")).context["upcoming"]
     assert [f.client.last_name for f in upcoming] == ["Urgente", "Tranquilo"]
+
+
+@pytest.mark.django_db
+def test_gerente_opens_a_team_members_agenda_but_not_another_teams(client, manager, owner, outsider):
+    FollowUpFactory(client=ClientFactory(owner=owner, last_name="DelEquipo"), due_at=timezone.now() + dt.timedelta(days=1))
+    client.force_login(manager)
+    response = client.get(reverse("clients:agenda"), {"user": owner.pk})
+    assert response.status_code == 200
+    assert "DelEquipo" in response.content.decode()
+    assert client.get(reverse("clients:agenda"), {"user": outsider.pk}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_comercial_cannot_open_a_teammates_agenda(client, owner, teammate):
+    client.force_login(owner)
+    assert client.get(reverse("clients:agenda"), {"user": teammate.pk}).status_code == 404
+    assert client.get(reverse("clients:agenda"), {"user": owner.pk}).status_code == 200
