@@ -9,11 +9,9 @@ from django.utils.translation import gettext as _
 
 from clients.models import Client, Purchase, Status, VolumeTier
 from segmentation.alerts import recompute_alerts
-from segmentation.engine import apply_chunk, preview_statuses, preview_tiers, recompute_lifecycle
+from segmentation.engine import TWELVE_MONTHS_DAYS, apply_chunk, preview_statuses, preview_tiers, recompute_lifecycle
 from segmentation.models import LifecycleSettings, StatusChange
 from segmentation.rules import Thresholds, status_for
-
-TWELVE_MONTHS_DAYS = 365
 
 
 def current_thresholds() -> Thresholds:
