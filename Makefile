@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 DEMO_CLIENTS ?= 300
 
-.PHONY: help install install-dev demo test worker beat messages lint chromium bench clean
+.PHONY: help install install-dev demo test worker beat messages lint chromium bench load clean
 
 help:
 	@echo "make demo     install, migrate SQLite, load demo data and serve http://127.0.0.1:$(PORT)"
@@ -60,6 +60,15 @@ beat: install
 # Benchmarks on PostgreSQL: builds a database of BENCH_CLIENTS clients once, then times pages and jobs.
 bench: install
 	BENCH_CLIENTS=$(or $(BENCH_CLIENTS),1000000) bench/run.sh
+
+$(VENV)/.installed-load: requirements.txt requirements-load.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-load.txt
+	touch $(VENV)/.installed $@
+
+# Load test: LOAD_USERS (20) logged-in users for LOAD_SECONDS (60) against gunicorn + PostgreSQL
+# holding LOAD_CLIENTS (100,000) clients (built once); prints p50/p95/p99, fails on any error.
+load: $(VENV)/.installed-load messages
+	bench/load.sh
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -2,14 +2,30 @@
 
 import os
 import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
 
+import factory.random
+import hypothesis
 import pytest
+from django.conf import settings
+from django.db import connection
 
 from accounts.models import Role, Team, User
 
 # Sync Playwright runs an event loop in the test thread; Django must allow ORM calls there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# Local runs explore: new fuzz inputs and new factory names every time. CI replays a fixed,
+# seeded set so that a landing never depends on luck (.ci/run sets HYPOTHESIS_PROFILE=ci).
+hypothesis.settings.register_profile("ci", derandomize=True)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+if os.environ.get("HYPOTHESIS_PROFILE") == "ci":
+    factory.random.reseed_random("cartera-ci")
+
+BASE_DIR = Path(__file__).resolve().parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "s3cret-pass-123"
 
@@ -102,3 +118,40 @@ def login(live_server, page):
         return page
 
     return _login
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker_queue():
+    """A worker process of its own, on a queue of its own, against the test database."""
+    from portfolio.celery import app
+
+    if not settings.REDIS_URL or connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL and Redis (REDIS_URL) so that a worker process shares the data")
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL, "CELERY_QUEUE": queue,
+        "DEBUG": "true", "DJANGO_SETTINGS_MODULE": "portfolio.settings",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "portfolio", "worker", "-Q", queue, "-c", "2", "--pool", "prefork",
+         "--loglevel", "WARNING", "-n", f"{queue}@%h"],
+        cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    previous = (app.conf.task_always_eager, app.conf.task_default_queue)
+    app.conf.task_always_eager, app.conf.task_default_queue = False, queue
+    try:
+        yield queue
+    finally:
+        app.conf.task_always_eager, app.conf.task_default_queue = previous
+        worker.terminate()
+        output, _ = worker.communicate(timeout=30)
+        if output.strip():
+            print(output)
+
+

@@ -46,6 +46,10 @@ class User(AbstractUser):
         related_name="members",
         verbose_name=_("team"),
     )
+    # The private calendar feed URL (/calendar/<token>.ics); None when the user has none or revoked it.
+    calendar_token = models.CharField(_("calendar feed token"), max_length=64, unique=True, null=True, blank=True, editable=False)
+    # The day of the last morning summary e-mail: the nightly job never sends two on one day.
+    morning_summary_sent_on = models.DateField(_("last morning summary"), null=True, blank=True, editable=False)
 
     class Meta(AbstractUser.Meta):
         ordering = ["first_name", "last_name", "username"]

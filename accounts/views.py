@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.utils.translation import check_for_language
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import check_for_language, ngettext
 
 from accounts.forms import LoginForm
 from accounts.models import User
@@ -25,3 +27,20 @@ class LoginView(auth_views.LoginView):
                 httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
             )
         return response
+
+
+def lockout(request: HttpRequest, original_response: HttpResponse | None = None,
+            credentials: dict | None = None) -> HttpResponse:
+    """django-axes' lockout page: the login form again, saying how long to wait (AXES_LOCKOUT_CALLABLE)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = ngettext(
+        "Too many failed attempts to log in. Wait %(minutes)d minute and try again.",
+        "Too many failed attempts to log in. Wait %(minutes)d minutes and try again.",
+        minutes,
+    ) % {"minutes": minutes}
+    context = {
+        "form": LoginForm(request, initial={"username": request.POST.get("username", "")}),
+        "next": request.POST.get("next", ""),
+        "lockout_message": message,
+    }
+    return render(request, "registration/login.html", context, status=settings.AXES_HTTP_RESPONSE_CODE)

@@ -15,10 +15,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portfolio.settings")
 django.setup()
 
 from django.db import connection  # noqa: E402
+from django.http import QueryDict  # noqa: E402
 from django.test import Client as HttpClient  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from clients.models import Client  # noqa: E402
+from segmentation.models import DailySnapshot, Segment  # noqa: E402
+from segmentation.segments import segment_create  # noqa: E402
+from segmentation.snapshots import snapshot_take  # noqa: E402
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "15"))
 
@@ -40,6 +45,13 @@ def main() -> int:
     total = Client.objects.count()
     admin = User.objects.get(username="admin")
     comercial = User.objects.get(username="comercial1")
+    manager = User.objects.filter(groups__name="gerente").order_by("id").first() or admin
+    if not DailySnapshot.objects.exists():  # a bench database seeded before snapshots existed
+        snapshot_take(day=timezone.localdate())
+    if not Segment.objects.filter(owner=admin).exists():
+        for name, query in (("Dormant very high", "status=dormant&volume_tier=very_high"), ("Madrid", "city=Madrid")):
+            segment_create(owner=admin, name=name, shared=True, query=QueryDict(query))
+    campaign = _campaigns_setup(admin, comercial)
     sample = Client.objects.filter(purchase_count__gt=5).order_by("id").values_list("pk", flat=True)[:1]
     detail_id = sample[0] if sample else Client.objects.order_by("id").values_list("pk", flat=True)[0]
     surname = Client.objects.order_by("id").values_list("last_name", flat=True)[0].split(" ")[0]
@@ -59,8 +71,19 @@ def main() -> int:
         (comercial, "/clients/?status=dormant&sort=-spend_12m"),
         (admin, f"/clients/{detail_id}/"),
         (comercial, "/agenda/"),
+        (comercial, "/agenda/?view=month"),
+        (admin, "/dashboard/"),
+        (manager, "/dashboard/"),
+        (comercial, "/dashboard/"),
+        (admin, "/segments/"),
+        (comercial, "/imports/"),
+        (admin, "/campaigns/"),
+        (admin, f"/campaigns/{campaign.pk}/"),
     ]
+    only = os.environ.get("BENCH_ONLY")
     for user, url in cases:
+        if only and only not in url:
+            continue
         http = HttpClient()
         http.force_login(user)
         if user == comercial and url.startswith("/clients/") and url[9:10].isdigit():
@@ -68,6 +91,41 @@ def main() -> int:
         median, p95, _ = timed(http, url)
         print(f"{user.username:<11} {url[:58]:<58} {median:>9.1f} {p95:>8.1f}")
     return 0
+
+
+def _campaigns_setup(admin, comercial):
+    """Consents (as the demo records them), a draft e-mail campaign to the "Madrid" segment and
+    5,000 NPS answers over the last year, once: what the campaign page and the dashboard's NPS
+    figures read."""
+    import datetime as dt
+    import random
+
+    from campaigns.demo import consents_seed
+    from campaigns.models import Campaign, Consent, Recipient, SurveyAnswer
+
+    if not Consent.objects.exists():
+        consents_seed()
+    madrid = Segment.objects.get(owner=admin, name="Madrid")
+    campaign = Campaign.objects.filter(name="Bench draft").first() or Campaign.objects.create(
+        name="Bench draft", goal=Campaign.Goal.PROMOTION, segment=madrid, created_by=admin,
+        subject="{{ first_name }}, te esperamos", body="Hola {{ first_name }}: {{ salesperson }} — {{ last_product }}",
+    )
+    if not SurveyAnswer.objects.exists():
+        survey = Campaign.objects.create(
+            name="Bench NPS", goal=Campaign.Goal.SURVEY, segment=madrid, created_by=admin, subject="NPS", body="?",
+            state=Campaign.State.DONE, launched_at=timezone.now() - dt.timedelta(days=60),
+        )
+        rng = random.Random(3)
+        clients = list(Client.objects.order_by("?").values_list("pk", "status")[:5000])
+        recipients = Recipient.objects.bulk_create(
+            [Recipient(campaign=survey, client_id=pk, status_at_launch=status, state=Recipient.State.SENT) for pk, status in clients]
+        )
+        SurveyAnswer.objects.bulk_create([
+            SurveyAnswer(recipient=recipient, client_id=recipient.client_id, score=rng.choice([0, 3, 6, 7, 8, 9, 9, 10, 10]),
+                         answered_at=timezone.now() - dt.timedelta(days=rng.randint(0, 300)))
+            for recipient in recipients
+        ])
+    return campaign
 
 
 if __name__ == "__main__":

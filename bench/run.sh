@@ -30,3 +30,5 @@ if [ -f bench/recompute.py ]; then
   echo "== nightly recompute"
   PYTHONPATH=. $PY bench/recompute.py
 fi
+echo "== imports"
+PYTHONPATH=. $PY bench/imports.py

@@ -1,9 +1,19 @@
 import django_filters
+import django_filters.fields
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Team
 from accounts.selectors import salespeople_visible_to
 from clients.models import Alert, Category, Client, FrequencyClass, RfmSegment, Status, VolumeTier
+from core.forms import PkRangeMixin
+
+
+class ModelMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    """An id out of the column's range is an invalid choice, not a 500 (see PkRangeMixin)."""
+
+    class field_class(PkRangeMixin, django_filters.fields.ModelMultipleChoiceField):
+        pass
 
 
 class ClientFilter(django_filters.FilterSet):
@@ -19,10 +29,11 @@ class ClientFilter(django_filters.FilterSet):
     rfm_segment = django_filters.MultipleChoiceFilter(label=_("RFM segment"), choices=RfmSegment.choices, distinct=False)
     alert = django_filters.MultipleChoiceFilter(label=_("Alert"), choices=Alert.choices, distinct=False)
     owner = django_filters.ModelChoiceFilter(label=_("Salesperson"), queryset=None)
+    team = django_filters.ModelChoiceFilter(label=_("Team"), field_name="owner__team", queryset=Team.objects.none())
     city = django_filters.CharFilter(label=_("City"), lookup_expr="iexact")
     region = django_filters.CharFilter(label=_("Region"), lookup_expr="iexact")
     sector = django_filters.CharFilter(label=_("Sector"), lookup_expr="iexact")
-    interests = django_filters.ModelMultipleChoiceFilter(label=_("Interests"), queryset=Category.objects.all())
+    interests = ModelMultipleChoiceFilter(label=_("Interests"), queryset=Category.objects.all())
     last_purchase = django_filters.DateFromToRangeFilter(
         label=_("Last purchase between"), field_name="last_purchase_date",
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
@@ -36,6 +47,10 @@ class ClientFilter(django_filters.FilterSet):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.filters["owner"].queryset = salespeople_visible_to(user)
+        if user.is_administrador:  # the dashboard's team links; a gerente has one team
+            self.filters["team"].queryset = Team.objects.all()
+        else:
+            del self.filters["team"]
         for field in self.form.fields.values():
             widget = field.widget
             if isinstance(widget, forms.SelectMultiple):

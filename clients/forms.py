@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, FollowUp, Interaction, Product, Purchase
+from core.forms import ModelMultipleChoiceField
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -47,6 +48,17 @@ class ClientForm(BootstrapFormMixin, forms.ModelForm):
             "interests": forms.SelectMultiple(attrs={"size": 5}),
             "buys_on_own_initiative": forms.NullBooleanSelect(),
         }
+        field_classes = {"interests": ModelMultipleChoiceField}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The version the user started from: saving over a newer one is refused (no lost edits).
+        self.fields["version"] = forms.IntegerField(
+            widget=forms.HiddenInput, required=False, initial=self.instance.version if self.instance.pk else 0,
+        )
+
+    def clean_version(self) -> int:
+        return self.cleaned_data.get("version") or 0
 
     def clean_country(self) -> str:
         return self.cleaned_data["country"].strip().upper()
@@ -139,6 +151,19 @@ class FollowUpForm(BootstrapFormMixin, forms.Form):
         return _at(self.cleaned_data["due_date"], self.cleaned_data.get("due_time"))
 
 
+# Outcomes after which we wait for the client's answer (DOMAIN.md "Colour alerts": verde).
+WAITING_OUTCOMES = {Interaction.Outcome.AWAITING_ANSWER, Interaction.Outcome.OFFER_SENT}
+
+FOLLOWUP_TO_INTERACTION_KIND = {
+    FollowUp.Kind.CALL: Interaction.Kind.CALL,
+    FollowUp.Kind.VISIT: Interaction.Kind.VISIT,
+    FollowUp.Kind.EMAIL: Interaction.Kind.EMAIL,
+    FollowUp.Kind.MEETING: Interaction.Kind.MEETING,
+    FollowUp.Kind.SAMPLES: Interaction.Kind.VISIT,
+    FollowUp.Kind.SURVEY: Interaction.Kind.SURVEY,
+}
+
+
 class InteractionForm(BootstrapFormMixin, forms.ModelForm):
     """What was said, and optionally the next step, in one form."""
 
@@ -163,8 +188,9 @@ class InteractionForm(BootstrapFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["happened_at"].initial = lambda: timezone.localtime().replace(second=0, microsecond=0)
-        self.fields["happened_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+        if "happened_at" in self.fields:
+            self.fields["happened_at"].initial = lambda: timezone.localtime().replace(second=0, microsecond=0)
+            self.fields["happened_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
     def clean_happened_at(self) -> dt.datetime:
         when = self.cleaned_data["happened_at"]
@@ -174,6 +200,10 @@ class InteractionForm(BootstrapFormMixin, forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
+        if data.get("outcome") in WAITING_OUTCOMES:
+            # An offer made or a question asked: the ball is in the client's court (green, then yellow).
+            data["awaiting_reply"] = True
+            self.instance.awaiting_reply = True
         next_date = data.get("next_date")
         if data.get("next_kind") and not next_date:
             self.add_error("next_date", _("Choose the date of the next step."))
@@ -188,8 +218,34 @@ class InteractionForm(BootstrapFormMixin, forms.ModelForm):
         return _at(self.cleaned_data["next_date"], self.cleaned_data.get("next_time"))
 
 
+class FollowUpCompleteForm(InteractionForm):
+    """Completing a follow-up from the agenda: the outcome (an Interaction) and the next step.
+
+    The interaction's kind comes from the follow-up and it happens now; the summary may be left
+    empty, the outcome then says it.
+    """
+
+    class Meta(InteractionForm.Meta):
+        fields = ["outcome", "summary", "awaiting_reply"]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, followup: FollowUp, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.followup = followup
+        self.fields["outcome"].required = True
+        self.fields["summary"].required = False
+        self.instance.kind = FOLLOWUP_TO_INTERACTION_KIND.get(followup.kind, Interaction.Kind.NOTE)
+        self.instance.happened_at = timezone.now()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("summary") and data.get("outcome"):
+            data["summary"] = self.instance.summary = str(Interaction.Outcome(data["outcome"]).label)
+        return data
+
+
 class ReassignForm(forms.Form):
-    clients = forms.ModelMultipleChoiceField(queryset=Client.objects.none(), widget=forms.MultipleHiddenInput)
+    clients = ModelMultipleChoiceField(queryset=Client.objects.none(), widget=forms.MultipleHiddenInput)
     new_owner = forms.ModelChoiceField(label=_("new salesperson"), queryset=None)
 
     def __init__(self, *args, clients, salespeople, **kwargs) -> None:

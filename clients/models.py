@@ -6,12 +6,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from clients.text import fold, phone_key
+from clients.text import fold, phone_key, tax_key
 
 
 class Channel(models.TextChoices):
@@ -74,6 +75,7 @@ class AlertReason(models.TextChoices):
     """Why a client has its colour (segmentation/alerts.py); the value is in Client.alert_value."""
 
     FOLLOWUP_OVERDUE = "followup_overdue", _("Follow-up overdue")
+    DETRACTOR = "detractor", _("Unhappy survey answer")
     VALUABLE_DORMANT = "valuable_dormant", _("Valuable client turned dormant")
     CONTRACT_RENEWAL = "contract_renewal", _("Contract ending without a renewal action")
     FOLLOWUP_DUE_SOON = "followup_due_soon", _("Follow-up due soon")
@@ -117,8 +119,15 @@ class ClientQuerySet(models.QuerySet):
         """The one access rule: which clients `user` may see (and so everything hanging from them).
 
         comercial: their own and those shared with them; gerente: also their teams' clients;
-        administrador: all.
+        administrador: all. A client in the trash is nobody's until restored.
         """
+        return self.filter(deleted_at__isnull=True)._portfolio_of(user)
+
+    def in_trash_visible_to(self, user) -> "ClientQuerySet":
+        """The trash under the same rule: what `user` may restore (erased clients never come back)."""
+        return self.filter(deleted_at__isnull=False, erased_at__isnull=True)._portfolio_of(user)
+
+    def _portfolio_of(self, user) -> "ClientQuerySet":
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_administrador:
@@ -136,6 +145,7 @@ class ClientQuerySet(models.QuerySet):
 
     def search(self, text: str) -> "ClientQuerySet":
         """Accent- and case-insensitive words over names, e-mail, tax id and reference; or a phone."""
+        text = text.replace("\x00", "")  # never in stored text, and PostgreSQL refuses it in a query
         words = fold(text).split()
         if not words:
             return self
@@ -231,9 +241,18 @@ class Client(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Bumped by every edit of the client's own data: a form saved over an older version is refused.
+    version = models.PositiveIntegerField(default=0, editable=False)
+    # In the trash since then (hidden everywhere, restorable for TRASH_DAYS); erased: anonymised.
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False,
+    )
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
     # Search keys, kept by save() (and by bulk loaders through refresh_search_fields()).
     search_text = models.TextField(editable=False, default="")
     phone_key = models.CharField(max_length=16, editable=False, default="")
+    tax_key = models.CharField(max_length=32, editable=False, default="")  # text.tax_key(tax_id), for matching
     # Computed by the lifecycle engine (segmentation); never edited by hand.
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PROSPECT, editable=False)
     status_since = models.DateField(_("status since"), null=True, blank=True, editable=False)
@@ -276,9 +295,11 @@ class Client(models.Model):
             models.Index(fields=["status", "last_purchase_date", "id"], name="client_status_last_idx"),
             models.Index(fields=["owner", "status", "last_purchase_date", "id"], name="client_owner_status_idx"),
             models.Index(fields=["spend_12m", "id"], name="client_spend_12m_idx"),
-            models.Index(fields=["city", "id"], name="client_city_idx"),
+            # The list's city filter is case-insensitive (UPPER(city) = UPPER(%s)): on the expression.
+            models.Index(Upper("city"), "id", name="client_city_upper_idx"),
             models.Index(fields=["phone_key"], name="client_phone_key_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["tax_id"], name="client_tax_id_idx"),
+            models.Index(fields=["tax_key"], name="client_tax_key_idx", condition=~Q(tax_key="")),
             models.Index(fields=["email"], name="client_email_idx"),
         ]
 
@@ -289,7 +310,7 @@ class Client(models.Model):
         self.refresh_search_fields()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            kwargs["update_fields"] = set(update_fields) | {"search_text", "phone_key", "email"}
+            kwargs["update_fields"] = set(update_fields) | {"search_text", "phone_key", "tax_key", "email"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -327,6 +348,7 @@ class Client(models.Model):
         if reason == AlertReason.NO_CONTACT and not value:
             return gettext("Never contacted")
         messages = {
+            AlertReason.DETRACTOR: gettext("Unhappy survey answer on %(date)s: call them"),
             AlertReason.VALUABLE_DORMANT: gettext("Valuable client dormant since %(date)s"),
             AlertReason.CONTRACT_RENEWAL: gettext("Contract ends on %(date)s with no renewal action"),
             AlertReason.FOLLOWUP_DUE_SOON: gettext("Follow-up due on %(date)s"),
@@ -343,6 +365,7 @@ class Client(models.Model):
             " ".join([self.first_name, self.last_name, self.company_name, self.email, self.tax_id, self.client_ref, self.city])
         )
         self.phone_key = phone_key(self.phone)
+        self.tax_key = tax_key(self.tax_id)
         self.email = self.email.strip().lower()
 
 
@@ -376,7 +399,7 @@ class Purchase(models.Model):
     # PROTECT: purchases are the history the figures are computed from; never lost by a cascade.
     client = models.ForeignKey(
         Client, on_delete=models.PROTECT, related_name="purchases", verbose_name=_("client"), db_index=False
-    )  # indexed by purchase_client_date_idx
+    )  # indexed by purchase_client_date_amount
     date = models.DateField(_("date"))
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
@@ -396,7 +419,9 @@ class Purchase(models.Model):
         verbose_name = _("purchase")
         verbose_name_plural = _("purchases")
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="purchase_amount_not_negative")]
-        indexes = [models.Index(fields=["client", "date"], name="purchase_client_date_idx")]
+        # Covering (amount included): the nightly engine reads every purchase in (client, date)
+        # order from the index alone, without visiting the table (13 s instead of 19 s at 10.7M).
+        indexes = [models.Index(fields=["client", "date"], include=["amount"], name="purchase_client_date_amount")]
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.amount} {self.currency}"
@@ -445,6 +470,7 @@ class Interaction(models.Model):
         NOT_INTERESTED = "not_interested", _("Not interested")
         NO_ANSWER = "no_answer", _("No answer")
         CALL_BACK = "call_back", _("Asked us to call back")
+        AWAITING_ANSWER = "awaiting_answer", _("Waiting for the client's answer")
         INFO = "info", _("Information only")
 
     client = models.ForeignKey(
@@ -485,10 +511,19 @@ class FollowUp(models.Model):
         SURVEY = "survey", _("Leave a survey")
         MEETING = "meeting", _("Meeting")
 
+    class Origin(models.TextChoices):
+        MANUAL = "manual", _("Scheduled by hand")
+        REACTIVATION = "reactivation", _("Reactivation of a dormant client")
+        RENEWAL = "renewal", _("Contract renewal")
+        WELCOME = "welcome", _("Welcome call")
+        CAMPAIGN = "campaign", _("Campaign")
+        DETRACTOR = "detractor", _("Unhappy survey answer")
+
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")
         DONE = "done", _("Done")
         CANCELLED = "cancelled", _("Cancelled")
+        ON_HOLD = "on_hold", _("On hold: the client is in the trash")
 
     client = models.ForeignKey(
         Client, on_delete=models.CASCADE, related_name="followups", verbose_name=_("client"), db_index=False
@@ -508,11 +543,21 @@ class FollowUp(models.Model):
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Who asked for it: a person, or an automatic rule with the key of what triggered it (the
+    # date the client turned dormant, the contract's id), so that a rule never creates it twice.
+    origin = models.CharField(_("origin"), max_length=16, choices=Origin.choices, default=Origin.MANUAL, editable=False)
+    origin_key = models.CharField(max_length=32, blank=True, editable=False)
 
     objects = ClientChildQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "origin", "origin_key"], condition=~models.Q(origin="manual"),
+                name="followup_automatic_once",
+            ),
+        ]
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
         indexes = [
@@ -559,3 +604,40 @@ class Contract(models.Model):
 
     def days_to_end(self, today: date | None = None) -> int:
         return (self.end_date - (today or timezone.localdate())).days
+
+
+class Recommendation(models.Model):
+    """What to offer a client, computed nightly by clients/recommendations.py (never edited by hand)."""
+
+    class Kind(models.TextChoices):
+        CROSS_SELL = "cross_sell", _("Bought together")
+        ROOM_TO_GROW = "room_to_grow", _("Room to grow")
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="recommendations", verbose_name=_("client"), db_index=False
+    )  # indexed by recommendation_client_idx
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    # Cross-sell: the product to offer; room to grow has none.
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("product")
+    )
+    # Cross-sell: the confidence (0–1); room to grow: 1 - spend / typical spend of their peers.
+    score = models.DecimalField(_("score"), max_digits=7, decimal_places=4)
+    # Room to grow: the typical (median) 12-month spend of their peers.
+    value = models.DecimalField(_("value"), max_digits=12, decimal_places=2, null=True, blank=True)
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    computed_on = models.DateField(_("computed on"))
+
+    class Meta:
+        ordering = ["kind", "rank"]
+        verbose_name = _("recommendation")
+        verbose_name_plural = _("recommendations")
+        indexes = [models.Index(fields=["client", "kind", "rank"], name="recommendation_client_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.kind} #{self.rank}"
+
+    @property
+    def percent(self) -> Decimal:
+        """The score as a percentage (confidence for cross-sell, the gap for room to grow)."""
+        return self.score * 100

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import salespeople_visible_to
+from audit.models import AuditEntry
+from audit.services import Action, Subject, audit_bulk, audit_record, diff, snapshot
 from clients.models import Client, FollowUp, Interaction, Product, Purchase, PurchaseLine
 
 
@@ -29,7 +31,39 @@ def client_create(*, owner: User, instance: Client, interests=()) -> Client:
     instance.full_clean()
     instance.save()
     instance.interests.set(interests)
+    audit_record(user=owner, client_id=instance.pk, subject=Subject.CLIENT, object_id=instance.pk, action=Action.CREATE)
     return instance
+
+
+class EditConflict(Exception):
+    """Someone saved the client after the form was opened: nothing was written."""
+
+    def __init__(self, current_version: int):
+        super().__init__(current_version)
+        self.current_version = current_version
+
+
+@transaction.atomic
+def client_update(*, user: User, client: Client, data: dict, interests, seen_version: int) -> Client:
+    """Saves an edit of the client's own data, unless it was made over an older version (raises
+    EditConflict: a second person's save never overwrites the first one's). Recorded in the audit
+    history with what changed; the computed figures are not written (the nightly job owns them)."""
+    current = Client.objects.select_for_update().get(pk=client.pk)
+    if current.version != seen_version:
+        raise EditConflict(current.version)
+    fields = [*data, "interests"]
+    before = snapshot(current, fields)
+    for name, value in data.items():
+        setattr(current, name, value)
+    current.version += 1
+    current.save(update_fields=[*data, "version", "updated_at"])
+    current.interests.set(interests)
+    changes = diff(before, snapshot(current, fields))
+    audit_record(
+        user=user, client_id=current.pk, subject=Subject.CLIENT, object_id=current.pk, action=Action.UPDATE,
+        changes=changes, version=current.version,
+    )
+    return current
 
 
 @transaction.atomic
@@ -51,23 +85,41 @@ def purchase_record(
         PurchaseLine(purchase=purchase, product=line.product, quantity=line.quantity, unit_price=line.unit_price)
         for line in lines
     )
+    audit_record(
+        user=user, client_id=client.pk, subject=Subject.PURCHASE, object_id=purchase.pk, action=Action.CREATE,
+        changes=diff({}, snapshot(purchase, PURCHASE_AUDITED)),
+    )
     return purchase
 
 
+PURCHASE_AUDITED = ["date", "amount", "currency", "payment_method", "channel", "notes"]
+
+
 @transaction.atomic
-def purchase_update(*, purchase: Purchase, **changes) -> Purchase:
+def purchase_update(*, purchase: Purchase, user: User | None = None, **changes) -> Purchase:
+    # As stored (a bound ModelForm has already copied its values onto `purchase`).
+    before = snapshot(Purchase.objects.get(pk=purchase.pk), PURCHASE_AUDITED)
     for name, value in changes.items():
         setattr(purchase, name, value)
     purchase.full_clean()
     purchase.save()
+    audit_record(
+        user=user, client_id=purchase.client_id, subject=Subject.PURCHASE, object_id=purchase.pk,
+        action=Action.UPDATE, changes=diff(before, snapshot(purchase, PURCHASE_AUDITED)),
+    )
     return purchase
 
 
 @transaction.atomic
-def purchase_delete(*, purchase: Purchase) -> int:
+def purchase_delete(*, purchase: Purchase, user: User | None = None) -> int:
     """Deletes a purchase recorded by mistake (its lines go with it); returns its client's id."""
-    client_id = purchase.client_id
+    client_id, purchase_id = purchase.client_id, purchase.pk
+    before = snapshot(purchase, PURCHASE_AUDITED)
     purchase.delete()
+    audit_record(
+        user=user, client_id=client_id, subject=Subject.PURCHASE, object_id=purchase_id, action=Action.DELETE,
+        changes={name: [value, ""] for name, value in before.items() if value},
+    )
     return client_id
 
 
@@ -88,6 +140,10 @@ def followup_schedule(
     )
     followup.full_clean()
     followup.save()
+    audit_record(
+        user=user, client_id=client.pk, subject=Subject.FOLLOWUP, object_id=followup.pk, action=Action.CREATE,
+        changes=diff({}, snapshot(followup, ["kind", "due_at", "assigned_to", "notes"])),
+    )
     return followup
 
 
@@ -108,6 +164,10 @@ def interaction_record(
         closes.closed_by = interaction
         closes.completed_at = timezone.now()
         closes.save(update_fields=["status", "closed_by", "completed_at"])
+        audit_record(
+            user=user, client_id=client.pk, subject=Subject.FOLLOWUP, object_id=closes.pk, action=Action.COMPLETE,
+            changes={"status": [FollowUp.State.PENDING, FollowUp.State.DONE]},
+        )
     next_followup = None
     if next_due_at is not None:
         next_followup = followup_schedule(
@@ -124,9 +184,18 @@ def clients_reassign(*, actor: User, client_ids: list[int], new_owner: User) -> 
     if not salespeople_visible_to(actor).filter(pk=new_owner.pk).exists():
         raise ValidationError(_("You cannot assign clients to this salesperson."))
     clients = Client.objects.visible_to(actor).filter(pk__in=client_ids)
-    ids = list(clients.values_list("pk", flat=True))
+    owners = dict(clients.values_list("pk", "owner__username"))
+    ids = list(owners)
     # Only the follow-ups the old owner carried move; a teammate's own follow-ups stay theirs.
     FollowUp.objects.filter(
         client_id__in=ids, status=FollowUp.State.PENDING, assigned_to_id=F("client__owner_id")
     ).update(assigned_to=new_owner)
-    return Client.objects.filter(pk__in=ids).update(owner=new_owner, updated_at=timezone.now())
+    moved = Client.objects.filter(pk__in=ids).update(owner=new_owner, updated_at=timezone.now())
+    audit_bulk([
+        AuditEntry(
+            user=actor, client_id=pk, subject=Subject.CLIENT, object_id=pk, action=Action.REASSIGN,
+            changes={"owner": [old or "", new_owner.username]},
+        )
+        for pk, old in owners.items() if old != new_owner.username
+    ])
+    return moved

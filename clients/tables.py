@@ -1,9 +1,31 @@
 import django_tables2 as tables
+from django.core.paginator import EmptyPage
 from django.template.defaultfilters import floatformat
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 10**9  # beyond, the SQL OFFSET would overflow a 64-bit integer
+
+
+class ClientPaginator(tables.LazyPaginator):
+    """LazyPaginator (never counts the whole filtered table) that bears any `page` and `per_page`
+    from the query string: the page size is kept within 1..MAX_PER_PAGE (a negative or zero one
+    crashed the slicing) and a page beyond MAX_PAGE is empty (RequestConfig then shows page 1)."""
+
+    def __init__(self, object_list, per_page, **kwargs) -> None:
+        super().__init__(object_list, min(max(int(per_page), 1), MAX_PER_PAGE), **kwargs)
+
+    def validate_number(self, number):
+        number = super().validate_number(number)
+        if number > MAX_PAGE:
+            raise EmptyPage("That page number is too large")
+        return number
+
+
+PAGINATION = {"paginator_class": ClientPaginator, "per_page": 25}
 
 
 class ClientTable(tables.Table):
@@ -11,9 +33,7 @@ class ClientTable(tables.Table):
 
     select = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"data-select-all": "true", "aria-label": _("Select all")}, "td__input": {"name": "clients", "form": "reassign-form"}})
     alert = tables.Column(verbose_name="", order_by=("alert", "id"), empty_values=(), attrs={"th": {"aria-label": _("Alert")}})
-    name = tables.Column(
-        verbose_name=_("Client"), accessor="pk", linkify=True, order_by=("last_name", "first_name", "id")
-    )
+    name = tables.Column(verbose_name=_("Client"), accessor="pk", order_by=("last_name", "first_name", "id"))
     city = tables.Column(verbose_name=_("City"), order_by=("city", "id"))
     owner = tables.Column(
         verbose_name=_("Salesperson"), order_by=("owner__last_name", "owner__first_name", "id"),
@@ -54,7 +74,14 @@ class ClientTable(tables.Table):
         )
 
     def render_name(self, record: Client) -> str:
-        return record.display_name
+        """The name as a link, and the alert's reason in words under it (visible, not only on hover)."""
+        reason = record.alert_text() if record.alert else ""
+        if not reason:
+            return format_html('<a href="{}">{}</a>', record.get_absolute_url(), record.display_name)
+        return format_html(
+            '<a href="{}">{}</a><div class="small text-body-secondary" data-testid="alert-reason">{}</div>',
+            record.get_absolute_url(), record.display_name, reason,
+        )
 
     def render_status(self, record: Client) -> str:
         return record.get_status_display()

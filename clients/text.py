@@ -21,3 +21,11 @@ def phone_key(phone: str) -> str:
     """Last digits of a phone number, reversed so that a prefix search (indexable) finds it."""
     digits = _NON_DIGITS.sub("", phone or "")
     return digits[-PHONE_KEY_DIGITS:][::-1]
+
+
+_NOT_ALPHANUMERIC = re.compile(r"[^0-9A-Z]+")
+
+
+def tax_key(tax_id: str) -> str:
+    """'b-1234567 8' and 'B12345678' are the same tax id: upper case, letters and digits only."""
+    return _NOT_ALPHANUMERIC.sub("", fold(tax_id).upper())

@@ -5,7 +5,7 @@ from itertools import chain
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,16 +15,27 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, UpdateView
 from django_filters.views import FilterView
-from django_tables2 import LazyPaginator, SingleTableMixin
+from django_tables2 import SingleTableMixin
 
 from accounts.selectors import salespeople_visible_to
+from audit.services import history_rows
+from clients import agenda as agenda_views
 from clients import services
 from clients.filters import ClientFilter
-from clients.forms import ClientForm, FollowUpForm, InteractionForm, PurchaseEditForm, PurchaseForm, ReassignForm
-from clients.models import Alert, Client, FollowUp
-from clients.tables import ClientTable
+from clients.forms import (
+    ClientForm,
+    FollowUpCompleteForm,
+    FollowUpForm,
+    InteractionForm,
+    PurchaseEditForm,
+    PurchaseForm,
+    ReassignForm,
+)
+from clients.models import Client, FollowUp
+from clients.tables import PAGINATION, ClientTable
 from segmentation.services import alert_refresh_client, lifecycle_refresh_client
 
+HISTORY_ITEMS = 30
 TIMELINE_ITEMS = 30  # per kind of record: the page stays a constant number of queries
 
 
@@ -36,8 +47,8 @@ def visible_client(request: HttpRequest, pk: int) -> Client:
 class ClientListView(SingleTableMixin, FilterView):
     filterset_class = ClientFilter
     table_class = ClientTable
-    # LazyPaginator never counts the whole filtered table: page 1 stays fast at 1M clients.
-    table_pagination = {"paginator_class": LazyPaginator, "per_page": 25}
+    # A LazyPaginator never counts the whole filtered table: page 1 stays fast at 1M clients.
+    table_pagination = PAGINATION
     template_name = "clients/client_list.html"
 
     def get_queryset(self):
@@ -83,10 +94,31 @@ class ClientUpdateView(UpdateView):
         return Client.objects.visible_to(self.request.user)
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        lifecycle_refresh_client(self.object.pk)  # a closure changes the status at once
+        data = {name: value for name, value in form.cleaned_data.items() if name not in ("interests", "version")}
+        try:
+            with transaction.atomic():
+                self.object = services.client_update(
+                    user=self.request.user, client=self.object, data=data, interests=form.cleaned_data["interests"],
+                    seen_version=form.cleaned_data["version"],
+                )
+                lifecycle_refresh_client(self.object.pk)  # a closure changes the status at once
+        except services.EditConflict as conflict:
+            return self._conflict(form, conflict)
         messages.success(self.request, _("Client saved."))
-        return response
+        return redirect(self.object)
+
+    def _conflict(self, form, conflict: services.EditConflict) -> HttpResponse:
+        """The second save is refused: the form keeps what this user typed, shows what the other
+        person changed meanwhile, and a new save (now over the current version) is deliberate."""
+        seen = form.cleaned_data["version"]
+        entries = self.object.audit_entries.filter(subject="client", version__gt=seen).select_related("user")
+        form.data = form.data.copy()
+        form.data["version"] = conflict.current_version
+        form.add_error(None, _(
+            "Someone else saved this client while you were editing it: nothing of yours was saved. "
+            "Their changes are listed below; check your form and save again to keep your version."
+        ))
+        return self.render_to_response(self.get_context_data(form=form, conflicts=history_rows(reversed(entries))))
 
 
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -111,7 +143,13 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "pending_followups": [f for f in followups if f.status == FollowUp.State.PENDING],
         "contracts": list(client.contracts.all()),
         "interests": list(client.interests.all()),
+        "recommendations": list(client.recommendations.select_related("product").order_by("kind", "rank")),
     }
+    from campaigns.views import consent_context  # campaigns builds on clients, not the reverse
+
+    context.update(consent_context(client))
+    if request.user.is_gerente or request.user.is_administrador:  # the audit history is theirs to read
+        context["history"] = history_rows(client.audit_entries.select_related("user")[:HISTORY_ITEMS])
     return render(request, "clients/client_detail.html", context)
 
 
@@ -147,7 +185,7 @@ def purchase_edit(request: HttpRequest, pk: int, purchase_pk: int) -> HttpRespon
     form = PurchaseEditForm(request.POST or None, instance=purchase)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            services.purchase_update(purchase=purchase, **form.cleaned_data)
+            services.purchase_update(purchase=purchase, user=request.user, **form.cleaned_data)
             lifecycle_refresh_client(client.pk)
         messages.success(request, _("Purchase corrected."))
         return redirect(client)
@@ -159,7 +197,7 @@ def purchase_delete(request: HttpRequest, pk: int, purchase_pk: int) -> HttpResp
     client = visible_client(request, pk)
     purchase = get_object_or_404(client.purchases, pk=purchase_pk)
     with transaction.atomic():
-        services.purchase_delete(purchase=purchase)
+        services.purchase_delete(purchase=purchase, user=request.user)
         lifecycle_refresh_client(client.pk)
     messages.success(request, _("Purchase deleted."))
     return redirect(client)
@@ -169,6 +207,8 @@ def interaction_create(request: HttpRequest, pk: int) -> HttpResponse:
     client = visible_client(request, pk)
     closes = None
     if followup_id := request.GET.get("followup") or request.POST.get("followup"):
+        if not followup_id.isdecimal():
+            raise Http404("Not a follow-up")  # get_object_or_404 raises ValueError on "x"
         closes = get_object_or_404(client.followups.filter(status=FollowUp.State.PENDING), pk=followup_id)
     form = InteractionForm(request.POST or None, initial={"kind": closes.kind if closes else "call"})
     if request.method == "POST" and form.is_valid():
@@ -220,37 +260,74 @@ def clients_reassign(request: HttpRequest) -> HttpResponse:
     else:
         messages.error(request, _("Nothing was reassigned: choose the clients and a salesperson."))
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("clients:client_list")
-    return redirect(next_url)
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("clients:client_list")  # redirect() took "0" for a view name: a NoReverseMatch
+    return HttpResponseRedirect(next_url)
 
 
 def agenda(request: HttpRequest) -> HttpResponse:
-    """The salesperson's pending follow-ups: overdue first, then today, then the next 7 days.
+    """The salesperson's follow-ups: a list (overdue, today, next 7 days; red first), or the week
+    or month calendar (?view=week|month&date=YYYY-MM-DD).
 
     A gerente (or administrador) opens a team member's agenda with ?user=<id>; anyone else's is a 404.
     """
     people = salespeople_visible_to(request.user)
     person = request.user
-    if request.GET.get("user", "").isdigit():
+    if request.GET.get("user", "").isdecimal():  # isdigit() lets "²" through, which int() refuses
         person = get_object_or_404(people, pk=request.GET["user"])
-    now = timezone.localtime()
-    today_end = now.replace(hour=23, minute=59, second=59)
-    week_end = today_end + dt.timedelta(days=7)
-    pending = list(
-        FollowUp.objects.filter(assigned_to=person, status=FollowUp.State.PENDING, due_at__lte=week_end)
-        .select_related("client")
-        .order_by("due_at", "id")[:500]
-    )
-    def red_first(followups: list[FollowUp]) -> list[FollowUp]:
-        # Stable sort: within each colour the follow-ups keep their due order.
-        return sorted(followups, key=lambda f: f.client.alert != Alert.RED)
-
+    view = request.GET.get("view", agenda_views.View.LIST)
+    if view not in agenda_views.View.ALL:
+        view = agenda_views.View.LIST
+    today = timezone.localdate()
     context = {
-        "overdue": red_first([f for f in pending if f.due_at < now]),
-        "today": red_first([f for f in pending if now <= f.due_at <= today_end]),
-        "upcoming": red_first([f for f in pending if f.due_at > today_end]),
+        "view": view,
         "person": person,
         "people": people if request.user.can_manage_portfolios else None,
+        "today": today,
+        "view_choices": [
+            (agenda_views.View.LIST, _("List")), (agenda_views.View.WEEK, _("Week")), (agenda_views.View.MONTH, _("Month")),
+        ],
     }
+    if view == agenda_views.View.LIST:
+        context.update(agenda_views.agenda_lists(person, timezone.now()))
+    else:
+        try:
+            anchor = dt.date.fromisoformat(request.GET.get("date", ""))
+        except ValueError:
+            anchor = today
+        if not agenda_views.FIRST_ANCHOR <= anchor <= agenda_views.LAST_ANCHOR:
+            anchor = today  # the calendar around 0001-01-01 or 9999-12-31 would leave the dates Python knows
+        context["calendar"] = agenda_views.agenda_calendar(person, view, anchor, today)
+        context["month_cell_items"] = agenda_views.MONTH_CELL_ITEMS
     return render(request, "clients/agenda.html", context)
+
+
+def followup_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Completes a follow-up in place on the agenda (htmx): the outcome and the next step, one form.
+
+    GET gives the form, POST records the interaction, closes the follow-up, schedules the next one
+    and refreshes the client's colour, all or nothing; without htmx it falls back to the full page.
+    """
+    followup = get_object_or_404(
+        FollowUp.objects.visible_to(request.user).filter(status=FollowUp.State.PENDING).select_related("client"), pk=pk
+    )
+    if not request.htmx:
+        url = reverse("clients:interaction_create", args=[followup.client_id])
+        return redirect(f"{url}?followup={followup.pk}")
+    form = FollowUpCompleteForm(request.POST or None, followup=followup, prefix=f"followup-{followup.pk}")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                _interaction, next_followup = services.interaction_record(
+                    client=followup.client, user=request.user, interaction=form.instance, closes=followup,
+                    next_kind=data["next_kind"], next_due_at=form.next_due_at, next_notes=data["next_notes"],
+                )
+                alert_refresh_client(followup.client_id)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            followup.client.refresh_from_db(fields=["alert", "alert_reason", "alert_value"])
+            context = {"followup": followup, "outcome": form.instance, "next_followup": next_followup}
+            return render(request, "clients/partials/agenda_done.html", context)
+    return render(request, "clients/partials/agenda_complete_form.html", {"followup": followup, "form": form})

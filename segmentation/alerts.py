@@ -4,9 +4,11 @@ Each client gets one colour, a reason code and one value, the first rule that ho
 order (red > yellow > green > none); "today" is `now`'s date in the business time zone
 (settings.TIME_ZONE) and every date below is a local date:
 
+* red `detractor`: a pending follow-up created for an unhappy NPS answer (origin detractor),
+  first because it says why the call is urgent. Value: the local date it was created.
 * red `followup_overdue`: a pending follow-up with due_at < now. Value: the days from the due
   date of the oldest overdue one to today (an integer, 0 when it was due earlier today).
-* red `valuable_dormant`: status dormant, volume tier very high or high, and status_since on or
+* red `valuable_dormant` (when the administrador keeps the rule on): status dormant, volume tier very high or high, and status_since on or
   after today - valuable_dormant_days. Value: status_since.
 * red `contract_renewal`: a contract with renewal pending ending between today and today +
   renewal_notice_days (both included), and no pending follow-up at all. Value: the earliest
@@ -43,8 +45,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clients.models import Alert, AlertReason, Client, Contract, FollowUp, Interaction, Status, VolumeTier
-from segmentation.engine import _date, _days_between, _distinct, _is_postgres
 from segmentation.rules import Thresholds
+from segmentation.sql import date_value, days_between, distinct_from, is_postgres
 
 TEMP_TABLE = "segmentation_alert_new"
 CLIENT_TABLE = Client._meta.db_table
@@ -55,6 +57,7 @@ COLUMNS = ["alert", "alert_reason", "alert_value"]
 
 COLOURS: dict[str, str] = {
     AlertReason.FOLLOWUP_OVERDUE: Alert.RED,
+    AlertReason.DETRACTOR: Alert.RED,
     AlertReason.VALUABLE_DORMANT: Alert.RED,
     AlertReason.CONTRACT_RENEWAL: Alert.RED,
     AlertReason.FOLLOWUP_DUE_SOON: Alert.YELLOW,
@@ -73,25 +76,31 @@ def _time_zone() -> str:
 
 def _local_date(column: str) -> str:
     """The date of a timestamp in the business time zone (NULL stays NULL)."""
-    if _is_postgres():
+    if is_postgres():
         return f"CAST(({column} AT TIME ZONE '{_time_zone()}') AS DATE)"
     return f"django_datetime_cast_date({column}, '{_time_zone()}', 'UTC')"
 
 
 def _iso(date_sql: str) -> str:
-    if _is_postgres():
+    if is_postgres():
         return f"to_char({date_sql}, 'YYYY-MM-DD')"
     return f"CAST({date_sql} AS TEXT)"
 
 
 def _today_param() -> str:
-    return "CAST(%(today)s AS DATE)" if _is_postgres() else "%(today)s"
+    return "CAST(%(today)s AS DATE)" if is_postgres() else "%(today)s"
+
+
+TEMP_IDS = "segmentation_alert_ids"
+INLINE_IDS = 500  # more clients than this (an import) go through a temporary table of ids
 
 
 def _scope(client_ids: list[int] | None, params: dict) -> str:
     """`AND {column} IN (...)` for the clients in scope, to format with each table's column."""
     if client_ids is None:
         return ""
+    if len(client_ids) > INLINE_IDS:
+        return "AND {column} IN (SELECT id FROM " + TEMP_IDS + ")"  # noqa: S608 - a constant table name
     names = []
     for index, pk in enumerate(sorted(set(client_ids))):
         params[f"id{index}"] = pk
@@ -104,20 +113,22 @@ def _params(now: dt.datetime, thresholds: Thresholds) -> dict:
     days = dt.timedelta
     return {
         "now": connection.ops.adapt_datetimefield_value(now),
-        "today": _date(today),
+        "today": date_value(today),
         "pending": FollowUp.State.PENDING,
+        "detractor": FollowUp.Origin.DETRACTOR,
         "renewal_pending": Contract.Renewal.PENDING,
-        "renewal_until": _date(today + days(days=thresholds.renewal_notice_days)),
-        "due_soon_until": _date(today + days(days=thresholds.due_soon_days)),
-        "dormant_since": _date(today - days(days=thresholds.valuable_dormant_days)),
-        "awaiting_before": _date(today - days(days=thresholds.awaiting_limit_days)),
-        "contact_before": _date(today - days(days=thresholds.contact_cadence_days)),
+        "renewal_until": date_value(today + days(days=thresholds.renewal_notice_days)),
+        "due_soon_until": date_value(today + days(days=thresholds.due_soon_days)),
+        "dormant_since": date_value(today - days(days=thresholds.valuable_dormant_days)),
+        "awaiting_before": date_value(today - days(days=thresholds.awaiting_limit_days)),
+        "contact_before": date_value(today - days(days=thresholds.contact_cadence_days)),
         "dormant": Status.DORMANT,
         "very_high": VolumeTier.VERY_HIGH,
         "high": VolumeTier.HIGH,
         "new": Status.NEW,
         "active": Status.ACTIVE,
         "true": True,
+        "valuable_on": bool(thresholds.valuable_dormant_enabled),
     }
 
 
@@ -127,8 +138,9 @@ def _select_sql(scope: str) -> str:
         return scope.replace("{column}", column)
 
     reason = f"""CASE
+        WHEN detractor_date IS NOT NULL THEN '{AlertReason.DETRACTOR}'
         WHEN overdue_date IS NOT NULL THEN '{AlertReason.FOLLOWUP_OVERDUE}'
-        WHEN status = %(dormant)s AND volume_tier IN (%(very_high)s, %(high)s) AND status_since >= %(dormant_since)s
+        WHEN %(valuable_on)s = %(true)s AND status = %(dormant)s AND volume_tier IN (%(very_high)s, %(high)s) AND status_since >= %(dormant_since)s
             THEN '{AlertReason.VALUABLE_DORMANT}'
         WHEN renewal_end IS NOT NULL AND has_pending = 0 THEN '{AlertReason.CONTRACT_RENEWAL}'
         WHEN next_due_date IS NOT NULL AND next_due_date <= %(due_soon_until)s THEN '{AlertReason.FOLLOWUP_DUE_SOON}'
@@ -140,7 +152,8 @@ def _select_sql(scope: str) -> str:
     END"""
     colour = " ".join(f"WHEN '{code}' THEN '{alert}'" for code, alert in COLOURS.items())
     value = f"""CASE reason
-        WHEN '{AlertReason.FOLLOWUP_OVERDUE}' THEN CAST({_days_between(_today_param(), "overdue_date")} AS VARCHAR(32))
+        WHEN '{AlertReason.FOLLOWUP_OVERDUE}' THEN CAST({days_between(_today_param(), "overdue_date")} AS VARCHAR(32))
+        WHEN '{AlertReason.DETRACTOR}' THEN {_iso("detractor_date")}
         WHEN '{AlertReason.VALUABLE_DORMANT}' THEN {_iso("status_since")}
         WHEN '{AlertReason.CONTRACT_RENEWAL}' THEN {_iso("renewal_end")}
         WHEN '{AlertReason.FOLLOWUP_DUE_SOON}' THEN {_iso("next_due_date")}
@@ -153,7 +166,8 @@ def _select_sql(scope: str) -> str:
             -- every pending follow-up read once, grouped by client (the (client, status, due_at) index)
             SELECT f.client_id AS client_id,
                 MIN(CASE WHEN f.due_at < %(now)s THEN f.due_at END) AS overdue_at,
-                MIN(CASE WHEN f.due_at >= %(now)s THEN f.due_at END) AS next_due_at
+                MIN(CASE WHEN f.due_at >= %(now)s THEN f.due_at END) AS next_due_at,
+                MIN(CASE WHEN f.origin = %(detractor)s THEN f.created_at END) AS detractor_at
             FROM {FOLLOWUP_TABLE} f
             WHERE f.status = %(pending)s {within("f.client_id")}
             GROUP BY f.client_id
@@ -174,6 +188,7 @@ def _select_sql(scope: str) -> str:
         facts AS (
             SELECT c.id AS client_id, c.status AS status, c.volume_tier AS volume_tier, c.status_since AS status_since,
                 c.created_at AS created_at, pf.overdue_at AS overdue_at, pf.next_due_at AS next_due_at,
+                pf.detractor_at AS detractor_at,
                 CASE WHEN pf.client_id IS NULL THEN 0 ELSE 1 END AS has_pending,
                 r.renewal_end AS renewal_end, li.last_at AS last_at, li.last_awaiting AS last_awaiting
             FROM {CLIENT_TABLE} c
@@ -184,6 +199,7 @@ def _select_sql(scope: str) -> str:
         ),
         dated AS (
             SELECT facts.*, {_local_date("overdue_at")} AS overdue_date, {_local_date("next_due_at")} AS next_due_date,
+                {_local_date("detractor_at")} AS detractor_date,
                 {_local_date("last_at")} AS last_date, {_local_date("created_at")} AS created_date
             FROM facts
         ),
@@ -203,17 +219,24 @@ def recompute_alerts(now: dt.datetime, thresholds: Thresholds, client_ids: list[
         return 0
     params = _params(now, thresholds)
     select = _select_sql(_scope(client_ids, params))
-    distinct = _distinct()
+    distinct = distinct_from()
     changed = " OR ".join(f"c.{name} {distinct} n.{name}" for name in COLUMNS)
     assignments = ", ".join(f"{name} = n.{name}" for name in COLUMNS)
+    update = f"UPDATE {CLIENT_TABLE} AS c SET {assignments} FROM {{source}} n WHERE n.client_id = c.id AND ({changed})"  # noqa: S608
+    if client_ids is not None and len(client_ids) <= INLINE_IDS:
+        # A few clients (a refresh during the day): one statement, no temporary table to create.
+        with connection.cursor() as cursor:
+            cursor.execute(update.format(source=f"({select})"), params)
+            return cursor.rowcount
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {TEMP_TABLE}")
+        for table in (TEMP_TABLE, TEMP_IDS):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        if client_ids is not None:
+            cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_IDS} (id BIGINT PRIMARY KEY)")
+            cursor.executemany(f"INSERT INTO {TEMP_IDS} (id) VALUES (%s)", [(pk,) for pk in sorted(set(client_ids))])  # noqa: S608
         cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_TABLE} AS {select}", params)
-        cursor.execute(
-            f"""UPDATE {CLIENT_TABLE} AS c SET {assignments}
-                FROM {TEMP_TABLE} n
-                WHERE n.client_id = c.id AND ({changed})"""  # noqa: S608
-        )
+        cursor.execute(update.format(source=TEMP_TABLE))
         rows_changed = cursor.rowcount
-        cursor.execute(f"DROP TABLE IF EXISTS {TEMP_TABLE}")
+        for table in (TEMP_TABLE, TEMP_IDS):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
     return rows_changed

@@ -35,7 +35,7 @@ How: the global step (`global_cuts`) aggregates all purchases once and returns t
 12-month spend and the last (value, id) of each quintile. `apply_chunk` aggregates the
 purchases of the clients in scope (ids in [lo, hi), a list of ids, or everyone) into a
 temporary table (a single run takes the global step from that same table), computes every
-column into a second one, records a StatusChange for every status that changes (INSERT …
+column and keeps the clients whose values change in a second one, records a StatusChange for every status that changes (INSERT …
 SELECT) and UPDATEs only the rows whose values differ, all in one transaction. Because the
 cut points are global, a chunked run equals a single run, and they are plain JSON so that
 Celery chunks can share them.
@@ -55,6 +55,8 @@ computed in Python. Only "days between two dates", the as_of literal and IS DIST
 import datetime as dt
 import math
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
@@ -64,6 +66,7 @@ from django.utils import timezone
 from clients.models import Client, FrequencyClass, Purchase, RfmSegment, Status, VolumeTier
 from segmentation.models import StatusChange
 from segmentation.rules import Thresholds
+from segmentation.sql import date_value, days_between, distinct_from, is_postgres
 
 TWELVE_MONTHS_DAYS = 365
 QUINTILES = 5
@@ -71,6 +74,8 @@ WORK_MEM = "256MB"  # per sort, for the nightly job's transaction only
 TEMP_TABLE = "segmentation_lifecycle_new"
 TEMP_IDS = "segmentation_lifecycle_ids"
 TEMP_AGG = "segmentation_lifecycle_agg"
+TEMP_CUTS = "segmentation_lifecycle_cuts"  # the global step's own aggregate (a chunked run)
+WORK_AGG = "segmentation_lifecycle_work"  # + a suffix per run: the parallel aggregate
 
 # (R, F) → segment, the table of the docstring; rows are R from 5 down to 1, columns F from 1 to 5.
 _RFM_ROWS = {
@@ -118,56 +123,74 @@ class GlobalCuts:
         return cls(spenders=data["spenders"], spend_12m_cents=data["spend_12m_cents"], **bounds)
 
 
-def _is_postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _days_between(later: str, earlier: str) -> str:
-    if _is_postgres():
-        return f"({later} - {earlier})"
-    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
-
-
-def _distinct() -> str:
-    return "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
-
-
 def _as_of_param() -> str:
-    return "CAST(%(as_of)s AS DATE)" if _is_postgres() else "%(as_of)s"
+    return "CAST(%(as_of)s AS DATE)" if is_postgres() else "%(as_of)s"
 
 
-def _date(value: dt.date):
-    return connection.ops.adapt_datefield_value(value)
-
-
-def _aggregate_sql(range_sql: str, *, with_median: bool = False) -> str:
+def _aggregate_sql(range_sql: str, *, with_gaps: bool = True) -> str:
     """One row per client with purchases on or before as_of: figures in integer cents.
 
-    `with_median` (PostgreSQL): also twice the median gap between distinct dates, in the same
-    sorted pass over the purchases, instead of a second sort for the gaps (see _median_sql).
+    `with_gaps`: also what the frequency class needs from the gaps between distinct dates (see
+    _frequency_sql), in the same pass over the purchases in (client, date) order. Without it
+    (the global step) this is a plain GROUP BY that PostgreSQL runs in parallel.
     """
     cents = "CAST(ROUND(p.amount * 100) AS BIGINT)"
     figures = f"""p.client_id AS client_id, MIN(p.date) AS first_date, MAX(p.date) AS last_date,
                COUNT(*) AS n, CAST(SUM({cents}) AS BIGINT) AS total_c,
                CAST(SUM(CASE WHEN p.date >= %(window_start)s THEN {cents} ELSE 0 END) AS BIGINT) AS s12_c"""
-    if not with_median:
+    if not with_gaps:
         return f"""
             SELECT {figures}
             FROM {PURCHASE_TABLE} p
             WHERE p.date <= %(as_of)s {range_sql}
             GROUP BY p.client_id
         """  # noqa: S608 - table names are constants, values are parameters
-    gap = _days_between("p.date", "LAG(p.date) OVER (PARTITION BY p.client_id ORDER BY p.date)")
+    gap = days_between("p.date", "LAG(p.date) OVER (PARTITION BY p.client_id ORDER BY p.date)")
+    per_limit = ",\n".join(
+        f"""SUM(CASE WHEN p.gap > 0 AND p.gap <= %({limit})s THEN 1 ELSE 0 END) AS le_{limit},
+               MAX(CASE WHEN p.gap > 0 AND p.gap <= %({limit})s THEN p.gap END) AS max_le_{limit},
+               MIN(CASE WHEN p.gap > %({limit})s THEN p.gap END) AS min_gt_{limit}"""
+        for limit in FREQUENCY_LIMITS
+    )
     return f"""
-        SELECT {figures},
-               CAST(ROUND(2 * percentile_cont(0.5) WITHIN GROUP (ORDER BY p.gap) FILTER (WHERE p.gap > 0)) AS BIGINT)
-                   AS median2
+        SELECT {figures}, SUM(CASE WHEN p.gap > 0 THEN 1 ELSE 0 END) AS gaps, {per_limit}
         FROM (
             SELECT p.client_id, p.date, p.amount, {gap} AS gap FROM {PURCHASE_TABLE} p
             WHERE p.date <= %(as_of)s {range_sql}
         ) p
         GROUP BY p.client_id
     """  # noqa: S608 - table names are constants, values are parameters
+
+
+FREQUENCY_LIMITS = ("frequent_max", "habitual_max")
+
+
+def _frequency_params(thresholds: Thresholds, params: dict) -> dict:
+    params.update(frequent_max=thresholds.frequent_max_days, habitual_max=thresholds.habitual_max_days)
+    return params
+
+
+def _median_within(limit: str) -> str:
+    """Whether the median gap is <= the limit T, from counts instead of sorting each client's gaps.
+
+    With the n gaps sorted g1 <= … <= gn and c of them <= T: the median is g[(n+1)/2] (n odd)
+    or (g[n/2] + g[n/2+1]) / 2 (n even). If c >= n/2 + 1 (integer division) every middle gap is
+    <= T; if c < n/2 none of them is, for n even the lower middle already exceeds T; the only
+    case left is n even and c = n/2, where the middles are the largest gap <= T and the smallest
+    gap > T, and the median is <= T when their sum is <= 2T. Integers only, exact on both backends.
+    """
+    return f"""(a.le_{limit} >= (a.gaps + 2) / 2
+            OR (a.gaps - 2 * (a.gaps / 2) = 0 AND a.le_{limit} = a.gaps / 2
+                AND a.max_le_{limit} + a.min_gt_{limit} <= 2 * %({limit})s))"""
+
+
+def _frequency_sql() -> str:
+    return f"""CASE WHEN a.n IS NULL THEN ''
+                    WHEN a.gaps = 0 THEN '{FrequencyClass.OCCASIONAL}'
+                    WHEN {_median_within("frequent_max")} THEN '{FrequencyClass.FREQUENT}'
+                    WHEN {_median_within("habitual_max")} THEN '{FrequencyClass.HABITUAL}'
+                    ELSE '{FrequencyClass.OCCASIONAL}'
+                END"""
 
 
 def _range(column: str, id_range, params: dict) -> str:
@@ -182,49 +205,72 @@ def _range(column: str, id_range, params: dict) -> str:
 
 def _base_params(as_of: dt.date) -> dict:
     return {
-        "as_of": _date(as_of),
-        "window_start": _date(as_of - dt.timedelta(days=TWELVE_MONTHS_DAYS - 1)),
+        "as_of": date_value(as_of),
+        "window_start": date_value(as_of - dt.timedelta(days=TWELVE_MONTHS_DAYS - 1)),
     }
 
 
-def global_cuts(as_of: dt.date, *, from_temp_aggregate: bool = False) -> GlobalCuts:
+def global_cuts(as_of: dt.date, *, from_temp_aggregate: bool = False, aggregate_table: str = TEMP_AGG) -> GlobalCuts:
     """The parts that need every client: the mean 12-month spend and the quintile boundaries.
 
-    `from_temp_aggregate`: read TEMP_AGG (already holding every client) instead of aggregating again.
+    `from_temp_aggregate`: read `aggregate_table` (already holding every client) instead of
+    aggregating again.
     """
     params = _base_params(as_of)
-    source = f"SELECT * FROM {TEMP_AGG}" if from_temp_aggregate else _aggregate_sql("")  # noqa: S608
-    recency = _days_between("last_date", _as_of_param())
-    boundaries = " UNION ALL ".join(
-        f"""
-        SELECT '{kind}' AS kind, tile, v, id FROM (
-            SELECT v, id, tile, LEAD(tile) OVER (ORDER BY v, id) AS next_tile FROM (
-                SELECT {value} AS v, client_id AS id, NTILE({QUINTILES}) OVER (ORDER BY {value}, client_id) AS tile
-                FROM agg
-            ) ranked
-        ) edges
-        WHERE next_tile IS NOT NULL AND next_tile <> tile
-        """  # noqa: S608
-        for kind, value in (("R", recency), ("F", "n"), ("M", "total_c"))
-    )
-    sql = f"""
-        WITH agg AS ({source})
-        SELECT 'S' AS kind, 0 AS tile, COALESCE(SUM(s12_c), 0) AS v, COUNT(*) AS id FROM agg WHERE s12_c > 0
-        UNION ALL {boundaries}
-    """  # noqa: S608
-    bounds: dict[str, list[tuple[int, int]]] = {"R": [], "F": [], "M": []}
-    spenders = spend = 0
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for kind, tile, value, client_id in cursor.fetchall():
-            if kind == "S":
-                spend, spenders = int(value), int(client_id)
-            else:
-                bounds[kind].append((int(tile), int(value), int(client_id)))
+    recency = days_between("last_date", _as_of_param())
+    bounds: dict[str, list[tuple[int, int]]] = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        _sort_in_memory(cursor)
+        source = aggregate_table
+        if not from_temp_aggregate:
+            source = TEMP_CUTS
+            cursor.execute(f"DROP TABLE IF EXISTS {TEMP_CUTS}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_CUTS} AS {_aggregate_sql('', with_gaps=False)}", params)
+        cursor.execute(
+            f"""SELECT COUNT(*), COALESCE(SUM(CASE WHEN s12_c > 0 THEN s12_c ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN s12_c > 0 THEN 1 ELSE 0 END), 0) FROM {source}"""  # noqa: S608
+        )
+        buyers, spend, spenders = (int(value) for value in cursor.fetchone())
+        ranks = ", ".join(str(rank) for rank in _quintile_ends(buyers))
+        for kind, value in (("r", recency), ("f", "n"), ("m", "total_c")):
+            bounds[kind] = []
+            if not ranks:
+                continue
+            # One sort per measure; the rows at the ranks where NTILE(5) would end a quintile.
+            cursor.execute(
+                f"""SELECT v, id FROM (
+                        SELECT {value} AS v, client_id AS id, ROW_NUMBER() OVER (ORDER BY {value}, client_id) AS rn
+                        FROM {source}
+                    ) ranked WHERE rn IN ({ranks}) ORDER BY rn""",  # noqa: S608 - ranks are integers
+                params,
+            )
+            bounds[kind] = [(int(v), int(client_id)) for v, client_id in cursor.fetchall()]
+        if not from_temp_aggregate:
+            cursor.execute(f"DROP TABLE IF EXISTS {TEMP_CUTS}")
     return GlobalCuts(
-        spenders=spenders, spend_12m_cents=spend,
-        **{f"{kind.lower()}_bounds": [(v, i) for _t, v, i in sorted(rows)] for kind, rows in bounds.items()},
+        spenders=spenders, spend_12m_cents=spend, r_bounds=bounds["r"], f_bounds=bounds["f"], m_bounds=bounds["m"],
     )
+
+
+def _quintile_ends(count: int) -> list[int]:
+    """The 1-based ranks of the last row of each quintile that another quintile follows.
+
+    NTILE(5) over `count` rows makes the first count % 5 quintiles one row longer than the others.
+    """
+    size, longer = divmod(count, QUINTILES)
+    sizes = [size + (1 if tile < longer else 0) for tile in range(QUINTILES)]
+    ends, total = [], 0
+    for tile in range(QUINTILES - 1):
+        total += sizes[tile]
+        if sizes[tile] and sizes[tile + 1]:
+            ends.append(total)
+    return ends
+
+
+def _sort_in_memory(cursor) -> None:
+    """For this transaction only: sort and hash the aggregates in memory rather than in temp files."""
+    if is_postgres():
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
 
 
 def _tier_threshold_cents(ratio, cuts: GlobalCuts) -> int:
@@ -246,8 +292,8 @@ def rfm_segment_sql(r: str, f: str) -> str:
     return f"CASE WHEN {r} IS NULL OR {f} IS NULL THEN '' ELSE CASE {r} * 10 + {f} {whens} ELSE '' END END"
 
 
-def _status_sql(first: str, last: str, closed_at: str) -> str:
-    """The lifecycle rule; the day counts are turned into dates in Python (see _status_params)."""
+def status_sql(first: str, last: str, closed_at: str) -> str:
+    """The lifecycle rule; the day counts are turned into dates in Python (see status_params)."""
     return f"""CASE
         WHEN {closed_at} IS NOT NULL AND ({last} IS NULL OR {last} <= {closed_at}) THEN '{Status.LOST}'
         WHEN {last} IS NULL THEN '{Status.PROSPECT}'
@@ -258,51 +304,22 @@ def _status_sql(first: str, last: str, closed_at: str) -> str:
     END"""
 
 
-def _status_params(as_of: dt.date, thresholds: Thresholds, params: dict) -> None:
+def status_params(as_of: dt.date, thresholds: Thresholds, params: dict) -> None:
     # as_of - last > baja  ⟺  last < as_of - baja;  as_of - first <= alta  ⟺  first >= as_of - alta
     params.update(
-        lost_before=_date(as_of - dt.timedelta(days=thresholds.baja_after_days)),
-        dormant_before=_date(as_of - dt.timedelta(days=thresholds.dormido_after_days)),
-        new_since=_date(as_of - dt.timedelta(days=thresholds.alta_window_days)),
+        lost_before=date_value(as_of - dt.timedelta(days=thresholds.baja_after_days)),
+        dormant_before=date_value(as_of - dt.timedelta(days=thresholds.dormido_after_days)),
+        new_since=date_value(as_of - dt.timedelta(days=thresholds.alta_window_days)),
     )
-
-
-def _median_sql() -> str:
-    """CTEs `gaps` … `median`: twice each client's median gap, an integer (2·middle, or the two middles' sum).
-
-    On PostgreSQL the aggregate already holds it (percentile_cont in the same sorted pass, see
-    _aggregate_sql): that avoids a second sort of every purchase and halves the median's cost;
-    for integer gaps 2·percentile_cont(0.5) is exact, so both give the same integer. SQLite,
-    without ordered-set aggregates, takes the middle gaps by ROW_NUMBER against COUNT.
-    """
-    if _is_postgres():
-        return "median AS (SELECT client_id, median2 FROM agg WHERE median2 IS NOT NULL)"
-    gap = _days_between("p.date", "LAG(p.date) OVER (PARTITION BY p.client_id ORDER BY p.date)")
-    return f"""gaps AS (
-            -- consecutive purchases in date order; the non-zero steps are the gaps between distinct dates
-            SELECT p.client_id AS client_id, {gap} AS gap FROM {PURCHASE_TABLE} p
-            WHERE p.date <= %(as_of)s {{purchase_range}}
-        ),
-        ranked AS (
-            SELECT client_id, gap, ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY gap) AS rn,
-                   COUNT(*) OVER (PARTITION BY client_id) AS cnt
-            FROM gaps WHERE gap > 0
-        ),
-        median AS (
-            SELECT client_id, CAST(SUM(gap) AS BIGINT) * 2 / COUNT(*) AS median2 FROM ranked
-            WHERE rn IN ((cnt + 1) / 2, (cnt + 2) / 2) GROUP BY client_id
-        )"""  # noqa: S608
 
 
 def _new_values_sql(
     as_of: dt.date, thresholds: Thresholds, cuts: GlobalCuts, id_range, params: dict, *, from_temp_aggregate: bool,
+    aggregate_table: str = TEMP_AGG,
 ) -> str:
     """SELECT of every computed column for the clients in range (one row per client)."""
-    _status_params(as_of, thresholds, params)
-    params.update(
-        frequent2=2 * thresholds.frequent_max_days,
-        habitual2=2 * thresholds.habitual_max_days,
-    )
+    status_params(as_of, thresholds, params)
+    _frequency_params(thresholds, params)
     if cuts.spenders:
         params.update(
             very_high_c=_tier_threshold_cents(thresholds.tier_very_high, cuts),
@@ -316,80 +333,83 @@ def _new_values_sql(
             ELSE '{VolumeTier.LOW}' END"""
     else:
         tier = "''"
-    recency = _days_between("a.last_date", _as_of_param())
+    recency = days_between("a.last_date", _as_of_param())
     r_score = _score_sql(recency, cuts.r_bounds, "r", params)
     f_score = _score_sql("a.n", cuts.f_bounds, "f", params)
     m_score = _score_sql("a.total_c", cuts.m_bounds, "m", params)
     purchase_range = _range("p.client_id", id_range, params)
     client_range = _range("c.id", id_range, params)
     agg = (
-        f"SELECT * FROM {TEMP_AGG}"  # noqa: S608
+        f"SELECT * FROM {aggregate_table}"  # noqa: S608
         if from_temp_aggregate
-        else _aggregate_sql(purchase_range, with_median=_is_postgres())
+        else _aggregate_sql(purchase_range)
     )
     return f"""
         WITH agg AS ({agg}),
-        {_median_sql().replace("{purchase_range}", purchase_range)},
         scored AS (
-            SELECT c.id AS client_id,
-                {_status_sql("a.first_date", "a.last_date", "c.closed_at")} AS status,
+            SELECT c.id AS client_id, {", ".join(f"c.{name} AS old_{name}" for name in COMPUTED_COLUMNS)},
+                {status_sql("a.first_date", "a.last_date", "c.closed_at")} AS status,
                 a.first_date AS first_purchase_date, a.last_date AS last_purchase_date,
                 COALESCE(a.n, 0) AS purchase_count,
                 COALESCE(a.total_c, 0) / 100.0 AS total_spent,
                 COALESCE(a.s12_c, 0) / 100.0 AS spend_12m,
                 CASE WHEN a.n IS NULL THEN 0 ELSE ((2 * a.total_c + a.n) / (2 * a.n)) / 100.0 END AS average_basket,
                 {tier} AS volume_tier,
-                CASE WHEN a.n IS NULL THEN ''
-                    WHEN m.median2 IS NULL THEN '{FrequencyClass.OCCASIONAL}'
-                    WHEN m.median2 <= %(frequent2)s THEN '{FrequencyClass.FREQUENT}'
-                    WHEN m.median2 <= %(habitual2)s THEN '{FrequencyClass.HABITUAL}'
-                    ELSE '{FrequencyClass.OCCASIONAL}'
-                END AS frequency_class,
+                {_frequency_sql()} AS frequency_class,
                 CASE WHEN a.n IS NULL THEN NULL ELSE {r_score} END AS r_score,
                 CASE WHEN a.n IS NULL THEN NULL ELSE {f_score} END AS f_score,
                 CASE WHEN a.n IS NULL THEN NULL ELSE {m_score} END AS m_score
             FROM {CLIENT_TABLE} c
             LEFT JOIN agg a ON a.client_id = c.id
-            LEFT JOIN median m ON m.client_id = c.id
             WHERE 1 = 1 {client_range}
-        )
-        SELECT scored.*, {rfm_segment_sql("r_score", "f_score")} AS rfm_segment FROM scored
+        ),
+        computed AS (SELECT scored.*, {rfm_segment_sql("r_score", "f_score")} AS rfm_segment FROM scored)
+        -- Only the clients whose values change: on a usual night a few percent of them.
+        SELECT client_id, {", ".join(COMPUTED_COLUMNS)} FROM computed
+        WHERE {" OR ".join(f"old_{name} {distinct_from()} {name}" for name in COMPUTED_COLUMNS)}
     """  # noqa: S608
 
 
 def apply_chunk(
     as_of: dt.date, thresholds: Thresholds, cuts: GlobalCuts | None,
     id_range: tuple[int, int] | list[int] | None = None, *, cause: str = StatusChange.Cause.RECOMPUTE,
-    record_changes: bool = True,
+    record_changes: bool = True, aggregate_table: str | None = None,
 ) -> dict:
     """Recomputes the clients with id in [lo, hi) (or in a list of ids; all when None).
 
     `record_changes` False: no StatusChange rows (a bulk load sets statuses; it does not change them).
 
+    `aggregate_table`: a table already holding the purchases' aggregate of every client (a
+    parallel run, see recompute_lifecycle); otherwise this transaction aggregates them itself.
+
     `cuts` None: compute the global cut points here, from this run's own aggregate when it covers
     every client (a single run then reads the purchases' aggregate once).
     """
     params = _base_params(as_of)
-    distinct = _distinct()
+    distinct = distinct_from()
     changed = " OR ".join(f"c.{name} {distinct} n.{name}" for name in COMPUTED_COLUMNS)
     assignments = ", ".join(f"{name} = n.{name}" for name in COMPUTED_COLUMNS)
     with transaction.atomic(), connection.cursor() as cursor:
-        if _is_postgres():
-            # The gaps sort every purchase: let it sort in memory rather than in temp files.
-            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        _sort_in_memory(cursor)
         for table in (TEMP_TABLE, TEMP_AGG, TEMP_IDS):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         if isinstance(id_range, list):
             cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_IDS} (id BIGINT PRIMARY KEY)")
             ids = [(pk,) for pk in sorted(set(id_range))]
             cursor.executemany(f"INSERT INTO {TEMP_IDS} (id) VALUES (%s)", ids)  # noqa: S608
-        aggregate_params = dict(params)
-        aggregate = _aggregate_sql(_range("p.client_id", id_range, aggregate_params), with_median=_is_postgres())
-        cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_AGG} AS {aggregate}", aggregate_params)
+        if aggregate_table is None:
+            aggregate_table = TEMP_AGG
+            aggregate_params = _frequency_params(thresholds, dict(params))
+            aggregate = _aggregate_sql(_range("p.client_id", id_range, aggregate_params))
+            cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_AGG} AS {aggregate}", aggregate_params)
         if cuts is None:
-            cuts = global_cuts(as_of, from_temp_aggregate=id_range is None)
-        select = _new_values_sql(as_of, thresholds, cuts, id_range, params, from_temp_aggregate=True)
+            cuts = global_cuts(as_of, from_temp_aggregate=id_range is None, aggregate_table=aggregate_table)
+        select = _new_values_sql(
+            as_of, thresholds, cuts, id_range, params, from_temp_aggregate=True, aggregate_table=aggregate_table,
+        )
         cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_TABLE} AS {select}", params)
+        if is_postgres():
+            cursor.execute(f"ANALYZE {TEMP_TABLE}")  # small: let the joins below start from it
         status_changes = 0
         if record_changes:
             cursor.execute(
@@ -398,7 +418,7 @@ def apply_chunk(
                     FROM {CLIENT_TABLE} c JOIN {TEMP_TABLE} n ON n.client_id = c.id
                     WHERE c.status <> n.status""",  # noqa: S608
                 {
-                    "as_of": _date(as_of), "cause": str(cause),
+                    "as_of": date_value(as_of), "cause": str(cause),
                     "now": connection.ops.adapt_datetimefield_value(timezone.now()),
                 },
             )
@@ -409,10 +429,12 @@ def apply_chunk(
                     status_since = CASE WHEN c.status <> n.status THEN %(as_of)s ELSE c.status_since END
                 FROM {TEMP_TABLE} n
                 WHERE n.client_id = c.id AND ({changed})""",  # noqa: S608
-            {"as_of": _date(as_of)},
+            {"as_of": date_value(as_of)},
         )
         rows_changed = cursor.rowcount
-        cursor.execute(f"SELECT status, COUNT(*) FROM {TEMP_TABLE} GROUP BY status")  # noqa: S608
+        count_params: dict = {}
+        scope = _range("c.id", id_range, count_params)
+        cursor.execute(f"SELECT c.status, COUNT(*) FROM {CLIENT_TABLE} c WHERE 1 = 1 {scope} GROUP BY c.status", count_params)  # noqa: S608
         per_status = dict(cursor.fetchall())
         for table in (TEMP_TABLE, TEMP_AGG, TEMP_IDS):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
@@ -435,17 +457,60 @@ def merge_results(results: list[dict]) -> dict:
 
 def recompute_lifecycle(
     as_of: dt.date, thresholds: Thresholds, id_range: tuple[int, int] | list[int] | None = None, *,
-    record_changes: bool = True,
+    record_changes: bool = True, workers: int = 1,
 ) -> dict:
     """Recomputes the clients with id in [lo, hi) (every client when None) on `as_of`.
+
+    `workers` > 1 (every client, PostgreSQL, outside a transaction): the purchases' aggregate,
+    the step that reads every purchase, is split over that many connections at once (see
+    _parallel_aggregate); the rest runs in one transaction as usual. The result is the same.
 
     Returns {"statuses": {code: clients}, "rows_changed": n, "status_changes": n, "seconds": s}
     for the clients in range.
     """
     started = time.monotonic()
-    result = apply_chunk(as_of, thresholds, None, id_range, record_changes=record_changes)
+    if workers > 1 and id_range is None and is_postgres() and not connection.in_atomic_block:
+        table = f"{WORK_AGG}_{uuid.uuid4().hex[:12]}"
+        try:
+            _parallel_aggregate(as_of, thresholds, workers, table)
+            result = apply_chunk(as_of, thresholds, None, record_changes=record_changes, aggregate_table=table)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    else:
+        result = apply_chunk(as_of, thresholds, None, id_range, record_changes=record_changes)
     result["seconds"] = round(time.monotonic() - started, 3)
     return result
+
+
+def _parallel_aggregate(as_of: dt.date, thresholds: Thresholds, workers: int, table: str) -> None:
+    """Fills `table` (UNLOGGED: a scratch copy, never worth the write-ahead log) with every
+    client's aggregate, the clients split into `workers` id ranges aggregated at once, each on
+    its own connection (Django's connections are per thread). It only reads committed purchases,
+    hence "outside a transaction" above.
+    """
+    params = _frequency_params(thresholds, _base_params(as_of))
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE UNLOGGED TABLE {table} AS {_aggregate_sql('')} WITH NO DATA", params)
+        cursor.execute(f"SELECT MIN(id), MAX(id) FROM {CLIENT_TABLE}")  # noqa: S608
+        low, high = cursor.fetchone()
+    if low is None:
+        return
+    size = math.ceil((high - low + 1) / workers)
+
+    def fill(id_range: tuple[int, int]) -> None:
+        try:
+            range_params = dict(params)
+            sql = f"INSERT INTO {table} {_aggregate_sql(_range('p.client_id', id_range, range_params))}"
+            with transaction.atomic(), connection.cursor() as cursor:
+                _sort_in_memory(cursor)
+                cursor.execute(sql, range_params)
+        finally:
+            connection.close()
+
+    ranges = [(start, min(start + size, high + 1)) for start in range(low, high + 1, size)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(fill, ranges))
 
 
 def id_chunks(size: int) -> list[tuple[int, int]]:
@@ -465,8 +530,8 @@ def preview_statuses(as_of: dt.date, thresholds: Thresholds) -> dict[str, int]:
     rather than the purchases, so that the settings page stays fast on a large portfolio.
     """
     params: dict = {}
-    _status_params(as_of, thresholds, params)
-    status = _status_sql("c.first_purchase_date", "c.last_purchase_date", "c.closed_at")
+    status_params(as_of, thresholds, params)
+    status = status_sql("c.first_purchase_date", "c.last_purchase_date", "c.closed_at")
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {status}, COUNT(*) FROM {CLIENT_TABLE} c GROUP BY 1", params)  # noqa: S608
         counts = dict(cursor.fetchall())

@@ -9,10 +9,13 @@ class LifecycleSettingsForm(forms.ModelForm):
         fields = [
             "alta_window_days", "dormido_after_days", "baja_after_days", "tier_very_high", "tier_high", "tier_medium",
             "frequent_max_days", "habitual_max_days", "valuable_dormant_days",
-            "renewal_notice_days", "due_soon_days", "awaiting_limit_days", "contact_cadence_days", "nightly_hour",
+            "renewal_notice_days", "due_soon_days", "awaiting_limit_days", "contact_cadence_days",
+            "valuable_dormant_enabled", "auto_reactivation_enabled", "reactivation_due_days", "auto_renewal_enabled",
+            "renewal_call_days", "auto_welcome_enabled", "welcome_after_days", "morning_summary_enabled", "nightly_hour",
         ]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "form-control")
+            css = "form-check-input" if isinstance(field.widget, forms.CheckboxInput) else "form-control"
+            field.widget.attrs.setdefault("class", css)

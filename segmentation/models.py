@@ -1,7 +1,8 @@
-"""What we conclude from the records: lifecycle history and thresholds (and, later, segments)."""
+"""What we conclude from the records: lifecycle history, thresholds, saved segments and daily snapshots."""
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +11,11 @@ from clients.models import Client, Status
 from segmentation.rules import Thresholds
 
 ALERT_DAY_FIELDS = ("valuable_dormant_days", "renewal_notice_days", "due_soon_days", "awaiting_limit_days", "contact_cadence_days")
+AUTOMATION_DAY_FIELDS = ("reactivation_due_days", "renewal_call_days", "welcome_after_days")
+SWITCH_FIELDS = (
+    "valuable_dormant_enabled", "auto_reactivation_enabled", "auto_renewal_enabled", "auto_welcome_enabled",
+    "morning_summary_enabled",
+)
 
 
 class StatusChange(models.Model):
@@ -86,6 +92,29 @@ class LifecycleSettings(models.Model):
         _("contact cadence (days)"), default=45,
         help_text=_("A client with nothing scheduled and no contact for longer than this is yellow."),
     )
+    valuable_dormant_enabled = models.BooleanField(
+        _("red alert when a valuable client turns dormant"), default=True,
+    )
+    auto_reactivation_enabled = models.BooleanField(
+        _("reactivation call when a client turns dormant"), default=True,
+    )
+    reactivation_due_days = models.PositiveIntegerField(
+        _("reactivation call due after (days)"), default=2,
+        help_text=_("Days after the client turns dormant for the owner's reactivation call."),
+    )
+    auto_renewal_enabled = models.BooleanField(_("renewal call before a contract ends"), default=True)
+    renewal_call_days = models.PositiveIntegerField(
+        _("renewal call when the contract ends within (days)"), default=30,
+        help_text=_("A contract without renewal ending within this many days gets a renewal call."),
+    )
+    auto_welcome_enabled = models.BooleanField(_("welcome call for a new client"), default=True)
+    welcome_after_days = models.PositiveIntegerField(
+        _("welcome call after (days)"), default=7, help_text=_("Days after the first purchase for the welcome call."),
+    )
+    morning_summary_enabled = models.BooleanField(
+        _("morning summary e-mail"), default=True,
+        help_text=_("Each salesperson receives their reds, today's agenda, new dormant clients and contracts to renew."),
+    )
     nightly_hour = models.PositiveSmallIntegerField(
         _("nightly recompute hour"), default=2, help_text=_("Hour of the day (0–23, Europe/Madrid) of the nightly run."),
     )
@@ -109,7 +138,7 @@ class LifecycleSettings(models.Model):
     def clean(self) -> None:
         errors: dict[str, str] = {}
         for name in ("alta_window_days", "dormido_after_days", "baja_after_days", "frequent_max_days", "habitual_max_days",
-                     *ALERT_DAY_FIELDS):
+                     *ALERT_DAY_FIELDS, *AUTOMATION_DAY_FIELDS):
             if getattr(self, name) is not None and getattr(self, name) <= 0:
                 errors[name] = _("Must be a positive number of days.")
         for name in ("tier_very_high", "tier_high", "tier_medium"):
@@ -137,5 +166,94 @@ class LifecycleSettings(models.Model):
             baja_after_days=self.baja_after_days, tier_very_high=self.tier_very_high, tier_high=self.tier_high,
             tier_medium=self.tier_medium, frequent_max_days=self.frequent_max_days,
             habitual_max_days=self.habitual_max_days,
-            **{name: getattr(self, name) for name in ALERT_DAY_FIELDS},
+            **{name: getattr(self, name) for name in (*ALERT_DAY_FIELDS, *AUTOMATION_DAY_FIELDS, *SWITCH_FIELDS)},
         )
+
+
+class SegmentQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "SegmentQuerySet":
+        """A user's own segments and those shared with everyone."""
+        return self.filter(models.Q(owner=user) | models.Q(shared=True))
+
+
+class Segment(models.Model):
+    """A saved, named filter of the client list; membership follows the data (DOMAIN.md "Segments").
+
+    `params` holds the list's filter parameters as {name: [values]}; whoever opens a shared
+    segment sees the clients of their own portfolio that match it (the access rule still decides).
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="segments", verbose_name=_("owner"), editable=False,
+    )
+    shared = models.BooleanField(_("shared with everyone"), default=False)
+    params = models.JSONField(_("filters"), default=dict, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SegmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="segment_name_per_owner")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("segmentation:segment_detail", args=[self.pk])
+
+    @property
+    def querystring(self) -> str:
+        from django.utils.http import urlencode
+
+        return urlencode(self.params, doseq=True)
+
+
+class DailySnapshot(models.Model):
+    """Clients and 12-month spend per salesperson, status, tier, frequency and colour on a day (nightly)."""
+
+    date = models.DateField(_("date"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    volume_tier = models.CharField(max_length=16, blank=True)
+    frequency_class = models.CharField(max_length=16, blank=True)
+    alert = models.CharField(max_length=8, blank=True)
+    clients = models.PositiveIntegerField()
+    spend_12m = models.DecimalField(max_digits=16, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("daily snapshot")
+        verbose_name_plural = _("daily snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "owner", "status", "volume_tier", "frequency_class", "alert"], name="snapshot_one_row_per_cell",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.owner_id} {self.status}: {self.clients}"
+
+
+class SegmentSnapshot(models.Model):
+    """A saved segment's clients and 12-month spend per salesperson on a day (nightly), so that
+    the dashboard shows each segment's share of turnover without evaluating its filter."""
+
+    date = models.DateField(_("date"))
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="snapshots", db_index=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    clients = models.PositiveIntegerField()
+    spend_12m = models.DecimalField(max_digits=16, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["segment", "date", "owner"], name="segment_snapshot_one_row_per_cell"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.segment_id} {self.owner_id}: {self.clients}"

@@ -29,6 +29,15 @@ class Thresholds:
     due_soon_days: int = 2
     awaiting_limit_days: int = 7
     contact_cadence_days: int = 45
+    valuable_dormant_enabled: bool = True
+    # Automatic follow-ups (segmentation/automation.py): each rule switchable, with its day count.
+    auto_reactivation_enabled: bool = True
+    reactivation_due_days: int = 2
+    auto_renewal_enabled: bool = True
+    renewal_call_days: int = 30
+    auto_welcome_enabled: bool = True
+    welcome_after_days: int = 7
+    morning_summary_enabled: bool = True
 
 
 def status_for(

@@ -9,9 +9,11 @@ from django.utils.translation import gettext as _
 
 from clients.models import Client, Purchase, Status, VolumeTier
 from segmentation.alerts import recompute_alerts
+from segmentation.automation import automatic_followups_create
 from segmentation.engine import TWELVE_MONTHS_DAYS, apply_chunk, preview_statuses, preview_tiers, recompute_lifecycle
 from segmentation.models import LifecycleSettings, StatusChange
 from segmentation.rules import Thresholds, status_for
+from segmentation.snapshots import segment_snapshots_take, snapshot_take
 
 
 def current_thresholds() -> Thresholds:
@@ -36,9 +38,10 @@ def lifecycle_refresh_client(client_id: int, *, as_of: dt.date | None = None, ca
     client.total_spent = total
     client.spend_12m = figures["spend_12m"] or Decimal("0")
     client.average_basket = (total / count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if count else Decimal("0")
+    thresholds = current_thresholds()
     new_status = status_for(
         as_of=as_of, first_purchase=figures["first"], last_purchase=figures["last"],
-        closed_at=client.closed_at, thresholds=current_thresholds(),
+        closed_at=client.closed_at, thresholds=thresholds,
     )
     fields = ["first_purchase_date", "last_purchase_date", "purchase_count", "total_spent", "spend_12m", "average_basket"]
     if new_status != client.status:
@@ -49,7 +52,11 @@ def lifecycle_refresh_client(client_id: int, *, as_of: dt.date | None = None, ca
         client.status_since = as_of
         fields += ["status", "status_since"]
     Client.objects.filter(pk=client_id).update(**{name: getattr(client, name) for name in fields})
-    alert_refresh_client(client_id)
+    if new_status == Status.NEW and "status" in fields:
+        # Of the automatic follow-ups only the welcome call follows from a purchase; the others
+        # come from the nightly run (turning dormant, contracts nearing their end).
+        automatic_followups_create(as_of=as_of, thresholds=thresholds, client_ids=[client_id])
+    recompute_alerts(timezone.now(), thresholds, [client_id])
     return client
 
 
@@ -58,20 +65,30 @@ def alert_refresh_client(client_id: int) -> int:
     return recompute_alerts(timezone.now(), current_thresholds(), [client_id])
 
 
-def alert_recompute() -> int:
-    """Recomputes every client's colour alert; returns how many changed."""
-    return recompute_alerts(timezone.now(), current_thresholds())
+def after_recompute(*, as_of: dt.date, client_ids: list[int] | None = None) -> dict:
+    """What follows a recompute of every client (or of `client_ids`): the automatic follow-ups
+    the new statuses ask for, then the colours, which depend on both; after a full run, the
+    day's snapshot."""
+    thresholds = current_thresholds()
+    created = automatic_followups_create(as_of=as_of, thresholds=thresholds, client_ids=client_ids)
+    result = {"followups_created": created, "alerts_changed": recompute_alerts(timezone.now(), thresholds, client_ids)}
+    if client_ids is None:
+        result["snapshot_rows"] = snapshot_take(day=as_of)  # the dashboard's figures and trends
+        result["segment_snapshot_rows"] = segment_snapshots_take(day=as_of)
+    return result
 
 
 def lifecycle_recompute(*, as_of: dt.date | None = None, id_range: tuple[int, int] | None = None) -> dict:
     """Recomputes every client (or the ids in [lo, hi)) with the administrador's thresholds.
 
-    A run over every client then recomputes every alert, which depends on the new statuses.
+    A run over every client then creates the automatic follow-ups and recomputes every alert.
     """
-    thresholds = current_thresholds()
-    result = recompute_lifecycle(as_of or timezone.localdate(), thresholds, id_range)
+    from django.conf import settings
+
+    as_of = as_of or timezone.localdate()
+    result = recompute_lifecycle(as_of, current_thresholds(), id_range, workers=settings.LIFECYCLE_WORKERS)
     if id_range is None:
-        result["alerts_changed"] = recompute_alerts(timezone.now(), thresholds)
+        result.update(after_recompute(as_of=as_of))
     return result
 
 
@@ -84,7 +101,10 @@ def lifecycle_recompute_clients(
     exactly as a full run would leave them; the others are untouched.
     """
     as_of = as_of or timezone.localdate()
-    return apply_chunk(as_of, current_thresholds(), None, list(client_ids), cause=cause)
+    with transaction.atomic():
+        result = apply_chunk(as_of, current_thresholds(), None, list(client_ids), cause=cause)
+        result.update(after_recompute(as_of=as_of, client_ids=list(client_ids)))
+    return result
 
 
 @dataclass(frozen=True)

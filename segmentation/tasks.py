@@ -1,4 +1,7 @@
-"""Background work of segmentation: the nightly lifecycle recompute, then every colour alert.
+"""Background work of segmentation: the nightly lifecycle recompute, then the automatic
+follow-ups, every colour alert, the snapshots, the recommendations, the salespeople's
+morning summaries, the resumption of any campaign whose sending was interrupted and the
+purge of the trash.
 
 The schedule (02:00 Europe/Madrid) lives in django_celery_beat, seeded by migration
 0003_nightly_recompute_schedule.
@@ -43,6 +46,11 @@ def nightly_recompute(as_of: str | None = None, chunk_size: int = CHUNK_SIZE) ->
     if settings.CELERY_TASK_ALWAYS_EAGER:
         try:
             result = lifecycle_recompute(as_of=day)
+            result["recommendations"] = _recommendations(day)
+            result["summaries_sent"] = _morning_summaries(day)
+            result["campaigns_resumed"] = _campaigns_resume()
+            result["trash_erased"] = _trash_purge()
+            result["imports_requeued"] = _imports_requeue()
         finally:
             _release(token)
         logger.info("Nightly recompute for %s: %s", day, result)
@@ -74,15 +82,57 @@ def recompute_chunk(lo: int, hi: int, as_of: str, cuts: dict | None = None) -> d
 @shared_task
 def nightly_recompute_done(results: list[dict], as_of: str, token: str) -> dict:
     from segmentation.engine import merge_results
-    from segmentation.services import alert_recompute
+    from segmentation.services import after_recompute
 
     merged = merge_results(results)
     try:
-        merged["alerts_changed"] = alert_recompute()  # once for everyone, after every chunk
+        # Once for everyone, after every chunk: automatic follow-ups, then colours.
+        merged.update(after_recompute(as_of=dt.date.fromisoformat(as_of)))
+        merged["recommendations"] = _recommendations(dt.date.fromisoformat(as_of))
+        merged["summaries_sent"] = _morning_summaries(dt.date.fromisoformat(as_of))
+        merged["campaigns_resumed"] = _campaigns_resume()
+        merged["trash_erased"] = _trash_purge()
+        merged["imports_requeued"] = _imports_requeue()
     finally:
         _release(token)
     logger.info("Nightly recompute for %s: %s", as_of, merged)
     return merged
+
+
+def _recommendations(day: dt.date) -> dict:
+    """Cross-selling and room-to-grow suggestions for the client pages (clients/recommendations.py)."""
+    from clients.recommendations import recommendations_recompute
+
+    return recommendations_recompute(as_of=day)
+
+
+def _morning_summaries(day: dt.date) -> int:
+    """Last step of the night: each salesperson's summary, once the colours and follow-ups are in."""
+    from segmentation.services import current_thresholds
+    from segmentation.summary import morning_summaries_send
+
+    return morning_summaries_send(day=day, thresholds=current_thresholds())
+
+
+def _campaigns_resume() -> int:
+    """A campaign whose sending was interrupted (a worker killed) carries on, without duplicates."""
+    from campaigns.services import campaigns_resume
+
+    return campaigns_resume()
+
+
+def _trash_purge() -> int:
+    """Clients in the trash for longer than its 30 days are erased (anonymised, purchases kept)."""
+    from clients.privacy import trash_purge
+
+    return trash_purge()
+
+
+def _imports_requeue() -> int:
+    """Imports confirmed while the broker was down are queued again."""
+    from imports.jobs import jobs_requeue
+
+    return jobs_requeue()
 
 
 def _release(token: str) -> None:

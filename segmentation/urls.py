@@ -6,6 +6,10 @@ app_name = "segmentation"
 
 urlpatterns = [
     path("segments/", views.segment_list, name="segment_list"),
+    path("segments/save/", views.segment_save, name="segment_save"),
+    path("segments/<int:pk>/", views.segment_detail, name="segment_detail"),
+    path("segments/<int:pk>/delete/", views.segment_delete, name="segment_delete"),
+    path("segments/<int:pk>/export.<str:fmt>/", views.segment_export, name="segment_export"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("settings/lifecycle/", views.lifecycle_settings, name="lifecycle_settings"),
 ]

@@ -1,13 +1,24 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Sum
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import formats
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
 
+from accounts.models import Team
+from clients.exports import export_response
 from clients.models import Client, Status
+from clients.tables import PAGINATION, ClientTable
+from segmentation.dashboard import dashboard_build
 from segmentation.forms import LifecycleSettingsForm
-from segmentation.models import LifecycleSettings
+from segmentation.models import LifecycleSettings, Segment
+from segmentation.segments import segment_clients, segment_create, segment_totals
 from segmentation.services import lifecycle_settings_preview, lifecycle_settings_update
 
 
@@ -32,17 +43,91 @@ def _status_rows(request: HttpRequest) -> list[dict]:
 
 
 def segment_list(request: HttpRequest) -> HttpResponse:
-    """The lifecycle segments every portfolio has; saved segments join them later."""
-    return render(request, "segmentation/segment_list.html", {"rows": _status_rows(request)})
+    """Lifecycle segments, then the saved segments (own and shared), each with its live figures."""
+    segments = list(Segment.objects.visible_to(request.user).select_related("owner"))
+    totals = segment_totals(user=request.user, segments=segments)
+    saved = [{"segment": segment, "cell": totals[segment.pk]} for segment in segments]
+    return render(request, "segmentation/segment_list.html", {"rows": _status_rows(request), "saved": saved})
+
+
+@require_POST
+def segment_save(request: HttpRequest) -> HttpResponse:
+    """"Save this filter as a segment" from the client list: its current querystring, under a name."""
+    query = QueryDict(request.POST.get("query", ""))
+    try:
+        segment = segment_create(
+            owner=request.user, name=request.POST.get("name", ""), shared=request.POST.get("shared") == "on", query=query,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(f"{reverse('clients:client_list')}?{query.urlencode()}")
+    messages.success(request, _("Segment “%(name)s” saved.") % {"name": segment.name})
+    return redirect(segment)
+
+
+def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The segment's clients (those of the user's portfolio that match it), as in the list."""
+    segment = get_object_or_404(Segment.objects.visible_to(request.user).select_related("owner"), pk=pk)
+    visible = Client.objects.visible_to(request.user)  # the access rule's lookups, once
+    clients = segment_clients(user=request.user, segment=segment, visible=visible).select_related("owner")
+    table = ClientTable(clients, can_select=False)
+    RequestConfig(request, paginate=PAGINATION).configure(table)
+    cell = segment_totals(user=request.user, segments=[segment], visible=visible)[segment.pk]
+    return render(request, "segmentation/segment_detail.html", {"segment": segment, "table": table, "cell": cell})
+
+
+def segment_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The segment's clients as CSV or XLSX, in the user's language (formulas neutralised)."""
+    segment = get_object_or_404(Segment.objects.visible_to(request.user), pk=pk)
+    clients = segment_clients(user=request.user, segment=segment).select_related("owner")
+    return export_response(clients.order_by("last_name", "first_name", "id"), fmt, slugify(segment.name) or "segment")
+
+
+@require_POST
+def segment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    segment = get_object_or_404(Segment.objects.visible_to(request.user), pk=pk)
+    if segment.owner_id != request.user.pk:
+        raise PermissionDenied  # a shared segment is deleted by its owner only
+    campaigns = segment.campaigns.count()
+    if campaigns:  # the campaigns keep the segment they were sent to
+        messages.error(request, ngettext(
+            "This segment cannot be deleted: %(count)d campaign was sent to it.",
+            "This segment cannot be deleted: %(count)d campaigns were sent to it.", campaigns,
+        ) % {"count": campaigns})
+        return redirect(segment)
+    segment.delete()
+    messages.success(request, _("Segment deleted."))
+    return redirect("segmentation:segment_list")
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    rows = _status_rows(request)
-    return render(
-        request,
-        "segmentation/dashboard.html",
-        {"rows": rows, "total_clients": sum(r["clients"] for r in rows), "total_revenue": sum(r["revenue"] for r in rows)},
-    )
+    """Scoped by role: a comercial's portfolio, a gerente's team, everyone (or ?team=) for an administrador."""
+    team = None
+    teams = []
+    if request.user.is_administrador:
+        teams = list(Team.objects.all())
+        if request.GET.get("team", "").isdecimal():  # isdigit() lets "²" through, which int() refuses
+            team = get_object_or_404(Team, pk=request.GET["team"])
+    board = dashboard_build(user=request.user, team=team)
+    chart_data = {
+        "statuses": {"labels": [r.label for r in board.statuses], "clients": [r.cell.clients for r in board.statuses]},
+        "trend": {
+            "labels": [formats.date_format(point["date"], "YEAR_MONTH_FORMAT") for point in board.trend],
+            "series": [
+                {"label": str(label), "values": [point["statuses"][code] for point in board.trend]}
+                for code, label in Status.choices
+            ],
+        },
+        "people": {
+            "labels": [str(entry["person"]) for entry in board.by_person],
+            "series": [
+                {"label": str(label), "values": [entry["statuses"][index].cell.clients for entry in board.by_person]}
+                for index, (_code, label) in enumerate(Status.choices)
+            ],
+        },
+    }
+    context = {"board": board, "teams": teams, "team": team, "chart_data": chart_data}
+    return render(request, "segmentation/dashboard.html", context)
 
 
 def lifecycle_settings(request: HttpRequest) -> HttpResponse:

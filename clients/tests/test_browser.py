@@ -64,3 +64,86 @@ def test_gerente_reassigns_selected_clients_from_the_list(live_server, login, ma
     moving.refresh_from_db()
     staying.refresh_from_db()
     assert moving.owner == teammate and staying.owner == owner
+
+
+def test_comercial_completes_an_overdue_call_books_a_visit_and_the_colour_changes(live_server, login, owner):
+    from segmentation.services import alert_refresh_client
+
+    record = ClientFactory(owner=owner, first_name="Lucía", last_name="Ferreira")
+    call = FollowUp.objects.create(
+        client=record, assigned_to=owner, kind="call", due_at=timezone.now() - dt.timedelta(days=3),
+    )
+    alert_refresh_client(record.pk)
+    page = login(owner)
+
+    page.goto(f"{live_server.url}/agenda/")
+    item = page.get_by_test_id("agenda-overdue").get_by_test_id("agenda-item").filter(has_text="Lucía Ferreira")
+    expect(item.get_by_test_id("alert-dot")).to_have_attribute("data-alert", "red")
+    expect(item).to_contain_text("Seguimiento vencido hace 3 días")
+    item.get_by_role("link", name="Completar").click()
+
+    form = item.get_by_test_id("complete-form")  # swapped in place: the page did not change
+    expect(form).to_be_visible()
+    assert page.url == f"{live_server.url}/agenda/"
+    form.get_by_label("Resultado").select_option("interested")
+    form.get_by_label("Resumen").fill("Quiere ver la colección en su tienda.")
+    visit_day = timezone.localdate() + dt.timedelta(days=1)
+    form.get_by_label("Próximo paso", exact=True).select_option("visit")
+    form.get_by_label("Fecha del próximo paso").fill(visit_day.isoformat())
+    form.get_by_label("Hora del próximo paso").fill("11:30")
+    form.get_by_role("button", name="Marcar como hecho").click()
+
+    expect(item.get_by_test_id("done")).to_contain_text("Interesado")
+    expect(item.get_by_test_id("next-scheduled")).to_contain_text("Visita")
+    expect(item.get_by_test_id("alert-dot")).to_have_attribute("data-alert", "yellow")
+    call.refresh_from_db()
+    assert call.status == "done" and call.closed_by.outcome == "interested"
+
+    page.get_by_role("link", name="Lucía Ferreira").first.click()
+    expect(page.get_by_test_id("client-name").get_by_test_id("alert-dot")).to_have_attribute("data-alert", "yellow")
+    page.goto(f"{live_server.url}/agenda/?view=week")
+    expect(page.locator(f'[data-date="{visit_day.isoformat()}"]')).to_contain_text("Lucía Ferreira")
+
+
+def test_comercial_creates_a_private_calendar_link_that_works_without_a_session(live_server, login, owner, playwright):
+    record = ClientFactory(owner=owner, first_name="Óscar", last_name="Lima")
+    FollowUp.objects.create(client=record, assigned_to=owner, kind="visit", due_at=timezone.now() + dt.timedelta(days=2))
+    page = login(owner)
+    page.goto(f"{live_server.url}/agenda/")
+    page.get_by_role("button", name="Crear un enlace privado").click()
+    url = page.get_by_test_id("calendar-url").input_value()
+    assert url.startswith(live_server.url) and url.endswith(".ics")
+
+    anonymous = playwright.request.new_context()  # no cookies: what a calendar app does
+    response = anonymous.get(url)
+    assert response.status == 200 and response.headers["content-type"].startswith("text/calendar")
+    assert "Óscar Lima" in response.text()
+
+    page.get_by_role("button", name="Revocar").click()
+    assert anonymous.get(url).status == 404
+    anonymous.dispose()
+
+
+def test_comercial_searches_the_list_and_downloads_exactly_those_clients(live_server, login, owner):
+    ClientFactory(owner=owner, first_name="Irene", last_name="Quintana")
+    ClientFactory(owner=owner, first_name="Paulo", last_name="Souza")
+    page = login(owner)
+    page.goto(f"{live_server.url}/clients/")
+    page.get_by_role("searchbox").fill("quintana")
+    page.get_by_role("searchbox").press("Enter")
+    expect(page.get_by_test_id("client-table")).not_to_contain_text("Souza")  # filtered in place by htmx
+
+    with page.expect_download() as download_info:
+        page.get_by_test_id("export-csv").click()
+    download = download_info.value
+    body = open(download.path(), encoding="utf-8-sig").read()
+    assert download.suggested_filename.endswith(".csv")
+    assert "Quintana" in body and "Souza" not in body
+    from django.utils import translation
+    from django.utils.text import capfirst
+
+    from clients.models import Client
+
+    with translation.override("es"):  # the user's language: headers in Spanish, ';' as separator
+        first_header = str(capfirst(Client._meta.get_field("client_ref").verbose_name))
+    assert body.splitlines()[0].startswith(f"{first_header};")

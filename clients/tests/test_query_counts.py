@@ -51,8 +51,8 @@ def test_client_page_queries_do_not_grow(client, django_assert_num_queries, owne
     InteractionFactory.create_batch(size, client=record, user=owner)
     client.force_login(owner)
     # client, purchases, their lines, the lines' products, interactions, follow-ups, status changes,
-    # contracts, interests.
-    with django_assert_num_queries(BASE + 9):
+    # contracts, interests, recommendations (with their products, one join), consents.
+    with django_assert_num_queries(BASE + 11):
         response = client.get(record.get_absolute_url())
     assert response.status_code == 200
 
@@ -62,6 +62,23 @@ def test_client_page_queries_do_not_grow(client, django_assert_num_queries, owne
 def test_agenda_queries_do_not_grow(client, django_assert_num_queries, owner, size):
     fill(owner, size)
     client.force_login(owner)
-    with django_assert_num_queries(SESSION + 1):  # the follow-ups with their clients
+    # the counts per section; the follow-ups with their clients of each section that has any
+    # (fill() books them all for tomorrow: one section).
+    with django_assert_num_queries(SESSION + 2):
         response = client.get(reverse("clients:agenda"))
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [1, 10])
+def test_follow_up_completion_form_queries_do_not_grow(client, django_assert_num_queries, owner, size):
+    from clients.tests.factories import FollowUpFactory
+
+    record = fill(owner, 1)[0]
+    InteractionFactory.create_batch(size, client=record, user=owner)
+    followup = FollowUpFactory(client=record)
+    client.force_login(owner)
+    # + the follow-up with its client (through the access rule).
+    with django_assert_num_queries(BASE + 1):
+        response = client.get(reverse("clients:followup_complete", args=[followup.pk]), headers={"HX-Request": "true"})
     assert response.status_code == 200

@@ -120,8 +120,9 @@ def test_agenda_lists_overdue_today_and_upcoming(client, owner):
     FollowUpFactory(client=record, due_at=timezone.now() - dt.timedelta(days=1), status=FollowUp.State.DONE)
     client.force_login(owner)
     response = client.get(reverse("clients:agenda"))
-    assert [len(response.context[k]) for k in ("overdue", "today", "upcoming")][0] == 1
-    assert len(response.context["overdue"]) + len(response.context["today"]) + len(response.context["upcoming"]) == 2
+    sections = [response.context[name] for name in ("overdue", "today", "upcoming")]
+    assert [section.total for section in sections] == [1, 0, 1]
+    assert [len(section.followups) for section in sections] == [1, 0, 1]
 
 
 @pytest.mark.django_db
@@ -144,7 +145,7 @@ def test_agenda_puts_red_clients_first_within_each_section(client, owner):
     Client.objects.filter(pk=urgent.pk).update(alert="red")
     client.force_login(owner)
     upcoming = client.get(reverse("clients:agenda")).context["upcoming"]
-    assert [f.client.last_name for f in upcoming] == ["Urgente", "Tranquilo"]
+    assert [f.client.last_name for f in upcoming.followups] == ["Urgente", "Tranquilo"]
 
 
 @pytest.mark.django_db
@@ -162,3 +163,14 @@ def test_a_comercial_cannot_open_a_teammates_agenda(client, owner, teammate):
     client.force_login(owner)
     assert client.get(reverse("clients:agenda"), {"user": teammate.pk}).status_code == 404
     assert client.get(reverse("clients:agenda"), {"user": owner.pk}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_list_shows_the_reason_of_each_colour_and_filters_by_colour(client, owner):
+    ClientFactory(owner=owner, last_name="Rojizo", alert="red", alert_reason="followup_overdue", alert_value="4")
+    ClientFactory(owner=owner, last_name="Sereno")
+    client.force_login(owner)
+    content = client.get(reverse("clients:client_list")).content.decode()
+    assert "Seguimiento vencido hace 4 días" in content
+    filtered = client.get(reverse("clients:client_list"), {"alert": "red"}).content.decode()
+    assert "Rojizo" in filtered and "Sereno" not in filtered

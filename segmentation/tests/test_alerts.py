@@ -118,6 +118,15 @@ def test_alert_rules(owner, fields, setups, expected):
 
 
 @pytest.mark.django_db
+def test_the_valuable_dormant_rule_can_be_switched_off(owner):
+    record = ClientFactory(owner=owner, status="dormant", volume_tier="high", status_since=TODAY - days(1), **OLD)
+    recompute_alerts(NOW, Thresholds(valuable_dormant_enabled=False))
+    record.refresh_from_db()
+    # The next rule that holds decides: nothing is scheduled and the last contact is old.
+    assert (record.alert, record.alert_reason) == ("yellow", "no_contact")
+
+
+@pytest.mark.django_db
 def test_thresholds_are_the_settings_day_counts(owner):
     record = ClientFactory(owner=owner)
     FollowUpFactory(client=record, due_at=NOW + days(3))
@@ -244,3 +253,17 @@ def test_a_purchase_refresh_also_refreshes_the_alert(owner):
     FollowUpFactory(client=record, due_at=timezone.now() - days(1))
     lifecycle_refresh_client(record.pk)
     assert Client.objects.get(pk=record.pk).alert_reason == "followup_overdue"
+
+
+@pytest.mark.django_db
+def test_a_long_list_of_clients_goes_through_a_table_of_ids(owner):
+    from segmentation.alerts import INLINE_IDS
+
+    record, neighbour = ClientFactory(owner=owner), ClientFactory(owner=owner)
+    for someone in (record, neighbour):
+        FollowUpFactory(client=someone, due_at=NOW - days(1))
+    unknown_ids = list(range(10**9, 10**9 + INLINE_IDS + 1))  # an import's worth of ids, past the inline limit
+    assert recompute_alerts(NOW, Thresholds(), [record.pk, *unknown_ids]) == 1
+    record.refresh_from_db()
+    neighbour.refresh_from_db()
+    assert (record.alert, neighbour.alert) == ("red", "")

@@ -146,6 +146,9 @@ def test_prospects_get_no_figures_scores_or_classes(owner):
         ((0, 100, 191, 221, 231), "habitual"),  # gaps 10, 30, 91, 100: median 60.5
         ((0, 100, 190, 220, 230), "habitual"),  # gaps 10, 30, 90, 100: median 60
         ((0, 1, 2, 183, 273), "habitual"),  # gaps 1, 1, 90, 181 (sorted): median 45.5
+        ((0, 5, 10, 40, 71, 171, 271), "habitual"),  # gaps 5, 5, 30, 31, 100, 100: median 30.5
+        ((0, 5, 10, 40, 70, 170, 270), "frequent"),  # gaps 5, 5, 30, 30, 100, 100: median 30
+        ((0, 100, 200, 229, 320, 420), "occasional"),  # gaps 29, 91, 100, 100, 100: median 100
     ],
 )
 def test_frequency_class_comes_from_the_median_gap_between_distinct_dates(owner, days_ago, expected):
@@ -236,6 +239,16 @@ def test_rfm_segment_of_every_cell(db, r, f, expected):
         cursor.execute(f"SELECT {rfm_segment_sql('r', 'f')} FROM (SELECT %s AS r, %s AS f) cell", [r, f])  # noqa: S608
         assert cursor.fetchone()[0] == expected
     assert RFM_SEGMENTS[(r, f)] == expected
+
+
+@pytest.mark.parametrize(
+    ("count", "ends"),
+    [(0, []), (1, []), (2, [1]), (4, [1, 2, 3]), (5, [1, 2, 3, 4]), (7, [2, 4, 5, 6]), (10, [2, 4, 6, 8]), (11, [3, 5, 7, 9])],
+)
+def test_quintile_ends_are_where_ntile_ends_a_quintile(count, ends):
+    from segmentation.engine import _quintile_ends
+
+    assert _quintile_ends(count) == ends
 
 
 def test_rfm_table_covers_every_cell_once():
@@ -392,12 +405,13 @@ def test_a_list_of_ids_recomputes_exactly_those_clients_as_a_full_run_would(owne
 def test_engine_runs_a_fixed_number_of_queries_whatever_the_size(owner, django_assert_num_queries, clients):
     random_portfolio(owner, 17, clients=clients)
 
-    # savepoint; (PostgreSQL: work_mem for the sorts); drop 3 temp tables; aggregate; global cuts;
-    # new values; insert changes; update; counts per status; drop 3 temp tables; release
-    # savepoint: no query per client.
+    # savepoint; (PostgreSQL: work_mem for the sorts); drop 3 temp tables; aggregate; global cuts
+    # in a savepoint (spend and buyers, then one query per score: 4, +1 for work_mem); changed
+    # values; (PostgreSQL: analyze them); insert changes; update; counts per status; drop 3 temp
+    # tables; release savepoint: no query per client.
     from django.db import connection
 
-    with django_assert_num_queries(15 if connection.vendor == "postgresql" else 14):
+    with django_assert_num_queries(22 if connection.vendor == "postgresql" else 19):
         recompute()
 
 
@@ -409,3 +423,25 @@ def test_engine_leaves_the_alert_alone(owner):
 
     client.refresh_from_db()
     assert (client.status, client.alert, client.alert_reason) == ("dormant", "red", "Follow-up overdue")
+
+
+@pytest.mark.django_db(transaction=True)  # the parallel aggregate's connections read committed data only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the parallel aggregate is PostgreSQL's")
+def test_a_run_that_reads_the_purchases_over_several_connections_equals_the_reference(owner):
+    random_portfolio(owner, 23)
+
+    result = recompute_lifecycle(AS_OF, DEFAULTS, workers=3)
+
+    assert stored_values() == expected_values(AS_OF)
+    assert sum(result["statuses"].values()) == Client.objects.count()
+    with connection.cursor() as cursor:  # the scratch table is gone
+        cursor.execute("SELECT COUNT(*) FROM pg_class WHERE relname LIKE 'segmentation_lifecycle_work%%'")
+        assert cursor.fetchone()[0] == 0
+
+
+def test_inside_a_transaction_the_run_stays_on_one_connection(owner):
+    random_portfolio(owner, 29)
+
+    recompute_lifecycle(AS_OF, DEFAULTS, workers=4)  # the test's transaction: other connections would not see it
+
+    assert stored_values() == expected_values(AS_OF)

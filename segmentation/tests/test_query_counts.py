@@ -2,20 +2,65 @@
 
 import pytest
 
+from clients.models import Client
 from clients.tests.factories import ClientFactory
 
 # session, user, the user's groups (roles), the clients shared with the user (access rule).
 BASE = 4
 
 
+def _business(owner, manager, size: int) -> None:
+    from django.http import QueryDict
+    from django.utils import timezone
+
+    from clients.tests.factories import FollowUpFactory
+    from segmentation.segments import segment_create
+    from segmentation.services import lifecycle_recompute
+
+    for record in ClientFactory.create_batch(size, owner=owner):
+        FollowUpFactory(client=record, due_at=timezone.now() - timezone.timedelta(days=1))
+    lifecycle_recompute()  # takes the day's snapshot
+    for index in range(size // 2):
+        segment_create(owner=manager, name=f"s{index}", shared=index % 2 == 0, query=QueryDict("status=prospect"))
+    _answers(owner, Client.objects.filter(owner=owner)[: size // 2])
+
+
+def _answers(owner, clients) -> None:
+    """NPS answers from some of the clients, for the dashboard's NPS figures."""
+    from campaigns.models import Campaign, Recipient, SurveyAnswer
+    from segmentation.models import Segment
+
+    campaign = Campaign.objects.create(
+        name="NPS", goal=Campaign.Goal.SURVEY, segment=Segment.objects.first(), created_by=owner, subject="s", body="b",
+    )
+    for index, record in enumerate(clients):
+        recipient = Recipient.objects.create(campaign=campaign, client=record, status_at_launch=record.status)
+        SurveyAnswer.objects.create(recipient=recipient, client=record, score=index % 11)
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("size", [2, 20])
-@pytest.mark.parametrize("url", ["/segments/", "/dashboard/"])
-def test_segment_pages_queries_do_not_grow(client, django_assert_num_queries, owner, size, url):
-    ClientFactory.create_batch(size, owner=owner)
-    client.force_login(owner)
-    with django_assert_num_queries(BASE + 1):  # one GROUP BY status over the visible clients
-        assert client.get(url).status_code == 200
+def test_segment_list_queries_do_not_grow(client, django_assert_num_queries, manager, owner, size):
+    _business(owner, manager, size)
+    client.force_login(manager)
+    # session, user, groups; the segments; the access rule (team members, shares) for the
+    # status rows and again for the segments' figures; one GROUP BY status; one aggregate for
+    # every segment's figures.
+    with django_assert_num_queries(3 + 1 + 2 + 2 + 1 + 1):
+        assert client.get("/segments/").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [2, 20])
+def test_dashboard_queries_do_not_grow(client, django_assert_num_queries, manager, owner, size):
+    _business(owner, manager, size)
+    client.force_login(manager)
+    # session, user, groups; the people in scope; the snapshot's day; its rows; overdue
+    # follow-ups; the trend; the flows; the reasons for leaving; the segments; their figures
+    # from the segment snapshots; the NPS answers grouped by client and campaign, then per
+    # segment (the access rule's team and shares, then one UNION ALL).
+    with django_assert_num_queries(3 + 9 + 4):
+        assert client.get("/dashboard/").status_code == 200
 
 
 @pytest.mark.django_db
@@ -30,3 +75,19 @@ def test_thresholds_preview_queries_do_not_grow(client, django_assert_num_querie
     # (mean spend, then one GROUP BY, each).
     with django_assert_num_queries(3 + 2 + 2 + 4):
         assert client.post("/settings/lifecycle/", {**FORM, "preview": "1"}).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [2, 20])
+def test_segment_page_queries_do_not_grow(client, django_assert_num_queries, manager, owner, size):
+    from django.http import QueryDict
+
+    from segmentation.segments import segment_create
+
+    ClientFactory.create_batch(size, owner=owner)
+    segment = segment_create(owner=manager, name="Todos", shared=False, query=QueryDict("status=prospect"))
+    client.force_login(manager)
+    # session, user, groups; the segment; the access rule (team members, shares); the page of
+    # clients (lazy paginator: no COUNT); the segment's figures.
+    with django_assert_num_queries(3 + 1 + 2 + 1 + 1):
+        assert client.get(segment.get_absolute_url()).status_code == 200

@@ -15,7 +15,9 @@ FORM = {
     "alta_window_days": 30, "dormido_after_days": 90, "baja_after_days": 365, "tier_very_high": "2.0",
     "tier_high": "1.2", "tier_medium": "0.6", "frequent_max_days": 30, "habitual_max_days": 90, "nightly_hour": 2,
     "valuable_dormant_days": 7, "renewal_notice_days": 30, "due_soon_days": 2, "awaiting_limit_days": 7,
-    "contact_cadence_days": 45,
+    "contact_cadence_days": 45, "valuable_dormant_enabled": "on", "auto_reactivation_enabled": "on",
+    "reactivation_due_days": 2, "auto_renewal_enabled": "on", "renewal_call_days": 30, "auto_welcome_enabled": "on",
+    "welcome_after_days": 7, "morning_summary_enabled": "on",
 }
 
 

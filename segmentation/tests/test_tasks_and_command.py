@@ -136,3 +136,17 @@ def test_with_a_broker_and_no_clients_the_run_ends_at_once(db, settings):
 
     assert tasks.nightly_recompute(AS_OF.isoformat()) == {"chunks": 0}
     assert cache.get(tasks.LOCK_KEY) is None
+
+
+def test_the_nightly_run_books_automatic_follow_ups_and_mails_the_summary_once(portfolio, owner, mailoutbox):
+    owner.email = "comercial@cartera.example"
+    owner.save()
+    first = tasks.nightly_recompute.delay(AS_OF.isoformat()).get()
+    second = tasks.nightly_recompute.delay(AS_OF.isoformat()).get()
+
+    # The clients 100 and 200 days without buying turned dormant; the one 10 days in is new.
+    assert first["followups_created"] == {"reactivation": 2, "renewal": 0, "welcome": 1}
+    assert first["summaries_sent"] == 1
+    assert [message.to for message in mailoutbox] == [[owner.email]]
+    assert second["followups_created"] == {"reactivation": 0, "renewal": 0, "welcome": 0}
+    assert second["summaries_sent"] == 0

@@ -1,15 +1,30 @@
 """`manage.py seed_demo`: the demo business (see clients/demo.py). A second run does nothing."""
 
+import datetime as dt
+
 from django.core.management.base import BaseCommand, CommandError
 
+from campaigns.demo import consents_seed
 from clients import demo
+from clients.recommendations import recommendations_recompute
 from segmentation.engine import recompute_lifecycle
-from segmentation.services import current_thresholds
+from segmentation.services import after_recompute, current_thresholds
+from segmentation.snapshots import snapshot_backfill
 
 
 def compute_figures(as_of) -> dict:
-    """The nightly engine fills the loaded clients; a load is not a history of status changes."""
-    return recompute_lifecycle(as_of, current_thresholds(), record_changes=False)
+    """The nightly engine fills the loaded clients (a load is not a history of status changes),
+    then the automatic follow-ups and the colours, as the nightly run leaves them."""
+    result = recompute_lifecycle(as_of, current_thresholds(), record_changes=False)
+    result.update(after_recompute(as_of=as_of))
+    result["recommendations"] = recommendations_recompute(as_of=as_of)
+    # A year of history for the dashboard's trends: the end of each of the last 12 months.
+    month_start = as_of.replace(day=1)
+    for _month in range(12):
+        month_end = month_start - dt.timedelta(days=1)
+        snapshot_backfill(day=month_end, thresholds=current_thresholds())
+        month_start = month_end.replace(day=1)
+    return result
 
 
 class Command(BaseCommand):
@@ -36,6 +51,8 @@ class Command(BaseCommand):
             )
         except demo.DemoError as exc:
             raise CommandError(str(exc)) from exc
+        consents = consents_seed()
+        self.stdout.write(f"Consents to e-mails recorded: {consents:,}")
         tally = result.tally
         self.stdout.write(self.style.SUCCESS(f"\nDemo business loaded in {result.elapsed:.1f} s."))
         for label, value in [

@@ -1,0 +1,49 @@
+"""Who changed what, and when: one row per change to a client, a purchase or a follow-up, bulk
+paths included (reassignment, import), never edited. Shown on the client page to gerentes and
+administradores."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntry(models.Model):
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Changed")
+        DELETE = "delete", _("Deleted")
+        REASSIGN = "reassign", _("Reassigned")
+        IMPORT = "import", _("Imported")
+        COMPLETE = "complete", _("Completed")
+        TRASH = "trash", _("Moved to the trash")
+        RESTORE = "restore", _("Restored from the trash")
+        ERASE = "erase", _("Erased (anonymised)")
+        EXPORT = "export", _("Personal data exported")
+
+    class Subject(models.TextChoices):
+        CLIENT = "client", _("Client")
+        PURCHASE = "purchase", _("Purchase")
+        FOLLOWUP = "followup", _("Follow-up")
+
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("who"),
+    )
+    client = models.ForeignKey(  # indexed by audit_client_at_idx
+        "clients.Client", on_delete=models.CASCADE, related_name="audit_entries", db_index=False,
+    )
+    subject = models.CharField(max_length=16, choices=Subject.choices)
+    object_id = models.BigIntegerField()
+    action = models.CharField(max_length=16, choices=Action.choices)
+    changes = models.JSONField(default=dict)  # {field: [before, after]} as text
+    version = models.PositiveIntegerField(null=True, blank=True)  # the client's version after a client change
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        indexes = [models.Index(fields=["client", "-at"], name="audit_client_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.subject} {self.object_id} {self.action}"

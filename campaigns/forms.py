@@ -1,0 +1,89 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.messages import MERGE_FIELDS
+from campaigns.models import Campaign, ConsentSource, Purpose
+from campaigns.services import campaign_validate
+from clients.models import Client
+from segmentation.models import Segment
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = ["name", "goal", "channel", "segment", "subject", "body", "followup_due", "results_days"]
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 8}),
+            "followup_due": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        help_texts = {
+            "segment": _("The campaign reaches the clients of this segment that you can see, as they are when it is launched."),
+            "followup_due": _("Phone and visit campaigns put a call or a visit in each owner's agenda for this day."),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["segment"].queryset = Segment.objects.visible_to(user).order_by("name")
+        self.fields["body"].help_text = _("Merge fields: %(fields)s.") % {
+            "fields": ", ".join(f"{{{{ {name} }}}} ({label})" for name, label in MERGE_FIELDS.items())
+        }
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("goal") == Campaign.Goal.SURVEY and cleaned.get("channel") != Campaign.Channel.EMAIL:
+            self.add_error("channel", _("An NPS survey is sent by e-mail: each client gets a personal link."))
+        if not self.errors:
+            campaign = self.instance
+            for name in self.Meta.fields:
+                setattr(campaign, name, cleaned.get(name))
+            campaign.subject, campaign.body = campaign.subject or "", campaign.body or ""
+            try:
+                campaign_validate(campaign)
+            except ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    for message in messages:
+                        self.add_error(field, message)
+        return cleaned
+
+
+class ConsentForm(forms.Form):
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices)
+    granted = forms.TypedChoiceField(
+        label=_("Answer"), choices=[("yes", _("Agrees")), ("no", _("Does not agree"))], coerce=lambda value: value == "yes",
+    )
+    source = forms.ChoiceField(
+        label=_("How"), choices=[(value, label) for value, label in ConsentSource.choices if value != ConsentSource.UNSUBSCRIBE],
+    )
+    evidence = forms.CharField(
+        label=_("Evidence"), max_length=255, required=False,
+        help_text=_("Where the proof is: signed form no., e-mail of the date, call recording…"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else "form-control form-control-sm"
+            field.widget.attrs["class"] = css
+
+
+class SurveyForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=_("How likely are you to recommend us to a friend or colleague?"),
+        choices=[(str(n), str(n)) for n in range(11)], coerce=int, widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a number from 0 to 10.")},
+    )
+    comment = forms.CharField(label=_("Why? (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    leave_reason = forms.ChoiceField(
+        label=_("If you stopped buying from us, why?"), required=False,
+        choices=[("", "—")] + list(Client.CloseReason.choices),
+    )
+
+    def __init__(self, *args, ask_leave_reason: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not ask_leave_reason:
+            del self.fields["leave_reason"]

@@ -1,0 +1,417 @@
+"""Campaigns: who they reach, launching (recipients fixed once; calls and visits become
+follow-ups), sending in batches that resume without writing to anyone twice, the NPS answers
+and the results.
+
+Sending is at most once per recipient: a batch is claimed (PENDING → SENDING) and committed
+before any message leaves, and each message is marked SENT as soon as the backend accepted it.
+After a crash, recipients left in SENDING may or may not have received theirs: once their claim
+is older than STALE_CLAIM (no sender takes that long over a batch) they are marked FAILED
+("interrupted") rather than risk a second copy. The nightly run resumes every campaign still
+sending (campaigns_resume), and its creator can resume it at once from its page.
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import get_connection
+from django.db import connection, models, transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.selectors import salespeople_visible_to
+from campaigns.consent import consent_set, consenting
+from campaigns.messages import last_products, message_build
+from campaigns.models import Campaign, ConsentChange, ConsentSource, Recipient, SurveyAnswer
+from clients.models import Client, FollowUp, Interaction, Purchase, Status
+from core.tasks import enqueue
+from segmentation.segments import segment_clients
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+STALE_CLAIM = dt.timedelta(minutes=15)
+
+
+def campaigns_visible_to(user) -> models.QuerySet[Campaign]:
+    """Campaigns of the user and of the salespeople whose portfolios they may see."""
+    if user.is_administrador:
+        return Campaign.objects.all()
+    people = list(salespeople_visible_to(user).values_list("pk", flat=True)) + [user.pk]
+    return Campaign.objects.filter(created_by__in=people)
+
+
+def campaign_audience(campaign: Campaign, *, visible: models.QuerySet | None = None) -> models.QuerySet[Client]:
+    """Who the campaign reaches: the segment's clients the creator may see; for e-mail, only
+    those with an address who consented to the campaign's purpose.
+
+    `visible`: Client.objects.visible_to(campaign.created_by), when the caller has it already.
+    """
+    clients = segment_clients(user=campaign.created_by, segment=campaign.segment, visible=visible)
+    if campaign.is_email:
+        clients = consenting(clients.exclude(email=""), campaign.purpose)
+    return clients
+
+
+def audience_counts(campaign: Campaign, *, visible: models.QuerySet | None = None) -> dict[str, int]:
+    visible = Client.objects.visible_to(campaign.created_by) if visible is None else visible
+    clients = segment_clients(user=campaign.created_by, segment=campaign.segment, visible=visible).order_by()
+    if not campaign.is_email:
+        total = clients.count()
+        return {"segment": total, "reachable": total, "no_email": 0, "no_consent": 0}
+    counts = clients.aggregate(
+        segment=Count("pk"), with_email=Count("pk", filter=~Q(email="")),
+    )
+    reachable = campaign_audience(campaign, visible=visible).order_by().count()
+    return {
+        "segment": counts["segment"], "reachable": reachable, "no_email": counts["segment"] - counts["with_email"],
+        "no_consent": counts["with_email"] - reachable,
+    }
+
+
+def campaign_validate(campaign: Campaign) -> None:
+    from campaigns.messages import unknown_fields
+
+    errors = {}
+    if campaign.is_email:
+        if not campaign.subject.strip():
+            errors["subject"] = _("An e-mail campaign needs a subject.")
+        if not campaign.body.strip():
+            errors["body"] = _("An e-mail campaign needs a message.")
+        for name in ("subject", "body"):
+            unknown = unknown_fields(getattr(campaign, name))
+            if unknown:
+                errors[name] = _("Unknown merge fields: %(fields)s.") % {"fields": ", ".join(f"{{{{ {f} }}}}" for f in unknown)}
+    elif campaign.followup_due is None:
+        errors["followup_due"] = _("Say by when the calls or visits should be made.")
+    elif campaign.state == Campaign.State.DRAFT and campaign.followup_due < timezone.localdate():
+        errors["followup_due"] = _("The date cannot be in the past.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def campaign_launch(campaign: Campaign, *, user) -> bool:
+    """Fixes the recipients and starts the campaign, once (a second click launches nothing).
+
+    E-mail: one PENDING recipient per reachable client, then the background sending. Phone or
+    visit: a follow-up for each client in their owner's agenda, due on the campaign's date.
+    """
+    from campaigns.tasks import campaign_send
+
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.state != Campaign.State.DRAFT:
+            return False
+        campaign_validate(locked)
+        now = timezone.now()
+        _recipients_insert(locked, campaign_audience(locked))
+        if locked.is_email:
+            locked.state = Campaign.State.SENDING
+        else:
+            _followups_create(locked, user=user, now=now)
+            locked.state, locked.finished_at = Campaign.State.DONE, now
+        locked.launched_at = now
+        locked.save(update_fields=["state", "launched_at", "finished_at"])
+        if locked.is_email:
+            for _worker in range(settings.CAMPAIGN_SENDERS):
+                transaction.on_commit(lambda: enqueue(campaign_send, locked.pk))
+    campaign.refresh_from_db()
+    return True
+
+
+def _recipients_insert(campaign: Campaign, audience: models.QuerySet[Client]) -> None:
+    """INSERT … SELECT: the recipients are written by the database, not by a loop here."""
+    state = Recipient.State.PENDING if campaign.is_email else Recipient.State.SCHEDULED
+    columns = audience.order_by().annotate(audience_id=F("pk"), audience_status=F("status"))
+    select, params = columns.values("audience_id", "audience_status").query.sql_with_params()
+    table = Recipient._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (campaign_id, client_id, state, status_at_launch, error)"  # noqa: S608
+            f" SELECT %s, audience.audience_id, %s, audience.audience_status, '' FROM ({select}) audience",
+            [campaign.pk, state, *params],
+        )
+
+
+def _followups_create(campaign: Campaign, *, user, now: dt.datetime) -> None:
+    from segmentation.alerts import recompute_alerts
+    from segmentation.services import current_thresholds
+
+    zone = timezone.get_current_timezone()
+    due = dt.datetime.combine(campaign.followup_due, dt.time(10, 0), tzinfo=zone)
+    kind = FollowUp.Kind.VISIT if campaign.channel == Campaign.Channel.VISIT else FollowUp.Kind.CALL
+    rows = Recipient.objects.filter(campaign=campaign).values_list("client_id", "client__owner_id")
+    followups = [
+        FollowUp(
+            client_id=client_id, kind=kind, due_at=due, assigned_to_id=owner_id, notes=campaign.name,
+            created_by=user, created_at=now, origin=FollowUp.Origin.CAMPAIGN, origin_key=str(campaign.pk),
+        )
+        for client_id, owner_id in rows.iterator(chunk_size=2000)
+    ]
+    # The unique (client, origin, origin_key) constraint keeps a client from getting two.
+    FollowUp.objects.bulk_create(followups, batch_size=2000, ignore_conflicts=True)
+    ids = [followup.client_id for followup in followups]
+    if ids:
+        recompute_alerts(now, current_thresholds(), ids)
+
+
+def campaign_send_batch(campaign_id: int, size: int = BATCH_SIZE) -> int:
+    """Sends one batch; returns how many recipients it took (0: nothing left to send)."""
+    with transaction.atomic():
+        claimed = list(
+            Recipient.objects.select_for_update(skip_locked=True)
+            .filter(campaign_id=campaign_id, state=Recipient.State.PENDING)
+            .order_by("id").values_list("id", flat=True)[:size]
+        )
+        Recipient.objects.filter(pk__in=claimed).update(state=Recipient.State.SENDING, claimed_at=timezone.now())
+    if not claimed:
+        return 0
+    campaign = Campaign.objects.get(pk=campaign_id)
+    recipients = list(Recipient.objects.filter(pk__in=claimed).select_related("client__owner").order_by("id"))
+    # Still consenting, and not deleted since the launch (a client in the trash gets nothing).
+    reachable = Client.objects.filter(pk__in=[r.client_id for r in recipients], deleted_at__isnull=True)
+    consenting_ids = set(consenting(reachable, campaign.purpose).values_list("pk", flat=True))
+    products = last_products([r.client_id for r in recipients])
+    with get_connection() as mail:
+        for recipient in recipients:
+            client = recipient.client
+            if client.pk not in consenting_ids or not client.email:
+                # Unsubscribed (or lost the address) after the launch: not written to.
+                _mark(recipient, Recipient.State.FAILED, _("No longer consents to this purpose"))
+                continue
+            message = message_build(campaign, client, recipient_id=recipient.pk, last_product=products.get(client.pk, ""))
+            message.connection = mail
+            try:
+                message.send()
+            except Exception as error:  # one bad address must not hold the others back
+                logger.warning("Campaign %s to client %s failed: %s", campaign_id, client.pk, error)
+                _mark(recipient, Recipient.State.FAILED, str(error))
+                continue
+            _mark(recipient, Recipient.State.SENT)
+    return len(claimed)
+
+
+def _mark(recipient: Recipient, state: str, error: str = "") -> None:
+    Recipient.objects.filter(pk=recipient.pk).update(state=state, error=error[:255], sent_at=timezone.now())
+
+
+def _interrupted_fail(campaign_id: int) -> int:
+    """Recipients claimed by a sender that died: not written to again (they may have been)."""
+    return Recipient.objects.filter(
+        campaign_id=campaign_id, state=Recipient.State.SENDING, claimed_at__lt=timezone.now() - STALE_CLAIM,
+    ).update(
+        state=Recipient.State.FAILED, error=_("Interrupted while sending; not sent again to avoid a duplicate"),
+        sent_at=timezone.now(),
+    )
+
+
+def campaign_finish(campaign_id: int) -> bool:
+    """SENDING → DONE once no recipient is left pending or in flight."""
+    _interrupted_fail(campaign_id)
+    busy = Recipient.objects.filter(campaign_id=campaign_id, state__in=[Recipient.State.PENDING, Recipient.State.SENDING])
+    if busy.exists():
+        return False
+    return bool(
+        Campaign.objects.filter(pk=campaign_id, state=Campaign.State.SENDING)
+        .update(state=Campaign.State.DONE, finished_at=timezone.now())
+    )
+
+
+def campaign_resume(campaign: Campaign) -> int:
+    """After a crash: recipients caught in flight are not written to again; the rest are sent."""
+    from campaigns.tasks import campaign_send
+
+    interrupted = _interrupted_fail(campaign.pk)
+    transaction.on_commit(lambda: enqueue(campaign_send, campaign.pk))
+    return interrupted
+
+
+def campaigns_resume() -> int:
+    """Every campaign still sending gets a sender again (the nightly run calls this)."""
+    stalled = list(Campaign.objects.filter(state=Campaign.State.SENDING))
+    for campaign in stalled:
+        campaign_resume(campaign)
+    return len(stalled)
+
+
+def unsubscribe(*, client: Client, purpose: str, campaign_id: int | None, evidence: str) -> bool:
+    """The unsubscribe link: the consent is withdrawn at once and the change recorded (with the
+    campaign whose message carried the link, for its results)."""
+    campaign = Campaign.objects.filter(pk=campaign_id).first() if campaign_id else None
+    return consent_set(
+        client=client, purpose=purpose, granted=False, source=ConsentSource.UNSUBSCRIBE, evidence=evidence,
+        campaign=campaign,
+    )
+
+
+class AlreadyAnswered(Exception):
+    pass
+
+
+@transaction.atomic
+def survey_answer_record(*, recipient: Recipient, score: int, comment: str = "", leave_reason: str = "") -> SurveyAnswer:
+    """The answer becomes an interaction on the client; a detractor (0–6) puts the client in red
+    with a call for their owner."""
+    from segmentation.services import alert_refresh_client
+
+    Recipient.objects.select_for_update().filter(pk=recipient.pk).first()
+    if SurveyAnswer.objects.filter(recipient=recipient).exists():
+        raise AlreadyAnswered
+    client = recipient.client
+    now = timezone.now()
+    summary = _("NPS survey “%(campaign)s”: %(score)d/10.") % {"campaign": recipient.campaign.name, "score": score}
+    if comment:
+        summary += f" {comment}"
+    interaction = Interaction.objects.create(
+        client=client, kind=Interaction.Kind.SURVEY, direction=Interaction.Direction.INBOUND, happened_at=now,
+        summary=summary, outcome=Interaction.Outcome.INFO,
+    )
+    answer = SurveyAnswer.objects.create(
+        recipient=recipient, client=client, score=score, comment=comment, leave_reason=leave_reason,
+        answered_at=now, interaction=interaction,
+    )
+    if leave_reason and client.status == Status.LOST and not client.close_reason:
+        Client.objects.filter(pk=client.pk).update(close_reason=leave_reason)
+    if score <= 6:
+        FollowUp.objects.get_or_create(
+            client=client, origin=FollowUp.Origin.DETRACTOR, origin_key=str(recipient.pk),
+            defaults={
+                # Due within the hour: on today's agenda, not overdue from the start.
+                "kind": FollowUp.Kind.CALL, "due_at": now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1),
+                "assigned_to": client.owner, "created_at": now,
+                "notes": _("Unhappy answer (%(score)d/10) to “%(campaign)s”: call them.") % {
+                    "score": score, "campaign": recipient.campaign.name},
+            },
+        )
+    alert_refresh_client(client.pk)
+    return answer
+
+
+def nps(answers: models.QuerySet[SurveyAnswer]) -> dict:
+    """Promoters 9–10, passives 7–8, detractors 0–6; NPS = % promoters − % detractors (None
+    without answers)."""
+    return _with_score(answers.aggregate(**_nps_counts()))
+
+
+def nps_score(promoters: int, detractors: int, answers: int) -> int | None:
+    if not answers:
+        return None
+    return round(100 * (promoters - detractors) / answers)
+
+
+def campaign_results(campaign: Campaign) -> dict:
+    """Sent, failed, unsubscribed, answered, NPS; the purchases of the recipients in the
+    `results_days` after the launch, their revenue, and the dormant clients reactivated."""
+    states = dict(
+        Recipient.objects.filter(campaign=campaign).order_by().values_list("state").annotate(n=Count("pk"))
+    )
+    results = {state: states.get(state, 0) for state in Recipient.State.values}
+    results["recipients"] = sum(states.values())
+    results["unsubscribed"] = (
+        ConsentChange.objects.filter(campaign=campaign, granted=False).values("client").distinct().count()
+    )
+    results["nps"] = nps(SurveyAnswer.objects.filter(recipient__campaign=campaign))
+    results["purchases"] = results["revenue"] = results["reactivated"] = 0
+    if campaign.launched_at:
+        start = timezone.localdate(campaign.launched_at)
+        end = start + dt.timedelta(days=campaign.results_days)
+        reached = Recipient.objects.filter(
+            campaign=campaign, state__in=[Recipient.State.SENT, Recipient.State.SCHEDULED]
+        )
+        bought = Purchase.objects.filter(date__gte=start, date__lte=end, client__in=reached.values("client_id"))
+        totals = bought.aggregate(purchases=Count("pk"), revenue=Sum("amount"))
+        results["purchases"], results["revenue"] = totals["purchases"], totals["revenue"] or 0
+        results["reactivated"] = (
+            reached.filter(status_at_launch=Status.DORMANT)
+            .filter(client__in=bought.values("client_id")).count()
+        )
+        results["window_end"] = end
+    return results
+
+
+def _nps_counts() -> dict:
+    return {
+        "answers": Count("pk"), "promoters": Count("pk", filter=Q(score__gte=9)),
+        "passives": Count("pk", filter=Q(score__gte=7, score__lte=8)), "detractors": Count("pk", filter=Q(score__lte=6)),
+    }
+
+
+def _with_score(row: dict) -> dict:
+    return row | {"score": nps_score(row["promoters"], row["detractors"], row["answers"])}
+
+
+def nps_total(groups) -> dict:
+    """The NPS figures of several groups taken together."""
+    total = {name: 0 for name in ("answers", "promoters", "passives", "detractors")}
+    for group in groups:
+        for name in total:
+            total[name] += group[name]
+    return _with_score(total)
+
+
+@dataclass
+class NpsBreakdown:
+    total: dict
+    by_owner: dict[int, dict]
+    by_client: dict[int, dict]
+    by_campaign: list[dict]  # {"campaign_id", "name", NPS figures}, the latest campaign first
+
+
+def nps_breakdown(answers: models.QuerySet[SurveyAnswer]) -> NpsBreakdown:
+    """The answers' NPS in total, per salesperson, per client and per campaign, from one query
+    grouped by client and campaign (few clients answer surveys: the rest is folded here)."""
+    rows = answers.order_by().values(
+        "client_id", "client__owner_id", "recipient__campaign_id", "recipient__campaign__name",
+    ).annotate(**_nps_counts())
+    by_owner: dict[int, list] = {}
+    by_client: dict[int, list] = {}
+    by_campaign: dict[int, list] = {}
+    names = {}
+    for row in rows:
+        by_owner.setdefault(row["client__owner_id"], []).append(row)
+        by_client.setdefault(row["client_id"], []).append(row)
+        by_campaign.setdefault(row["recipient__campaign_id"], []).append(row)
+        names[row["recipient__campaign_id"]] = row["recipient__campaign__name"]
+    return NpsBreakdown(
+        total=nps_total(rows),
+        by_owner={owner: nps_total(group) for owner, group in by_owner.items()},
+        by_client={client: nps_total(group) for client, group in by_client.items()},
+        by_campaign=[
+            {"campaign_id": pk, "name": names[pk]} | nps_total(by_campaign[pk]) for pk in sorted(by_campaign, reverse=True)
+        ],
+    )
+
+
+def nps_by_segment(
+    *, user, segments: list, answers: models.QuerySet[SurveyAnswer], clients: dict[int, dict],
+) -> dict[int, dict]:
+    """{segment pk: NPS figures} of the answers of each segment's current clients.
+
+    Only the answering clients (`answers`' clients, whose counts are `clients` from nps_breakdown)
+    are tested against each segment's filter, in one UNION ALL query that starts from the
+    answers: no segment is evaluated over every client.
+    """
+    from django.db.models import IntegerField, Value
+
+    from segmentation.segments import segment_filter
+
+    if not clients:
+        return {}
+    visible = Client.objects.visible_to(user).filter(pk__in=answers.order_by().values("client_id"))
+    parts = []
+    for segment in segments:
+        filterset = segment_filter(user=user, segment=segment, visible=visible)
+        if filterset.is_valid():
+            parts.append(
+                filterset.qs.order_by().annotate(segment_id=Value(segment.pk, output_field=IntegerField()))
+                .values_list("segment_id", "pk")
+            )
+    if not parts:
+        return {}
+    members: dict[int, list[int]] = {}
+    for segment_id, client_id in parts[0].union(*parts[1:], all=True):
+        members.setdefault(segment_id, []).append(client_id)
+    return {segment_id: nps_total(clients[pk] for pk in ids) for segment_id, ids in members.items()}

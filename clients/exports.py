@@ -1,0 +1,185 @@
+"""Client lists and segments as CSV or XLSX, in the user's language, safe to open in a spreadsheet.
+
+Formula injection (OWASP "CSV Injection"): a cell typed by a person that starts with = + - @,
+a tab or a carriage return would run as a formula in Excel, LibreOffice or Sheets. Such strings
+get a leading single quote. Numbers and dates are never touched: a negative amount is a number.
+
+CSV choices, for the spreadsheet the user double-clicks it into:
+- UTF-8 with a BOM, so that Excel reads accents right.
+- The separator follows the active language's decimal separator: where the decimal mark is a
+  comma (es, pt-br) Excel expects ``;`` between fields, elsewhere (en) ``,``.
+- Amounts with two decimals and the language's decimal mark (``1234,50`` in es/pt-br,
+  ``1234.50`` in en), no thousands grouping, so that Excel reads them as numbers.
+- Dates in ISO form (YYYY-MM-DD): unambiguous in every language (03/04 is March or April
+  depending on who reads it) and read as dates by every spreadsheet.
+- Labels (status, classes, alert) and headers in the active language; the stored codes are in
+  the ``export_clients`` management command's CSV, which is meant for machines.
+
+Both formats read the clients once, in chunks (``iterator``), with the owner joined: a constant
+number of queries and never the whole list in memory for CSV. At most EXPORT_LIMIT rows.
+"""
+
+import csv
+import datetime as dt
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from io import BytesIO
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.utils import formats, timezone, translation
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+from clients.models import Client
+
+EXPORT_LIMIT = 1_000_000
+CHUNK_SIZE = 2000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_DATE_FORMAT = "yyyy-mm-dd"
+XLSX_AMOUNT_FORMAT = "#,##0.00"
+
+Value = str | int | Decimal | dt.date | None
+
+
+def _label(field: str):
+    """The model field's own (already translated) name as a header: one wording per figure."""
+    return capfirst(Client._meta.get_field(field).verbose_name)
+
+
+# (header, value of one client). Every value reads the row and its owner only: no query per row.
+EXPORT_COLUMNS: list[tuple[Any, Callable[[Client], Value]]] = [
+    (_label("client_ref"), lambda c: c.client_ref),
+    (_label("first_name"), lambda c: c.first_name),
+    (_label("last_name"), lambda c: c.last_name),
+    (_label("company_name"), lambda c: c.company_name),
+    (_label("email"), lambda c: c.email),
+    (_label("phone"), lambda c: c.phone),
+    (_label("city"), lambda c: c.city),
+    (_label("owner"), lambda c: c.owner.get_full_name() or c.owner.username),
+    (_label("status"), lambda c: c.get_status_display()),
+    (_label("alert"), lambda c: c.get_alert_display()),
+    (_label("alert_reason"), lambda c: c.alert_text()),
+    (_label("first_purchase_date"), lambda c: c.first_purchase_date),
+    (_label("last_purchase_date"), lambda c: c.last_purchase_date),
+    (_label("purchase_count"), lambda c: c.purchase_count),
+    (_label("total_spent"), lambda c: c.total_spent),
+    (_label("spend_12m"), lambda c: c.spend_12m),
+    (_label("average_basket"), lambda c: c.average_basket),
+    (_label("volume_tier"), lambda c: c.get_volume_tier_display()),
+    (_label("frequency_class"), lambda c: c.get_frequency_class_display()),
+    (_label("rfm_segment"), lambda c: c.get_rfm_segment_display()),
+]
+
+
+def neutralise(value: Value) -> Value:
+    """A string that a spreadsheet would run as a formula gets a leading quote; other values pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
+    return value
+
+
+def export_response(queryset: QuerySet[Client], fmt: str, stem: str) -> HttpResponse | StreamingHttpResponse:
+    """The download of `queryset` (already filtered by the access rule and ordered) as `fmt`.
+
+    An unknown format is a 404, so that views can pass the URL's format straight in.
+    """
+    if fmt == "csv":
+        return clients_csv_response(queryset, stem)
+    if fmt == "xlsx":
+        return clients_xlsx_response(queryset, stem)
+    raise Http404("Unknown export format")
+
+
+def clients_csv_response(queryset: QuerySet[Client], filename_stem: str) -> StreamingHttpResponse:
+    """Streams the clients as CSV; see the module docstring for the separator, numbers and dates."""
+    language = translation.get_language()
+    response = StreamingHttpResponse(
+        _csv_lines(_rows(queryset), language=language, delimiter=csv_delimiter()),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = attachment(filename_stem, "csv")
+    return response
+
+
+def clients_xlsx_response(queryset: QuerySet[Client], filename_stem: str) -> HttpResponse:
+    """The clients as one XLSX sheet: real dates and numbers, a bold and frozen header row.
+
+    openpyxl's write-only mode keeps only the current row in memory while building; the finished
+    file (a few tens of MB at the limit) is sent in one piece.
+    """
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=str(_("Clients"))[:31])
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    sheet.append([_xlsx_cell(sheet, str(header), font=bold) for header, _value in EXPORT_COLUMNS])
+    for row in _rows(queryset):
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    buffer = BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = attachment(filename_stem, "xlsx")
+    return response
+
+
+def _rows(queryset: QuerySet[Client]) -> Iterator[list[Value]]:
+    clients = queryset.select_related("owner")[:EXPORT_LIMIT]
+    for client in clients.iterator(chunk_size=CHUNK_SIZE):
+        yield [neutralise(value(client)) for _header, value in EXPORT_COLUMNS]
+
+
+class _Echo:
+    """A file-like object whose write() hands the line back, for csv.writer in a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(rows: Iterator[list[Value]], *, language: str, delimiter: str) -> Iterator[str]:
+    # The body is produced after the view returns: keep the request's language for its labels.
+    with translation.override(language):
+        writer = csv.writer(_Echo(), delimiter=delimiter, lineterminator="\r\n")
+        yield "\ufeff" + writer.writerow([neutralise(str(header)) for header, _value in EXPORT_COLUMNS])
+        for row in rows:
+            yield writer.writerow([_csv_text(value) for value in row])
+
+
+def _csv_text(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return formats.number_format(value, decimal_pos=2, use_l10n=True, force_grouping=False)
+    return str(value)
+
+
+def _xlsx_cell(sheet, value: Value, *, font: Font | None = None) -> WriteOnlyCell:
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    elif isinstance(value, Decimal):
+        value = float(value)  # Excel numbers are doubles; the cell format shows two decimals
+    cell = WriteOnlyCell(sheet, value=value)
+    if font is not None:
+        cell.font = font
+    if isinstance(value, dt.date):
+        cell.number_format = XLSX_DATE_FORMAT
+    elif isinstance(value, float):
+        cell.number_format = XLSX_AMOUNT_FORMAT
+    return cell
+
+
+def csv_delimiter() -> str:
+    """`;` where the decimal mark is a comma (es, pt-BR: what their spreadsheets expect), else `,`."""
+    return ";" if formats.get_format("DECIMAL_SEPARATOR", use_l10n=True) == "," else ","
+
+
+def attachment(stem: str, extension: str) -> str:
+    """The Content-Disposition of every download: the stem, today's date, the extension."""
+    return f'attachment; filename="{stem}-{timezone.localdate().isoformat()}.{extension}"'

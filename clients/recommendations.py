@@ -1,0 +1,245 @@
+"""Nightly recommendations for every client, set-based: DOMAIN.md "Recommendations".
+
+On an evaluation date `as_of`, `recommendations_recompute` rewrites every Recommendation row:
+
+* **Cross-sell** (products often bought together). The purchases that count are those dated in
+  the WINDOW_DAYS (730) days ending on `as_of` (date > as_of - 730 days, date <= as_of). A
+  client's *basket* is the set of distinct products on the lines of those purchases, capped to
+  the BASKET_CAP (20) products with the most lines in the window (ties: lower product id), so
+  that a client with k products yields at most 20 × 19 ordered pairs instead of k²: the pair
+  count stays linear in the number of clients whatever a few huge buyers do. Over every
+  client's basket (lost clients included: what they bought together is still evidence):
+  clients(A) = baskets holding A, support(A, B) = baskets holding both, confidence(A → B) =
+  support(A, B) / clients(A). A rule A → B counts when support >= MIN_SUPPORT (3), confidence
+  >= MIN_CONFIDENCE (0.1) and B is an active product. Each client that is not lost and has a
+  basket gets up to TOP_PRODUCTS (3) products B it has never bought (no line on or before
+  `as_of`, in or out of the window) from the rules whose A is in its basket, ranked by their
+  best (confidence, support) over those A — compared as a pair, confidence first — then by
+  product id. score = that confidence rounded half up to 4 decimals; rank 1, 2, 3.
+* **Room to grow** (spends far below clients like them). Peers: the clients with the same
+  sector (a blank sector is a group of its own) and the same frequency class, with
+  spend_12m > 0, lost or not. In a group of at least MIN_PEERS (5), typical = the median
+  spend_12m (for an even count the mean of the two middle values rounded half up to cents). A
+  client that is not lost, with 0 < spend_12m < ROOM_RATIO (0.5) × typical (strictly: exactly
+  half is not recommended), gets one row: value = typical, score = 1 - spend_12m / typical
+  rounded half up to 4 decimals, rank 1.
+
+How: temporary tables built by CREATE … AS SELECT — every (client, product) bought on or before
+`as_of` with its lines in the window, the capped baskets (ROW_NUMBER), the rules (a self-join of
+the baskets grouped by product pair) and the peer medians — then, in the same transaction, one
+DELETE and one INSERT … SELECT per kind. No loop over clients in Python.
+
+Each rule carries rule_key, its DENSE_RANK over (confidence, support, B) across all rules, so a
+client's best rule for B is simply MIN(rule_key) grouped by (client, B), and its picks are its
+smallest keys: one integer to aggregate and sort, no per-candidate table. Products already bought
+are removed after that grouping by an anti-join (hashed on PostgreSQL; SQLite probes an index).
+
+The candidates are pruned exactly: a rule A → B is joined to a client only when B is among
+A's first 2 + m rules in (confidence, support, id) order, m being how many products the client
+ever bought. If B was the client's pick through A, every rule ranked above it in A's list
+ranks above it for the client too unless that product is already bought: at most 2 of them are
+not bought and at most m - 1 are (A itself is bought but never in its own list), so B cannot be
+further down than 2 + m. Without this, a catalogue of P products gives ~k × P candidates per
+client.
+
+Exactness, so that SQLite and PostgreSQL give identical rows: money in integer cents, ratios
+compared as integers (support × den >= num × clients) or as IEEE doubles of two integers
+(correctly rounded on both backends, so equal fractions compare equal and different ones
+differ), the median kept doubled as an integer (percentile_cont on PostgreSQL, ROW_NUMBER
+against COUNT on SQLite), scores rounded in integer arithmetic, dates computed in Python.
+"""
+
+import datetime as dt
+from fractions import Fraction
+
+from django.db import connection, transaction
+
+from clients.models import Client, Product, Purchase, PurchaseLine, Recommendation, Status
+from segmentation.sql import is_postgres
+
+WINDOW_DAYS = 730
+BASKET_CAP = 20  # products per client paired (the most bought in the window); see the docstring
+MIN_SUPPORT = 3
+MIN_CONFIDENCE = Fraction(1, 10)
+TOP_PRODUCTS = 3
+MIN_PEERS = 5
+ROOM_RATIO = Fraction(1, 2)
+SCORE_UNITS = 10_000  # Recommendation.score has 4 decimals
+WORK_MEM = "256MB"  # per sort, for this transaction only (PostgreSQL)
+
+CLIENT_TABLE = Client._meta.db_table
+PRODUCT_TABLE = Product._meta.db_table
+PURCHASE_TABLE = Purchase._meta.db_table
+LINE_TABLE = PurchaseLine._meta.db_table
+RECOMMENDATION_TABLE = Recommendation._meta.db_table
+
+BOUGHT = "clients_rec_bought"  # (client, product) ever bought on or before as_of, lines in the window
+BASKET = "clients_rec_basket"  # the capped baskets of the window
+RULES = "clients_rec_rules"  # A → B with support, clients(A), rank within A and overall
+PEERS = "clients_rec_peers"  # (sector, frequency class) → doubled median in cents
+TEMP_TABLES = (BOUGHT, BASKET, RULES, PEERS)
+
+
+def _date_param() -> str:
+    return "CAST(%(as_of)s AS DATE)" if is_postgres() else "%(as_of)s"
+
+
+def _doubled_median_sql() -> str:
+    """Per peer group: the number of peers and twice the median spend in cents (an integer)."""
+    cents = "CAST(ROUND(c.spend_12m * 100) AS BIGINT)"
+    if is_postgres():
+        # For integers below 2^52, percentile_cont's a + 0.5 (b - a) is exact: twice it is an integer.
+        return f"""
+            SELECT c.sector, c.frequency_class, COUNT(*) AS peers,
+                   CAST(2 * percentile_cont(0.5) WITHIN GROUP (ORDER BY {cents}) AS BIGINT) AS median2
+            FROM {CLIENT_TABLE} c WHERE c.spend_12m > 0
+            GROUP BY c.sector, c.frequency_class HAVING COUNT(*) >= %(min_peers)s
+        """  # noqa: S608 - table names are constants, values are parameters
+    return f"""
+        SELECT sector, frequency_class, MAX(n) AS peers, SUM(cents) * 2 / COUNT(*) AS median2
+        FROM (
+            SELECT c.sector, c.frequency_class, {cents} AS cents,
+                   ROW_NUMBER() OVER (PARTITION BY c.sector, c.frequency_class ORDER BY {cents}) AS rn,
+                   COUNT(*) OVER (PARTITION BY c.sector, c.frequency_class) AS n
+            FROM {CLIENT_TABLE} c WHERE c.spend_12m > 0
+        ) ranked
+        WHERE rn IN ((n + 1) / 2, (n + 2) / 2)
+        GROUP BY sector, frequency_class HAVING MAX(n) >= %(min_peers)s
+    """  # noqa: S608
+
+
+def _build_cross_sell(cursor, params: dict) -> None:
+    cursor.execute(
+        f"""CREATE TEMPORARY TABLE {BOUGHT} AS
+            SELECT p.client_id, l.product_id,
+                   SUM(CASE WHEN p.date >= %(window_start)s THEN 1 ELSE 0 END) AS lines
+            FROM {LINE_TABLE} l JOIN {PURCHASE_TABLE} p ON p.id = l.purchase_id
+            WHERE p.date <= %(as_of)s
+            GROUP BY p.client_id, l.product_id""",  # noqa: S608
+        params,
+    )
+    if not is_postgres():  # PostgreSQL hashes the anti-join instead of probing an index
+        cursor.execute(f"CREATE INDEX {BOUGHT}_idx ON {BOUGHT} (client_id, product_id)")
+    # Rows with lines in the window sort first, so rn counts only them up to the cap.
+    cursor.execute(
+        f"""CREATE TEMPORARY TABLE {BASKET} AS
+            SELECT client_id, product_id, bought FROM (
+                SELECT client_id, product_id, lines,
+                       COUNT(*) OVER (PARTITION BY client_id) AS bought,
+                       ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY lines DESC, product_id) AS rn
+                FROM {BOUGHT}
+            ) ranked
+            WHERE lines > 0 AND rn <= %(cap)s""",  # noqa: S608
+        params,
+    )
+    # Within one A, clients(A) is fixed: confidence order is support order.
+    cursor.execute(
+        f"""CREATE TEMPORARY TABLE {RULES} AS
+            WITH holders AS (SELECT product_id, COUNT(*) AS n FROM {BASKET} GROUP BY product_id),
+            pairs AS (
+                SELECT a.product_id AS a, b.product_id AS b, COUNT(*) AS support
+                FROM {BASKET} a JOIN {BASKET} b ON b.client_id = a.client_id AND b.product_id <> a.product_id
+                GROUP BY a.product_id, b.product_id
+                HAVING COUNT(*) >= %(min_support)s
+            )
+            SELECT pairs.a, pairs.b, pairs.support, h.n AS holders,
+                   CAST(pairs.support AS DOUBLE PRECISION) / h.n AS confidence,
+                   ROW_NUMBER() OVER (PARTITION BY pairs.a ORDER BY pairs.support DESC, pairs.b) AS rn,
+                   DENSE_RANK() OVER (
+                       ORDER BY CAST(pairs.support AS DOUBLE PRECISION) / h.n DESC, pairs.support DESC, pairs.b
+                   ) AS rule_key
+            FROM pairs
+            JOIN holders h ON h.product_id = pairs.a
+            JOIN {PRODUCT_TABLE} pr ON pr.id = pairs.b
+            WHERE pr.is_active AND pairs.support * %(conf_den)s >= %(conf_num)s * h.n""",  # noqa: S608
+        params,
+    )
+
+
+def _insert_cross_sell(cursor, params: dict) -> int:
+    # best: per (client, B) the best rule over the client's basket, as the smallest rule_key.
+    # rule_key ranks (confidence, support, B), so it also orders the client's picks.
+    score = f"((2 * {SCORE_UNITS} * s.support + s.holders) / (2 * s.holders)) / {SCORE_UNITS}.0"
+    cursor.execute(
+        f"""INSERT INTO {RECOMMENDATION_TABLE} (client_id, kind, product_id, score, value, rank, computed_on)
+            SELECT ranked.client_id, %(cross_sell)s, s.b, {score}, NULL, ranked.rank, {_date_param()}
+            FROM (
+                SELECT best.client_id, best.rule_key,
+                       ROW_NUMBER() OVER (PARTITION BY best.client_id ORDER BY best.rule_key) AS rank
+                FROM (
+                    SELECT k.client_id, r.b, MIN(r.rule_key) AS rule_key
+                    FROM {BASKET} k
+                    JOIN {RULES} r ON r.a = k.product_id AND r.rn < %(top)s + k.bought
+                    JOIN {CLIENT_TABLE} c ON c.id = k.client_id
+                    WHERE c.status <> %(lost)s
+                    GROUP BY k.client_id, r.b
+                ) best
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM {BOUGHT} x WHERE x.client_id = best.client_id AND x.product_id = best.b
+                )
+            ) ranked
+            JOIN (
+                SELECT rule_key, MIN(b) AS b, MIN(support) AS support, MIN(holders) AS holders
+                FROM {RULES} GROUP BY rule_key
+            ) s ON s.rule_key = ranked.rule_key
+            WHERE ranked.rank <= %(top)s""",  # noqa: S608
+        params,
+    )
+    return cursor.rowcount
+
+
+def _insert_room_to_grow(cursor, params: dict) -> int:
+    cents = "CAST(ROUND(c.spend_12m * 100) AS BIGINT)"
+    typical = "((g.median2 + 1) / 2)"  # half up to cents
+    score = f"((2 * {SCORE_UNITS} * ({typical} - {cents}) + {typical}) / (2 * {typical})) / {SCORE_UNITS}.0"
+    cursor.execute(
+        f"""INSERT INTO {RECOMMENDATION_TABLE} (client_id, kind, product_id, score, value, rank, computed_on)
+            SELECT c.id, %(room_to_grow)s, NULL, {score}, {typical} / 100.0, 1, {_date_param()}
+            FROM {CLIENT_TABLE} c
+            JOIN {PEERS} g ON g.sector = c.sector AND g.frequency_class = c.frequency_class
+            WHERE c.spend_12m > 0 AND c.status <> %(lost)s
+              AND {cents} * %(ratio_den)s < %(ratio_num)s * {typical}""",  # noqa: S608
+        params,
+    )
+    return cursor.rowcount
+
+
+def recommendations_recompute(*, as_of: dt.date) -> dict:
+    """Rewrites every client's recommendations on `as_of`, in one transaction (see the module's rule).
+
+    Returns {"cross_sell": rows, "room_to_grow": rows}.
+    """
+    adapt = connection.ops.adapt_datefield_value
+    params = {
+        "as_of": adapt(as_of),
+        "window_start": adapt(as_of - dt.timedelta(days=WINDOW_DAYS - 1)),
+        "cap": BASKET_CAP,
+        "min_support": MIN_SUPPORT,
+        "conf_num": MIN_CONFIDENCE.numerator,
+        "conf_den": MIN_CONFIDENCE.denominator,
+        "top": TOP_PRODUCTS,
+        "min_peers": MIN_PEERS,
+        "ratio_num": ROOM_RATIO.numerator,
+        "ratio_den": ROOM_RATIO.denominator,
+        "lost": Status.LOST.value,
+        "cross_sell": Recommendation.Kind.CROSS_SELL.value,
+        "room_to_grow": Recommendation.Kind.ROOM_TO_GROW.value,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        if is_postgres():
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        for table in TEMP_TABLES:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        _build_cross_sell(cursor, params)
+        cursor.execute(f"CREATE TEMPORARY TABLE {PEERS} AS {_doubled_median_sql()}", params)
+        if is_postgres():
+            for table in TEMP_TABLES:
+                cursor.execute(f"ANALYZE {table}")
+        cursor.execute(f"DELETE FROM {RECOMMENDATION_TABLE}")  # noqa: S608
+        counts = {
+            Recommendation.Kind.CROSS_SELL.value: _insert_cross_sell(cursor, params),
+            Recommendation.Kind.ROOM_TO_GROW.value: _insert_room_to_grow(cursor, params),
+        }
+        for table in TEMP_TABLES:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    return counts

@@ -1,0 +1,200 @@
+"""The permission matrix, generated from the URLconf: every view × every persona × their own
+and another portfolio's objects × GET and POST. Zero leaks; a view with no entry fails.
+
+Personas: anonymous; the comercial who owns the objects (`owner`); another comercial of the
+same team (`teammate`, the closest a stranger gets); the gerente of that team (`manager`); the
+gerente of another team (`other_manager`); the administrador. "Own" objects hang from a client
+of `owner`; "other" objects from a client of `outsider`, a comercial of the other team.
+
+Each request runs in a savepoint rolled back afterwards, so a POST that deletes or launches
+something leaves the next persona the same data. Expected answers:
+* allowed: anything but a login redirect, 403 or 404 (a 405 for a method the view does not take
+  is fine: it reveals nothing);
+* hidden: 404 (another portfolio's object is never a 403, never a 200), or 405;
+* refused: 403 or 404 (a page reserved to a role), or 405;
+* anonymous: a redirect to the login page, except the public views.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import transaction
+from django.http import QueryDict
+from django.utils import timezone
+
+from accounts.models import User
+from campaigns.models import Campaign, Recipient
+from campaigns.tokens import survey_token, unsubscribe_token
+from clients.privacy import client_trash
+from clients.tests.factories import ClientFactory, FollowUpFactory, PurchaseFactory
+from core.tests.test_access import all_urls
+from imports.models import ImportJob
+from segmentation.segments import segment_create
+
+PERSONAS = ["anonymous", "owner", "teammate", "manager", "other_manager", "admin_user"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may use a view, for an object of `owner` ("own") and of `outsider` ("other")."""
+
+    own: set[str]
+    other: set[str]
+    denied_status: tuple[int, ...] = (404, 405)
+    objects: bool = True  # False: the view takes no object, "own" and "other" are the same request
+    public: bool = False
+
+
+PORTFOLIO = Rule(own={"owner", "manager", "admin_user"}, other={"other_manager", "admin_user"})
+EVERYONE = Rule(own=set(PERSONAS[1:]), other=set(PERSONAS[1:]), objects=False)
+ADMIN_ONLY_CLIENT = Rule(own={"admin_user"}, other={"admin_user"}, denied_status=(403, 404, 405))
+MANAGERS = Rule(own={"manager", "other_manager", "admin_user"}, other={"manager", "other_manager", "admin_user"},
+                denied_status=(403, 405), objects=False)
+ADMIN_ONLY = Rule(own={"admin_user"}, other={"admin_user"}, denied_status=(403, 405), objects=False)
+CREATOR = Rule(own={"owner"}, other={"outsider"})  # each user's own imports and private segments
+CAMPAIGN_READERS = Rule(own={"owner", "manager", "admin_user"}, other={"other_manager", "admin_user"})
+CAMPAIGN_MANAGERS = Rule(own={"owner", "admin_user"}, other={"admin_user"})
+PUBLIC = Rule(own=set(PERSONAS), other=set(PERSONAS), public=True)
+NOT_FOUND_FOR_ALL = Rule(own=set(), other=set(), public=True)  # a token of nobody: a 404 for anyone
+
+
+@dataclass
+class World:
+    users: dict[str, User]
+    objects: dict[str, dict[str, object]] = field(default_factory=dict)  # "own"/"other" → kind → object
+
+
+def _objects_of(person: User, *, label: str) -> dict[str, object]:
+    client = ClientFactory(owner=person, first_name=f"Cliente {label}")
+    trashed = ClientFactory(owner=person, first_name=f"Papelera {label}")
+    client_trash(client=trashed, user=person)
+    segment = segment_create(owner=person, name=f"Segmento {label}", shared=False, query=QueryDict(""))
+    campaign = Campaign.objects.create(
+        name=f"Campaña {label}", goal=Campaign.Goal.SURVEY, segment=segment, created_by=person, subject="s", body="b",
+        state=Campaign.State.SENDING, launched_at=timezone.now(),
+    )
+    draft = Campaign.objects.create(
+        name=f"Borrador {label}", goal=Campaign.Goal.PROMOTION, segment=segment, created_by=person, subject="s", body="b",
+    )
+    recipient = Recipient.objects.create(campaign=campaign, client=client, status_at_launch=client.status)
+    job = ImportJob.objects.create(
+        created_by=person, kind="clients", filename="f.csv", data=b"Nombre\nAna\n", language="es", owner=person,
+        summary={"headers": ["Nombre"], "sample": [], "rows": 1}, mapping={"first_name": 0},
+    )
+    return {
+        "client": client, "trashed": trashed, "purchase": PurchaseFactory(client=client),
+        "followup": FollowUpFactory(client=client, assigned_to=person), "segment": segment, "campaign": campaign,
+        "draft": draft, "import": job, "survey": survey_token(recipient.pk),
+        "unsubscribe": unsubscribe_token(client.pk, "newsletter", campaign.pk),
+    }
+
+
+# One entry per view: its rule and how to fill its URL from the objects. Missing one fails.
+def _client(o):
+    return [o["client"].pk]
+
+
+MATRIX: dict[str, tuple[Rule, object]] = {
+    "home": (EVERYONE, lambda o: []),
+    "health": (PUBLIC, lambda o: []),
+    "set_language": (PUBLIC, lambda o: []),
+    "login": (PUBLIC, lambda o: []),
+    "logout": (EVERYONE, lambda o: []),
+    "clients:agenda": (EVERYONE, lambda o: []),
+    "clients:followup_complete": (PORTFOLIO, lambda o: [o["followup"].pk]),
+    "clients:calendar_feed_manage": (EVERYONE, lambda o: []),
+    "clients:calendar_feed": (NOT_FOUND_FOR_ALL, lambda o: ["not-a-real-token"]),
+    "clients:client_list": (EVERYONE, lambda o: []),
+    "clients:client_list_export": (EVERYONE, lambda o: ["csv"]),
+    "clients:client_create": (EVERYONE, lambda o: []),
+    "clients:client_reassign": (MANAGERS, lambda o: []),
+    "clients:client_trash": (EVERYONE, lambda o: []),
+    "clients:client_delete": (PORTFOLIO, _client),
+    "clients:client_restore": (PORTFOLIO, lambda o: [o["trashed"].pk]),
+    "clients:client_privacy": (ADMIN_ONLY_CLIENT, _client),
+    "clients:client_privacy_export": (ADMIN_ONLY_CLIENT, lambda o: [o["client"].pk, "json"]),
+    "clients:client_detail": (PORTFOLIO, _client),
+    "clients:client_edit": (PORTFOLIO, _client),
+    "clients:purchase_create": (PORTFOLIO, _client),
+    "clients:purchase_edit": (PORTFOLIO, lambda o: [o["client"].pk, o["purchase"].pk]),
+    "clients:purchase_delete": (PORTFOLIO, lambda o: [o["client"].pk, o["purchase"].pk]),
+    "clients:interaction_create": (PORTFOLIO, _client),
+    "clients:followup_create": (PORTFOLIO, _client),
+    "segmentation:segment_list": (EVERYONE, lambda o: []),
+    "segmentation:segment_save": (EVERYONE, lambda o: []),
+    "segmentation:segment_detail": (CREATOR, lambda o: [o["segment"].pk]),
+    "segmentation:segment_delete": (CREATOR, lambda o: [o["segment"].pk]),
+    "segmentation:segment_export": (CREATOR, lambda o: [o["segment"].pk, "csv"]),
+    "segmentation:dashboard": (EVERYONE, lambda o: []),
+    "segmentation:lifecycle_settings": (ADMIN_ONLY, lambda o: []),
+    "imports:import_list": (EVERYONE, lambda o: []),
+    "imports:import_detail": (CREATOR, lambda o: [o["import"].pk]),
+    "imports:import_progress": (CREATOR, lambda o: [o["import"].pk]),
+    "imports:import_reopen": (CREATOR, lambda o: [o["import"].pk]),
+    "imports:import_delete": (CREATOR, lambda o: [o["import"].pk]),
+    "imports:import_report": (CREATOR, lambda o: [o["import"].pk]),
+    "campaigns:campaign_list": (EVERYONE, lambda o: []),
+    "campaigns:campaign_create": (EVERYONE, lambda o: []),
+    "campaigns:campaign_detail": (CAMPAIGN_READERS, lambda o: [o["campaign"].pk]),
+    "campaigns:campaign_edit": (CAMPAIGN_MANAGERS, lambda o: [o["draft"].pk]),
+    "campaigns:campaign_launch": (CAMPAIGN_MANAGERS, lambda o: [o["draft"].pk]),
+    "campaigns:campaign_resume": (CAMPAIGN_MANAGERS, lambda o: [o["campaign"].pk]),
+    "campaigns:campaign_progress": (CAMPAIGN_READERS, lambda o: [o["campaign"].pk]),
+    "campaigns:consent_update": (PORTFOLIO, _client),
+    "campaigns:unsubscribe": (PUBLIC, lambda o: [o["unsubscribe"]]),
+    "campaigns:survey": (PUBLIC, lambda o: [o["survey"]]),
+}
+
+
+def _names() -> list[str]:
+    return sorted({name for name, _path, _view in all_urls() if name and not name.startswith("admin:")})
+
+
+def test_every_view_has_an_entry_in_the_matrix():
+    assert set(_names()) == set(MATRIX), "a view was added or removed: give it its row in MATRIX"
+
+
+@pytest.fixture
+def world(owner, teammate, manager, other_manager, outsider, admin_user) -> World:
+    users = {"owner": owner, "teammate": teammate, "manager": manager, "other_manager": other_manager,
+             "outsider": outsider, "admin_user": admin_user}
+    return World(users=users, objects={"own": _objects_of(owner, label="own"), "other": _objects_of(outsider, label="other")})
+
+
+def _verdict(response) -> str:
+    location = response.get("Location", "") if response.status_code in (301, 302) else ""
+    if location.startswith(("/accounts/login/", "/admin/login/")):
+        return "login"
+    return "denied" if response.status_code in (403, 404, 405) else "allowed"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_no_view_leaks(client, world, name):
+    from django.urls import reverse
+
+    rule, args = MATRIX[name]
+    problems = []
+    for side in ("own", "other") if rule.objects else ("own",):
+        url = reverse(name, args=args(world.objects[side]))
+        allowed = rule.own if side == "own" else rule.other
+        for persona in PERSONAS:
+            for method in ("get", "post"):
+                with transaction.atomic():
+                    client.logout()
+                    if persona != "anonymous":
+                        client.force_login(world.users[persona])
+                    response = getattr(client, method)(url)
+                    transaction.set_rollback(True)
+                got = _verdict(response)
+                if rule.public and not allowed:
+                    expected_ok = response.status_code in (404, 405)
+                elif persona == "anonymous" and not rule.public:
+                    expected_ok = got == "login"
+                elif persona in allowed or (persona == "owner" and "owner" in allowed and side == "own"):
+                    expected_ok = got == "allowed" or (response.status_code == 405)
+                else:
+                    expected_ok = got == "denied" and response.status_code in rule.denied_status + (405,)
+                if not expected_ok:
+                    problems.append(f"{method.upper()} {url} as {persona} ({side}): {response.status_code} {got}")
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,97 @@
+"""Daily snapshots: clients and 12-month spend per salesperson, status, tier, frequency and colour.
+
+The nightly run takes one after the recompute (one INSERT … SELECT … GROUP BY over the clients,
+a few hundred rows a day); the dashboard's trends read them instead of the clients or purchases.
+Taking the same day again replaces that day's rows.
+"""
+
+import datetime as dt
+
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+
+from clients.models import Client, Purchase
+from segmentation.models import DailySnapshot
+from segmentation.sql import date_value
+
+SNAPSHOT_TABLE = DailySnapshot._meta.db_table
+CLIENT_TABLE = Client._meta.db_table
+
+
+@transaction.atomic
+def snapshot_take(*, day: dt.date) -> int:
+    """Records today's figures of every client as the snapshot of `day`; returns the rows written."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {SNAPSHOT_TABLE} WHERE date = %s", [date_value(day)])  # noqa: S608
+        cursor.execute(
+            f"""INSERT INTO {SNAPSHOT_TABLE} (date, owner_id, status, volume_tier, frequency_class, alert, clients, spend_12m)
+                SELECT %s, owner_id, status, volume_tier, frequency_class, alert, COUNT(*), COALESCE(SUM(spend_12m), 0)
+                FROM {CLIENT_TABLE}
+                WHERE deleted_at IS NULL
+                GROUP BY owner_id, status, volume_tier, frequency_class, alert""",  # noqa: S608
+            [date_value(day)],
+        )
+        return cursor.rowcount
+
+
+@transaction.atomic
+def snapshot_backfill(*, day: dt.date, thresholds) -> int:
+    """A snapshot of a past `day` rebuilt from the purchases (the demo's and an import's history).
+
+    Status and 12-month spend as they were on that day, by the same rule as the engine, for the
+    clients that existed then; tier, frequency and colour stay empty (they need the whole engine).
+    """
+    from segmentation.engine import TWELVE_MONTHS_DAYS, status_params, status_sql
+
+    params = {
+        "day": date_value(day),
+        "window_start": date_value(day - dt.timedelta(days=TWELVE_MONTHS_DAYS - 1)),
+        "day_end": connection.ops.adapt_datetimefield_value(
+            dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+        ),
+    }
+    status_params(day, thresholds, params)
+    closed = "CASE WHEN c.closed_at <= %(day)s THEN c.closed_at END"
+    status = status_sql("a.first_date", "a.last_date", closed)
+    purchases = Purchase._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {SNAPSHOT_TABLE} WHERE date = %(day)s", params)  # noqa: S608
+        cursor.execute(
+            f"""INSERT INTO {SNAPSHOT_TABLE} (date, owner_id, status, volume_tier, frequency_class, alert, clients, spend_12m)
+                SELECT %(day)s, owner_id, status, '', '', '', COUNT(*), COALESCE(SUM(spend_12m), 0) FROM (
+                    SELECT c.owner_id AS owner_id, {status} AS status, COALESCE(a.s12, 0) AS spend_12m
+                    FROM {CLIENT_TABLE} c
+                    LEFT JOIN (
+                        SELECT p.client_id, MIN(p.date) AS first_date, MAX(p.date) AS last_date,
+                            SUM(CASE WHEN p.date >= %(window_start)s THEN p.amount ELSE 0 END) AS s12
+                        FROM {purchases} p WHERE p.date <= %(day)s GROUP BY p.client_id
+                    ) a ON a.client_id = c.id
+                    WHERE c.created_at < %(day_end)s
+                ) then_
+                GROUP BY owner_id, status""",  # noqa: S608
+            params,
+        )
+        return cursor.rowcount
+
+
+@transaction.atomic
+def segment_snapshots_take(*, day: dt.date) -> int:
+    """Each saved segment's clients and 12-month spend per salesperson on `day` (one grouped query
+    per segment: a business has tens of segments, not thousands). A segment whose filter no longer
+    validates (a salesperson who left) is skipped."""
+    from clients.filters import ClientFilter
+    from segmentation.models import Segment, SegmentSnapshot
+    from segmentation.segments import segment_query
+
+    SegmentSnapshot.objects.filter(date=day).delete()
+    rows = []
+    for segment in Segment.objects.select_related("owner"):
+        filterset = ClientFilter(segment_query(segment), queryset=Client.objects.filter(deleted_at__isnull=True), user=segment.owner)
+        if not filterset.is_valid():
+            continue
+        for owner_id, clients, spend in (
+            filterset.qs.order_by().values_list("owner_id").annotate(n=Count("pk"), s=Sum("spend_12m"))
+        ):
+            rows.append(SegmentSnapshot(date=day, segment=segment, owner_id=owner_id, clients=clients, spend_12m=spend or 0))
+    SegmentSnapshot.objects.bulk_create(rows, batch_size=5_000)
+    return len(rows)

@@ -1,0 +1,28 @@
+"""The few SQL pieces that differ between PostgreSQL and SQLite, shared by every set-based job
+(the lifecycle engine, the colour alerts, the snapshots, the recommendations), so that each
+writes one query that gives identical results on both."""
+
+import datetime as dt
+
+from django.db import connection
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def days_between(later: str, earlier: str) -> str:
+    """Whole days from `earlier` to `later` (two date expressions)."""
+    if is_postgres():
+        return f"({later} - {earlier})"
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+def distinct_from() -> str:
+    """The NULL-safe "differs" operator."""
+    return "IS DISTINCT FROM" if is_postgres() else "IS NOT"
+
+
+def date_value(value: dt.date):
+    """A date as the backend stores it, for a query parameter."""
+    return connection.ops.adapt_datefield_value(value)

@@ -1,0 +1,190 @@
+"""The morning summary e-mail of each salesperson (DOMAIN.md "Rhythm of a day").
+
+Sent by the nightly job after the recompute: each active comercial with an e-mail address gets
+their red clients, today's agenda (and how many follow-ups are overdue), the clients that turned
+dormant today and the pending contracts ending within the renewal notice, in their language.
+A salesperson with nothing in any section gets no e-mail.
+
+Never two on one day: User.morning_summary_sent_on is set right after each send, so a run that
+crashes half-way sends, when run again, only the e-mails still missing.
+
+Queries: one for the recipients, then six per salesperson whatever the size of their portfolio:
+one per listed section (reds, today's follow-ups, new dormant clients, contracts to renew), each
+carrying the section's total in a COUNT(*) OVER () column so that listing at most a few rows
+still tells how many there are; one aggregate for today's and overdue follow-up counts; and the
+UPDATE that marks the salesperson as sent (not run when they are skipped).
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db.models import Count, Q, QuerySet, Window
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext, ngettext
+
+from accounts.models import Role, User
+from clients.models import Alert, Client, Contract, FollowUp, Status
+from segmentation.models import StatusChange
+from segmentation.rules import Thresholds
+
+logger = logging.getLogger(__name__)
+
+MAX_REDS = 20
+MAX_AGENDA = 30
+MAX_DORMANT = 20
+MAX_CONTRACTS = 20
+
+
+@dataclass(frozen=True)
+class Line:
+    client: str
+    url: str
+    detail: str
+    when: str = ""
+
+
+@dataclass
+class Section:
+    title: str
+    lines: list[Line]
+    total: int
+    note: str = ""
+    more: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.more = self.total - len(self.lines)
+
+
+def morning_summaries_send(*, day: dt.date, thresholds: Thresholds) -> int:
+    """Sends today's summary to every comercial who has not had it yet; returns how many were sent."""
+    if not thresholds.morning_summary_enabled:
+        return 0
+    recipients = list(
+        User.objects.filter(is_active=True, groups__name=Role.COMERCIAL)
+        .exclude(email="")
+        .exclude(morning_summary_sent_on=day)
+        .order_by("pk")
+    )
+    sent = 0
+    with get_connection() as connection:
+        for user in recipients:
+            with translation.override(user.language or settings.LANGUAGE_CODE):
+                message = _message(user=user, day=day, thresholds=thresholds)
+            if message is None:
+                continue
+            message.connection = connection
+            try:
+                message.send()
+            except Exception:  # one bad address or a hiccup must not keep the others' mail back
+                logger.exception("Morning summary to user %s failed; the next run retries it", user.pk)
+                continue
+            User.objects.filter(pk=user.pk).update(morning_summary_sent_on=day)
+            sent += 1
+    return sent
+
+
+def _message(*, user: User, day: dt.date, thresholds: Thresholds) -> EmailMultiAlternatives | None:
+    """The e-mail in the active language, or None when there is nothing to tell."""
+    zone = timezone.get_default_timezone()
+    day_start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    site = settings.SITE_URL.rstrip("/")
+
+    def line(client: Client, detail: str, when: str = "") -> Line:
+        return Line(client=client.display_name, url=site + client.get_absolute_url(), detail=detail, when=when)
+
+    def short(value: dt.date) -> str:
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+
+    reds, reds_total = _head_and_total(
+        Client.objects.filter(owner=user, alert=Alert.RED, deleted_at__isnull=True).order_by("last_name", "first_name", "id"), MAX_REDS
+    )
+    pending = FollowUp.objects.filter(assigned_to=user, status=FollowUp.State.PENDING)
+    counts = pending.filter(due_at__lt=day_end).aggregate(
+        today=Count("pk", filter=Q(due_at__gte=day_start)), overdue=Count("pk", filter=Q(due_at__lt=day_start))
+    )
+    agenda = list(
+        pending.filter(due_at__gte=day_start, due_at__lt=day_end).select_related("client").order_by("due_at", "id")[:MAX_AGENDA]
+    )
+    dormant, dormant_total = _head_and_total(
+        StatusChange.objects.filter(date=day, to_status=Status.DORMANT, client__owner=user, client__deleted_at__isnull=True)
+        .select_related("client")
+        .order_by("client__last_name", "client__first_name", "client_id"),
+        MAX_DORMANT,
+    )
+    contracts, contracts_total = _head_and_total(
+        Contract.objects.filter(
+            client__owner=user, client__deleted_at__isnull=True, renewal_status=Contract.Renewal.PENDING,
+            end_date__gte=day, end_date__lte=day + dt.timedelta(days=thresholds.renewal_notice_days),
+        )
+        .select_related("client")
+        .order_by("end_date", "id"),
+        MAX_CONTRACTS,
+    )
+    if not (reds_total or counts["today"] or counts["overdue"] or dormant_total or contracts_total):
+        return None
+
+    sections = [
+        Section(
+            title=ngettext("%(count)d client in red", "%(count)d clients in red", reds_total) % {"count": reds_total},
+            lines=[line(client, client.alert_text()) for client in reds],
+            total=reds_total,
+        ),
+        Section(
+            title=ngettext("%(count)d follow-up today", "%(count)d follow-ups today", counts["today"])
+            % {"count": counts["today"]},
+            lines=[
+                line(f.client, f.get_kind_display(), when=formats.time_format(timezone.localtime(f.due_at, zone), "TIME_FORMAT"))
+                for f in agenda
+            ],
+            total=counts["today"],
+            note=ngettext("You also have %(count)d overdue follow-up.", "You also have %(count)d overdue follow-ups.",
+                          counts["overdue"]) % {"count": counts["overdue"]} if counts["overdue"] else "",
+        ),
+        Section(
+            title=ngettext("%(count)d client turned dormant", "%(count)d clients turned dormant", dormant_total)
+            % {"count": dormant_total},
+            lines=[
+                line(change.client, gettext("Last purchase on %(date)s") % {"date": short(change.client.last_purchase_date)}
+                     if change.client.last_purchase_date else "")
+                for change in dormant
+            ],
+            total=dormant_total,
+        ),
+        Section(
+            title=ngettext("%(count)d contract to renew", "%(count)d contracts to renew", contracts_total)
+            % {"count": contracts_total},
+            lines=[line(contract.client, contract.title, when=short(contract.end_date)) for contract in contracts],
+            total=contracts_total,
+        ),
+    ]
+    context = {
+        "user": user,
+        "day": formats.date_format(day, "DATE_FORMAT"),
+        "sections": [section for section in sections if section.total or section.note],
+        "agenda_url": site + reverse("clients:agenda"),
+    }
+    subject = gettext("Your day in Cartera: %(reds)s, %(today)s") % {
+        "reds": ngettext("%(count)d red client", "%(count)d red clients", reds_total) % {"count": reds_total},
+        "today": ngettext("%(count)d follow-up today", "%(count)d follow-ups today", counts["today"])
+        % {"count": counts["today"]},
+    }
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("emails/morning_summary.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[user.email],
+    )
+    message.attach_alternative(render_to_string("emails/morning_summary.html", context), "text/html")
+    return message
+
+
+def _head_and_total(queryset: QuerySet, limit: int) -> tuple[list, int]:
+    """The first `limit` rows and how many there are, in one query (the window counts before LIMIT)."""
+    rows = list(queryset.annotate(section_total=Window(Count("pk")))[:limit])
+    return rows, rows[0].section_total if rows else 0
