@@ -30,6 +30,7 @@ from campaigns.services import (
 from campaigns.tokens import survey_read, unsubscribe_read
 from clients.models import Client, Status
 from clients.views import visible_client
+from core.http import client_ip
 
 PREVIEW_CHOICES = 20
 
@@ -175,7 +176,7 @@ def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
     if client is None:
         return render(request, "campaigns/public_invalid.html", status=404)
     client_id, purpose, campaign_id = read
-    evidence = _("Unsubscribe link, from %(address)s") % {"address": request.META.get("REMOTE_ADDR", "?")}
+    evidence = _("Unsubscribe link, from %(address)s") % {"address": client_ip(request) or "?"}
     with translation.override(client_language(client)):
         everything = request.method == "POST" and request.POST.get("everything")
         purposes = Purpose.values if everything else [purpose]

@@ -88,6 +88,48 @@ def test_lock_holds_only_for_that_username_from_that_address(client, owner, team
 
 
 @pytest.mark.django_db
+def test_behind_a_proxy_the_lock_follows_the_client_not_the_proxy_nor_a_forged_header(client, owner, settings):
+    settings.PROXY_COUNT = 1
+    proxy = "10.9.9.9"
+
+    def via_proxy(password: str, forwarded: str):
+        return client.post(
+            LOGIN, {"username": owner.username, "password": password},
+            REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+    # The attacker writes a new address at the left of every request; the proxy appends theirs.
+    for number in range(5):
+        via_proxy("wrong-password", f"203.0.113.{number}, 198.51.100.7")
+    assert via_proxy(PASSWORD, "203.0.113.99, 198.51.100.7").status_code == 429
+    assert AccessAttempt.objects.get().ip_address == "198.51.100.7"
+
+    # The real user, behind the same proxy from another address, is not locked out.
+    assert via_proxy(PASSWORD, "192.0.2.10").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("count", "remote", "forwarded", "expected"),
+    [
+        (0, "192.0.2.1", "203.0.113.5", "192.0.2.1"),  # no proxy: the header is the client's, ignored
+        (1, "10.0.0.1", "203.0.113.5", "203.0.113.5"),
+        (1, "10.0.0.1", "6.6.6.6, 203.0.113.5", "203.0.113.5"),
+        (2, "10.0.0.1", "6.6.6.6, 203.0.113.5, 10.0.0.2", "203.0.113.5"),
+        (2, "10.0.0.1", "203.0.113.5", "10.0.0.1"),  # shorter than the proxies: not believed
+        (1, "10.0.0.1", "", "10.0.0.1"),
+        (1, "10.0.0.1", "not-an-address", "10.0.0.1"),
+        (1, "10.0.0.1", " 2001:db8::1 ", "2001:db8::1"),
+    ],
+)
+def test_client_ip_trusts_only_what_the_proxies_wrote(rf, settings, count, remote, forwarded, expected):
+    from core.http import client_ip
+
+    settings.PROXY_COUNT = count
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
+
+
+@pytest.mark.django_db
 def test_the_right_password_works_again_after_the_cool_off(client, owner):
     fail(client, owner.username, 5)
     assert attempt(client, owner.username, PASSWORD).status_code == 429

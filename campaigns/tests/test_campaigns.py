@@ -135,6 +135,16 @@ def test_a_client_who_unsubscribes_during_the_sending_is_not_written_to(owner, m
     assert [m.to for m in mail.outbox] == [[first.email]]
 
 
+def test_behind_a_proxy_the_unsubscribe_evidence_names_the_client_address(client, owner, settings):
+    settings.PROXY_COUNT = 1
+    record = consented(ClientFactory(owner=owner))
+    token = unsubscribe_token(record.pk, Purpose.PROMOTIONS, email_campaign(owner).pk)
+    client.get(
+        reverse("campaigns:unsubscribe", args=[token]), REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9"
+    )
+    assert "203.0.113.9" in ConsentChange.objects.get(client=record, granted=False).evidence
+
+
 def test_unsubscribe_with_a_good_token_takes_effect_at_once_and_is_recorded(client, owner):
     record = consented(ClientFactory(owner=owner))
     campaign = email_campaign(owner)
