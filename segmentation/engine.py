@@ -53,6 +53,7 @@ computed in Python. Only "days between two dates", the as_of literal and IS DIST
 """
 
 import datetime as dt
+import logging
 import math
 import time
 import uuid
@@ -68,6 +69,8 @@ from segmentation.models import StatusChange
 from segmentation.rules import Thresholds
 from segmentation.sql import date_value, days_between, distinct_from, is_postgres
 
+logger = logging.getLogger(__name__)
+
 TWELVE_MONTHS_DAYS = 365
 QUINTILES = 5
 WORK_MEM = "256MB"  # per sort, for the nightly job's transaction only
@@ -75,7 +78,9 @@ TEMP_TABLE = "segmentation_lifecycle_new"
 TEMP_IDS = "segmentation_lifecycle_ids"
 TEMP_AGG = "segmentation_lifecycle_agg"
 TEMP_CUTS = "segmentation_lifecycle_cuts"  # the global step's own aggregate (a chunked run)
-WORK_AGG = "segmentation_lifecycle_work"  # + a suffix per run: the parallel aggregate
+WORK_AGG = "segmentation_lifecycle_work"  # + _<epoch seconds>_<random> per run: the parallel aggregate
+# No run lasts this long: a scratch table older than this belongs to a process that was killed.
+WORK_AGG_STALE_SECONDS = 6 * 3600
 
 # (R, F) → segment, the table of the docstring; rows are R from 5 down to 1, columns F from 1 to 5.
 _RFM_ROWS = {
@@ -470,7 +475,8 @@ def recompute_lifecycle(
     """
     started = time.monotonic()
     if workers > 1 and id_range is None and is_postgres() and not connection.in_atomic_block:
-        table = f"{WORK_AGG}_{uuid.uuid4().hex[:12]}"
+        _scratch_tables_drop_stale()
+        table = f"{WORK_AGG}_{int(time.time())}_{uuid.uuid4().hex[:12]}"
         try:
             _parallel_aggregate(as_of, thresholds, workers, table)
             result = apply_chunk(as_of, thresholds, None, record_changes=record_changes, aggregate_table=table)
@@ -481,6 +487,28 @@ def recompute_lifecycle(
         result = apply_chunk(as_of, thresholds, None, id_range, record_changes=record_changes)
     result["seconds"] = round(time.monotonic() - started, 3)
     return result
+
+
+def _scratch_tables_drop_stale() -> list[str]:
+    """Drops the parallel aggregates left by runs killed before their `finally` (a worker's
+    SIGKILL): UNLOGGED tables are not dropped with the session that made them."""
+    cutoff = time.time() - WORK_AGG_STALE_SECONDS
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE %s",
+            [WORK_AGG.replace("_", r"\_") + r"\_%"],
+        )
+        stale = []
+        for (name,) in cursor.fetchall():
+            parts = name.removeprefix(f"{WORK_AGG}_").split("_")
+            # A name without a stamp comes from a release before the stamp: older than any run.
+            if len(parts) != 2 or not parts[0].isdigit() or int(parts[0]) < cutoff:
+                stale.append(name)
+        for name in stale:
+            cursor.execute(f'DROP TABLE IF EXISTS "{name}"')
+    if stale:
+        logger.warning("Dropped %d scratch table(s) left by a killed recompute: %s", len(stale), ", ".join(stale))
+    return stale
 
 
 def _parallel_aggregate(as_of: dt.date, thresholds: Thresholds, workers: int, table: str) -> None:

@@ -439,6 +439,35 @@ def test_a_run_that_reads_the_purchases_over_several_connections_equals_the_refe
         assert cursor.fetchone()[0] == 0
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the parallel aggregate is PostgreSQL's")
+def test_a_run_drops_the_scratch_tables_of_runs_killed_long_ago_not_of_running_ones(owner):
+    import time
+
+    from segmentation.engine import WORK_AGG, WORK_AGG_STALE_SECONDS
+
+    random_portfolio(owner, 5)
+    now = int(time.time())
+    killed = f"{WORK_AGG}_{now - WORK_AGG_STALE_SECONDS - 60}_aaaaaaaaaaaa"
+    before_the_stamp = f"{WORK_AGG}_0123456789ab"
+    running = f"{WORK_AGG}_{now - 60}_bbbbbbbbbbbb"
+    unrelated = f"{WORK_AGG}x_{now - WORK_AGG_STALE_SECONDS - 60}_cccccccccccc"
+    tables = [killed, before_the_stamp, running, unrelated]
+    with connection.cursor() as cursor:
+        for name in tables:
+            cursor.execute(f'CREATE UNLOGGED TABLE "{name}" (id integer)')
+    try:
+        recompute_lifecycle(AS_OF, DEFAULTS, workers=2)
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT tablename FROM pg_tables WHERE tablename = ANY(%s)", [tables])
+            assert sorted(row[0] for row in cursor.fetchall()) == sorted([running, unrelated])
+    finally:
+        with connection.cursor() as cursor:
+            for name in tables:
+                cursor.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+
 def test_inside_a_transaction_the_run_stays_on_one_connection(owner):
     random_portfolio(owner, 29)
 
