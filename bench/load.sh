@@ -12,26 +12,10 @@ cd "$(dirname "$0")/.."
 : "${LOAD_SPAWN_RATE:=5}"
 : "${LOAD_SECONDS:=60}"
 : "${LOAD_WORKERS:=5}"  # gunicorn sync workers: 2 × cores + 1 on the 2-core machines
-export DATABASE_URL="postgres://postgres@127.0.0.1:5432/${LOAD_DB}"
-export DEBUG=false SECRET_KEY=load-only-not-secret-load-only-not-secret-load-only-not-secret
-export ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=false SECURE_COOKIES=false LOG_LEVEL=WARNING
+export ALLOWED_HOSTS=127.0.0.1
 export REDIS_URL="${LOAD_REDIS_URL:-redis://127.0.0.1:6379/9}"
-PY=.venv/bin/python
-
-if ! psql -h 127.0.0.1 -U postgres -lqt | cut -d'|' -f1 | grep -qw "$LOAD_DB"; then
-  createdb -h 127.0.0.1 -U postgres "$LOAD_DB"
-fi
-$PY manage.py migrate --no-input -v0
-$PY manage.py collectstatic --no-input -v0  # DEBUG is off: pages use the hashed static manifest
-have=$(psql -h 127.0.0.1 -U postgres -d "$LOAD_DB" -tAc "SELECT count(*) FROM clients_client")
-if [ "$have" -lt "$LOAD_CLIENTS" ]; then
-  if [ "$have" -gt 0 ]; then
-    dropdb -h 127.0.0.1 -U postgres "$LOAD_DB" && createdb -h 127.0.0.1 -U postgres "$LOAD_DB"
-    $PY manage.py migrate --no-input -v0
-  fi
-  echo "== seed_demo --clients $LOAD_CLIENTS"
-  $PY manage.py seed_demo --clients "$LOAD_CLIENTS" | grep -vE "^\s+(comercial|gerente|admin)"
-fi
+source bench/database.sh
+seeded_database "$LOAD_DB" "$LOAD_CLIENTS"
 
 out=$(mktemp -d)
 gunicorn_pid=""
