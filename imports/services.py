@@ -20,17 +20,17 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clients.models import Client, Product, Purchase, PurchaseLine
 from clients.text import fold, tax_key
+from core.bulk import rows_insert
 from imports.spreadsheets import Table, map_headers, parse_date, parse_decimal
 
 LOOKUP_CHUNK = 900  # values per IN (...) query, under SQLite's variable limit on any version
-BATCH_SIZE = 2000
 COPY_BATCH = 10_000  # purchases per write, and per step of the progress bar
 MAX_AMOUNT_DIGITS = 10  # before the decimal mark: Purchase.amount is 12 digits with 2 decimals
 MAX_QUANTITY_DIGITS = 7
@@ -462,7 +462,7 @@ def import_apply(
             for row in analysis.purchases
         ]
         for start in range(0, len(purchases), COPY_BATCH):
-            _purchases_write(purchases[start:start + COPY_BATCH])
+            rows_insert(Purchase, purchases[start:start + COPY_BATCH])
             done += len(purchases[start:start + COPY_BATCH])
             if progress:
                 progress(done)
@@ -474,7 +474,7 @@ def import_apply(
             for purchase, row in zip(purchases, analysis.purchases, strict=True)
             if row.product_id
         ]
-        PurchaseLine.objects.bulk_create(lines, batch_size=BATCH_SIZE)
+        rows_insert(PurchaseLine, lines)
         _audit(analysis, created, purchases, user=created_by)
         touched = sorted(set(created.values()) | {p.client_id for p in purchases})
         changes = 0
@@ -483,35 +483,13 @@ def import_apply(
     return ImportResult(len(created), len(analysis.client_updates), len(purchases), changes, touched)
 
 
-PURCHASE_COLUMNS = ["id", "client_id", "date", "amount", "currency", "payment_method", "channel", "notes",
-                    "created_by_id", "created_at"]
-
-
-def _purchases_write(purchases: list[Purchase]) -> None:
-    """Inserts the purchases and sets their ids. On PostgreSQL through COPY, with ids taken from
-    the sequence first (building 100,000 INSERT parameters costs Django more than the insert)."""
-    if connection.vendor != "postgresql":
-        Purchase.objects.bulk_create(purchases, batch_size=BATCH_SIZE)
-        return
-    table = Purchase._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(purchases)]
-        )
-        for purchase, (pk,) in zip(purchases, cursor.fetchall(), strict=True):
-            purchase.pk = pk
-        with cursor.cursor.copy(f"COPY {table} ({', '.join(PURCHASE_COLUMNS)}) FROM STDIN") as copy:
-            for purchase in purchases:
-                copy.write_row([getattr(purchase, column) for column in PURCHASE_COLUMNS])
-
-
 def _clients_create(new_clients: dict[str, NewClient], owner) -> dict[str, int]:
     objects = []
     for new in new_clients.values():
         client = Client(owner=owner, **{name: value for name, value in new.values.items() if name in CLIENT_FIELDS})
-        client.refresh_search_fields()  # bulk_create skips save()
+        client.refresh_search_fields()  # a bulk insert skips save()
         objects.append(client)
-    Client.objects.bulk_create(objects, batch_size=BATCH_SIZE)
+    rows_insert(Client, objects)
     return {key: client.pk for key, client in zip(new_clients, objects, strict=True)}
 
 
@@ -540,7 +518,7 @@ def _audit(analysis: Analysis, created: dict[str, int], purchases: list[Purchase
         )
         for pk, count in per_client.items()
     ]
-    AuditEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
+    rows_insert(AuditEntry, entries)
 
 
 def _clients_complete(updates: dict[int, dict[str, str]]) -> None:
