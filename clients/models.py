@@ -9,7 +9,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from clients.text import fold, phone_key, tax_key
@@ -62,7 +62,8 @@ class RfmSegment(models.TextChoices):
     AT_RISK = "at_risk", _("At risk")
     CANT_LOSE = "cant_lose", _("Can't lose")
     HIBERNATING = "hibernating", _("Hibernating")
-    LOST = "lost", _("Lost")
+    # Not the status "Lost" (Baja): a client can be in the lost RFM segment without being in baja.
+    LOST = "lost", pgettext_lazy("RFM segment", "Lost")
 
 
 class Alert(models.TextChoices):
@@ -344,6 +345,8 @@ class Client(models.Model):
             return ""
         if reason == AlertReason.FOLLOWUP_OVERDUE:
             days = int(value or 0)
+            if days == 0:
+                return gettext("Follow-up overdue since earlier today")
             return ngettext("Follow-up overdue for %(days)d day", "Follow-up overdue for %(days)d days", days) % {"days": days}
         if reason == AlertReason.NO_CONTACT and not value:
             return gettext("Never contacted")

@@ -12,9 +12,16 @@ from imports.spreadsheets import MAX_BYTES, FileRefused, read_table
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(label=_("What does the file hold?"), choices=Kind.choices, widget=forms.RadioSelect, initial=Kind.CLIENTS)
     file = forms.FileField(
-        label=_("File"), help_text=_("CSV or Excel (.xlsx), with a header row; up to %(size)d MB.") % {"size": MAX_BYTES // 2**20},
+        label=_("File"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Formatted per request: formatted here at import, it would stay in the language of the start.
+        self.fields["file"].help_text = _("CSV or Excel (.xlsx), with a header row; up to %(size)d MB.") % {
+            "size": MAX_BYTES // 2**20
+        }
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -50,3 +50,28 @@ def test_a_choice_made_on_the_login_page_is_remembered(client, owner):
     client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
     client.post("/accounts/login/", {"username": owner.username, "password": PASSWORD})
     assert User.objects.get(pk=owner.pk).language == "en"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "hint"),
+    [
+        ("es", "CSV o Excel (.xlsx), con una fila de encabezados; hasta 20 MB."),
+        ("pt-br", "CSV ou Excel (.xlsx), com uma linha de cabeçalho; até 20 MB."),
+        ("en", "CSV or Excel (.xlsx), with a header row; up to 20 MB."),
+    ],
+)
+def test_a_forms_help_text_follows_the_language_of_each_request(client, owner, settings, language, hint):
+    client.force_login(owner)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    assert hint in client.get("/imports/").content.decode()
+
+
+@pytest.mark.parametrize(("language", "status", "rfm"), [("es", "Baja", "Perdidos"), ("en", "Lost", "Lost customers")])
+def test_the_lost_rfm_segment_does_not_read_as_the_lost_status(language, status, rfm):
+    from django.utils import translation
+
+    from clients.models import RfmSegment, Status
+
+    with translation.override(language):
+        assert (str(Status.LOST.label), str(RfmSegment.LOST.label)) == (status, rfm)

@@ -197,6 +197,7 @@ def test_scheduling_a_follow_up_on_the_client_page_refreshes_the_colour(client, 
     [
         ("followup_overdue", "3", "Seguimiento vencido hace 3 días", "Follow-up overdue for 3 days"),
         ("followup_overdue", "1", "Seguimiento vencido hace 1 día", "Follow-up overdue for 1 day"),
+        ("followup_overdue", "0", "Seguimiento vencido hoy", "Follow-up overdue since earlier today"),
         ("awaiting_reply", "2026-11-12", "Esperando su respuesta desde el 12/11/2026", "Waiting for their answer since 11/12/2026"),
         ("no_contact", "", "Nunca contactado", "Never contacted"),
         ("no_contact", "2026-09-27", "Sin contacto desde el 27/09/2026", "No contact since 09/27/2026"),
