@@ -210,7 +210,8 @@ MARKETS = (
         ("Évora", "Évora", 7000, 7009, "", 2),
         ("Guimarães", "Braga", 4800, 4839, "", 3),
     ), ("Lda.", "Lda.", "Unipessoal Lda.", "S.A.")),
-    Market("pt_BR", "BR", "pt", "BRL", 0.20, _places(
+    # One business, one currency: its figures add purchase amounts up, so Brazil buys in euros too.
+    Market("pt_BR", "BR", "pt", "EUR", 0.20, _places(
         ("São Paulo", "São Paulo", 1000, 5999, "11", 30),
         ("Rio de Janeiro", "Rio de Janeiro", 20000, 23799, "21", 18),
         ("Belo Horizonte", "Minas Gerais", 30000, 31999, "31", 8),
@@ -237,7 +238,7 @@ MARKETS = (
         ("Cancún", "Quintana Roo", 77500, 77599, "998", 4),
     ), ("S.A. de C.V.", "S.A. de C.V.", "S. de R.L. de C.V.")),
 )
-FX_TO = {"EUR": 1.0, "BRL": 5.6}  # catalogue prices are in euros
+FX_TO = {"EUR": 1.0}  # catalogue prices are in euros; a market in another currency needs its rate here
 
 SECTORS = [
     ("Hostelería", 12), ("Comercio minorista", 16), ("Construcción", 8), ("Salud", 9),

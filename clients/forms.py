@@ -2,6 +2,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -100,7 +101,9 @@ class PurchaseForm(BootstrapFormMixin, forms.ModelForm):
         self.fields["amount"].required = False
         self.fields["amount"].help_text = _("Leave empty to use the product's price times the quantity.")
         self.fields["amount"].widget.attrs["min"] = "0"
-        self.fields["currency"].widget = forms.Select(choices=[(c, c) for c in ("EUR", "BRL", "USD", "MXN", "ARS", "CLP", "COP", "PEN")])
+        codes = dict.fromkeys([settings.CURRENCY, "EUR", "BRL", "USD", "MXN", "ARS", "CLP", "COP", "PEN"])
+        self.fields["currency"].widget = forms.Select(choices=[(code, code) for code in codes])
+        self.fields["currency"].initial = settings.CURRENCY
         self.fields["currency"].widget.attrs["class"] = "form-select"
 
     def clean_date(self) -> dt.date:

@@ -1,10 +1,10 @@
 import django_tables2 as tables
 from django.core.paginator import EmptyPage
-from django.template.defaultfilters import floatformat
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
+from core.templatetags.money import money
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 10**9  # beyond, the SQL OFFSET would overflow a 64-bit integer
@@ -87,7 +87,7 @@ class ClientTable(tables.Table):
         return record.get_status_display()
 
     def render_spend_12m(self, value) -> str:
-        return floatformat(value, "2g")
+        return money(value)
 
     def render_volume_tier(self, record: Client) -> str:
         return record.get_volume_tier_display()

@@ -125,6 +125,8 @@ LANGUAGES = [
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Madrid")
+# The business's currency: the figures (spend, revenue) are sums of purchase amounts in it.
+CURRENCY = env.str("CURRENCY", default="EUR")
 USE_I18N = True
 USE_TZ = True
 
