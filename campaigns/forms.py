@@ -26,6 +26,11 @@ class CampaignForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["segment"].queryset = Segment.objects.visible_to(user).order_by("name")
+        if not self.fields["segment"].queryset.exists():
+            self.fields["segment"].help_text = _(
+                "You have no segment yet. On Clients, filter the list and open “Save this filter as a segment”; "
+                "then it is offered here."
+            )
         self.fields["body"].help_text = _("Merge fields: %(fields)s.") % {
             "fields": ", ".join(f"{{{{ {name} }}}} ({label})" for name, label in MERGE_FIELDS.items())
         }

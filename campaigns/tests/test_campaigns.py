@@ -423,13 +423,21 @@ def test_a_client_moved_to_the_trash_after_the_launch_is_not_written_to(owner, m
     assert [m.to for m in mail.outbox] == [[kept.email]]
 
 
+def test_without_a_segment_the_campaign_form_says_how_to_make_one(client, owner):
+    client.force_login(owner)
+    page = client.get(reverse("campaigns:campaign_create")).content.decode()
+    assert "Todavía no tienes ningún segmento." in page
+    segment(owner, name="Madrid")
+    assert "Todavía no tienes ningún segmento." not in client.get(reverse("campaigns:campaign_create")).content.decode()
+
+
 @pytest.mark.parametrize("segments", [1, 6])
 def test_the_campaign_form_and_the_survey_page_run_a_constant_number_of_queries(client, owner, django_assert_num_queries, segments):
     for index in range(segments):
         segment(owner, name=f"S{index}")
     client.force_login(owner)
-    # session, user, roles, the segments to choose from
-    with django_assert_num_queries(4):
+    # session, user, roles, whether there is any segment, the segments to choose from
+    with django_assert_num_queries(5):
         assert client.get(reverse("campaigns:campaign_create")).status_code == 200
     _record, _campaign, recipient = survey_campaign_sent(owner)
     client.logout()

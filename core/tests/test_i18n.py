@@ -75,3 +75,13 @@ def test_the_lost_rfm_segment_does_not_read_as_the_lost_status(language, status,
 
     with translation.override(language):
         assert (str(Status.LOST.label), str(RfmSegment.LOST.label)) == (status, rfm)
+
+
+@pytest.mark.django_db
+def test_djangos_own_form_messages_speak_like_cartera(client, owner):
+    """Django's Spanish says "usted" ("Introduzca…"); Cartera's own catalogue says "tú"."""
+    client.force_login(owner)
+    response = client.post("/clients/new/", {"first_name": "Ana", "last_name": "Ruiz", "email": "ana@", "country": "ES"})
+    page = response.content.decode()
+    assert "Introduce una dirección de correo electrónico válida." in page
+    assert "Introduzca" not in page
