@@ -48,16 +48,8 @@ def agenda_lists(person, now: dt.datetime) -> dict[str, Section]:
     40,000 overdue), and overdue ones are all red anyway. At most four queries:
     the counts, then one per section that has any.
     """
-    now = timezone.localtime(now)
-    today_end = now.replace(hour=23, minute=59, second=59, microsecond=999999)
-    until = today_end + dt.timedelta(days=UPCOMING_DAYS)
-    pending = FollowUp.objects.filter(assigned_to=person, status=FollowUp.State.PENDING)
-    ranges = {
-        "overdue": Q(due_at__lt=now),
-        "today": Q(due_at__gte=now, due_at__lte=today_end),
-        "upcoming": Q(due_at__gt=today_end, due_at__lte=until),
-    }
-    totals = pending.aggregate(**{name: Count("due_at", filter=condition) for name, condition in ranges.items()})
+    pending, ranges = _pending(person), _ranges(now)
+    totals = agenda_counts(person, now)
     return {
         name: Section(
             # The agenda index gives each section in due order; red first among those listed.
@@ -67,6 +59,28 @@ def agenda_lists(person, now: dt.datetime) -> dict[str, Section]:
             total=totals[name],
         )
         for name, condition in ranges.items()
+    }
+
+
+def agenda_counts(person, now: dt.datetime) -> dict[str, int]:
+    """{section: pending follow-ups} for the agenda's three sections, in one query."""
+    return _pending(person).aggregate(
+        **{name: Count("due_at", filter=condition) for name, condition in _ranges(now).items()}
+    )
+
+
+def _pending(person):
+    return FollowUp.objects.filter(assigned_to=person, status=FollowUp.State.PENDING)
+
+
+def _ranges(now: dt.datetime) -> dict[str, Q]:
+    now = timezone.localtime(now)
+    today_end = now.replace(hour=23, minute=59, second=59, microsecond=999999)
+    until = today_end + dt.timedelta(days=UPCOMING_DAYS)
+    return {
+        "overdue": Q(due_at__lt=now),
+        "today": Q(due_at__gte=now, due_at__lte=today_end),
+        "upcoming": Q(due_at__gt=today_end, due_at__lte=until),
     }
 
 

@@ -328,6 +328,10 @@ def followup_complete(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             followup.client.refresh_from_db(fields=["alert", "alert_reason", "alert_value"])
-            context = {"followup": followup, "outcome": form.instance, "next_followup": next_followup}
+            context = {
+                "followup": followup, "outcome": form.instance, "next_followup": next_followup,
+                # The section counts in the agenda's header change too (swapped out of band).
+                "counts": agenda_views.agenda_counts(followup.assigned_to_id, timezone.now()),
+            }
             return render(request, "clients/partials/agenda_done.html", context)
     return render(request, "clients/partials/agenda_complete_form.html", {"followup": followup, "form": form})

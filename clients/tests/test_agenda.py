@@ -162,6 +162,25 @@ def test_completing_records_the_outcome_closes_the_follow_up_books_the_next_and_
     assert 'data-alert="yellow"' in response.content.decode()
 
 
+def test_completing_updates_the_section_counts_in_the_header(client, owner):
+    followup, other = overdue_call(owner), overdue_call(owner)
+    client.force_login(owner)
+    page = client.get(reverse("clients:agenda")).content.decode()
+    assert 'id="agenda-overdue-count" data-testid="count">2<' in page
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+
+    response = client.post(
+        complete_url(followup),
+        form_data(followup, outcome="interested", next_kind="visit", next_date=tomorrow.isoformat(), next_time="11:30"),
+        headers=HTMX,
+    )
+
+    content = response.content.decode()
+    assert '<span hx-swap-oob="innerHTML:#agenda-overdue-count">1</span>' in content  # the other one is left
+    assert '<span hx-swap-oob="innerHTML:#agenda-upcoming-count">1</span>' in content  # tomorrow's visit
+    assert other.status == "pending"
+
+
 def test_the_awaiting_answer_outcome_sets_the_wait(client, owner):
     followup = overdue_call(owner)
     client.force_login(owner)

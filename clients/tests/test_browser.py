@@ -80,6 +80,10 @@ def test_comercial_completes_an_overdue_call_books_a_visit_and_the_colour_change
     item = page.get_by_test_id("agenda-overdue").get_by_test_id("agenda-item").filter(has_text="Lucía Ferreira")
     expect(item.get_by_test_id("alert-dot")).to_have_attribute("data-alert", "red")
     expect(item).to_contain_text("Seguimiento vencido hace 3 días")
+    overdue_count = page.get_by_test_id("agenda-overdue").get_by_test_id("count")
+    upcoming_count = page.get_by_test_id("agenda-upcoming").get_by_test_id("count")
+    expect(overdue_count).to_have_text("1")
+    expect(upcoming_count).to_have_text("0")
     item.get_by_role("link", name="Completar").click()
 
     form = item.get_by_test_id("complete-form")  # swapped in place: the page did not change
@@ -96,6 +100,8 @@ def test_comercial_completes_an_overdue_call_books_a_visit_and_the_colour_change
     expect(item.get_by_test_id("done")).to_contain_text("Interesado")
     expect(item.get_by_test_id("next-scheduled")).to_contain_text("Visita")
     expect(item.get_by_test_id("alert-dot")).to_have_attribute("data-alert", "yellow")
+    expect(overdue_count).to_have_text("0")  # the header counts follow without a reload
+    expect(upcoming_count).to_have_text("1")
     call.refresh_from_db()
     assert call.status == "done" and call.closed_by.outcome == "interested"
 
