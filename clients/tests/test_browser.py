@@ -153,3 +153,23 @@ def test_comercial_searches_the_list_and_downloads_exactly_those_clients(live_se
     with translation.override("es"):  # the user's language: headers in Spanish, ';' as separator
         first_header = str(capfirst(Client._meta.get_field("client_ref").verbose_name))
     assert body.splitlines()[0].startswith(f"{first_header};")
+
+
+def test_comercial_ticks_two_statuses_in_more_filters_and_sees_only_those(live_server, login, owner):
+    ClientFactory(owner=owner, first_name="Dora", last_name="Dormida", status="dormant")
+    ClientFactory(owner=owner, first_name="Berta", last_name="Baja", status="lost")
+    ClientFactory(owner=owner, first_name="Álvaro", last_name="Activo", status="active")
+    page = login(owner)
+    page.goto(f"{live_server.url}/clients/")
+
+    page.get_by_role("button", name="Más filtros").click()
+    statuses = page.get_by_role("group", name="Estado")
+    statuses.get_by_label("Dormido").check()  # checkboxes: several at once, no Ctrl-click
+    statuses.get_by_label("Baja").check()
+    page.get_by_role("button", name="Buscar").click()
+
+    table = page.get_by_test_id("client-table")
+    expect(table).to_contain_text("Dora Dormida")
+    expect(table).to_contain_text("Berta Baja")
+    expect(table).not_to_contain_text("Álvaro Activo")
+    assert "status=dormant" in page.url and "status=lost" in page.url
