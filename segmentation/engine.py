@@ -67,7 +67,7 @@ from django.utils import timezone
 from clients.models import Client, FrequencyClass, Purchase, RfmSegment, Status, VolumeTier
 from segmentation.models import StatusChange
 from segmentation.rules import Thresholds
-from segmentation.sql import date_value, days_between, distinct_from, is_postgres
+from segmentation.sql import add_days, date_value, days_between, distinct_from, is_postgres, least
 
 logger = logging.getLogger(__name__)
 
@@ -431,10 +431,13 @@ def apply_chunk(
         cursor.execute(
             f"""UPDATE {CLIENT_TABLE} AS c
                 SET {assignments},
-                    status_since = CASE WHEN c.status <> n.status THEN %(as_of)s ELSE c.status_since END
+                    status_since = CASE WHEN c.status <> n.status THEN {_status_since_sql()} ELSE c.status_since END
                 FROM {TEMP_TABLE} n
                 WHERE n.client_id = c.id AND ({changed})""",  # noqa: S608
-            {"as_of": date_value(as_of)},
+            {
+                "as_of": date_value(as_of), "alta_days": thresholds.alta_window_days + 1,
+                "dormido_days": thresholds.dormido_after_days + 1, "baja_days": thresholds.baja_after_days + 1,
+            },
         )
         rows_changed = cursor.rowcount
         count_params: dict = {}
@@ -487,6 +490,21 @@ def recompute_lifecycle(
         result = apply_chunk(as_of, thresholds, None, id_range, record_changes=record_changes)
     result["seconds"] = round(time.monotonic() - started, 3)
     return result
+
+
+def _status_since_sql() -> str:
+    """segmentation.rules.status_since_for over c (the client before the run) and n (its new values)."""
+    last, first = "n.last_purchase_date", "n.first_purchase_date"
+    closed = f"c.closed_at IS NOT NULL AND ({last} IS NULL OR {last} <= c.closed_at)"
+    since = f"""CASE n.status
+        WHEN '{Status.LOST}' THEN CASE WHEN {closed} THEN c.closed_at ELSE {add_days(last, "%(baja_days)s")} END
+        WHEN '{Status.DORMANT}' THEN {add_days(last, "%(dormido_days)s")}
+        WHEN '{Status.NEW}' THEN {first}
+        WHEN '{Status.ACTIVE}' THEN CASE WHEN c.status IN ('{Status.DORMANT}', '{Status.LOST}') THEN {last}
+                                         ELSE {add_days(first, "%(alta_days)s")} END
+        ELSE %(as_of)s
+    END"""
+    return least(since, "%(as_of)s")
 
 
 def _scratch_tables_drop_stale() -> list[str]:

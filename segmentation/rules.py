@@ -56,3 +56,30 @@ def status_for(
     if (as_of - first_purchase).days <= thresholds.alta_window_days:
         return Status.NEW
     return Status.ACTIVE
+
+
+def status_since_for(
+    *, status: str, previous: str, as_of: dt.date, first_purchase: dt.date | None,
+    last_purchase: dt.date | None, closed_at: dt.date | None, thresholds: Thresholds,
+) -> dt.date:
+    """The day `status`, found on `as_of` in place of `previous`, began, as the dates tell.
+
+    A nightly run finds each change on its day, and then this is `as_of`. A first run, an
+    import or new thresholds find changes late: a client silent for two years has been lost
+    since the day after `baja_after_days`, not since the run. Mirrored in SQL by
+    segmentation.engine (the UPDATE of status_since).
+    """
+    if status == Status.LOST:
+        closed = closed_at is not None and (last_purchase is None or last_purchase <= closed_at)
+        since = closed_at if closed else last_purchase + dt.timedelta(days=thresholds.baja_after_days + 1)
+    elif status == Status.DORMANT:
+        since = last_purchase + dt.timedelta(days=thresholds.dormido_after_days + 1)
+    elif status == Status.NEW:
+        since = first_purchase
+    elif status == Status.ACTIVE and previous in (Status.DORMANT, Status.LOST):
+        since = last_purchase  # the purchase that brought them back
+    elif status == Status.ACTIVE:
+        since = first_purchase + dt.timedelta(days=thresholds.alta_window_days + 1)
+    else:
+        since = as_of
+    return min(since, as_of)

@@ -12,7 +12,7 @@ from segmentation.alerts import recompute_alerts
 from segmentation.automation import automatic_followups_create
 from segmentation.engine import TWELVE_MONTHS_DAYS, apply_chunk, preview_statuses, preview_tiers, recompute_lifecycle
 from segmentation.models import LifecycleSettings, StatusChange
-from segmentation.rules import Thresholds, status_for
+from segmentation.rules import Thresholds, status_for, status_since_for
 from segmentation.snapshots import segment_snapshots_take, snapshot_take
 
 
@@ -48,8 +48,11 @@ def lifecycle_refresh_client(client_id: int, *, as_of: dt.date | None = None, ca
         if client.closed_at and new_status == "lost" and cause == StatusChange.Cause.PURCHASE:
             cause = StatusChange.Cause.CLOSURE
         StatusChange.objects.create(client=client, from_status=client.status, to_status=new_status, date=as_of, cause=cause)
+        client.status_since = status_since_for(
+            status=new_status, previous=client.status, as_of=as_of, first_purchase=figures["first"],
+            last_purchase=figures["last"], closed_at=client.closed_at, thresholds=thresholds,
+        )
         client.status = new_status
-        client.status_since = as_of
         fields += ["status", "status_since"]
     Client.objects.filter(pk=client_id).update(**{name: getattr(client, name) for name in fields})
     if new_status == Status.NEW and "status" in fields:

@@ -26,3 +26,15 @@ def distinct_from() -> str:
 def date_value(value: dt.date):
     """A date as the backend stores it, for a query parameter."""
     return connection.ops.adapt_datefield_value(value)
+
+
+def add_days(date: str, days: str) -> str:
+    """The date expression `date` plus the integer expression `days`, as a date."""
+    if is_postgres():
+        return f"({date} + CAST({days} AS INTEGER))"
+    return f"date({date}, CAST({days} AS INTEGER) || ' days')"
+
+
+def least(*expressions: str) -> str:
+    """The smallest of non-NULL expressions."""
+    return f"{'LEAST' if is_postgres() else 'MIN'}({', '.join(expressions)})"

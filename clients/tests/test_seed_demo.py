@@ -17,7 +17,7 @@ from clients.management.commands.seed_demo import compute_figures
 from clients.models import Client, Contract, FollowUp, Interaction, Purchase, PurchaseLine, Status
 from clients.text import phone_key
 from segmentation.models import StatusChange
-from segmentation.rules import Thresholds, status_for
+from segmentation.rules import Thresholds, status_for, status_since_for
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +108,11 @@ def test_seed_demo_figures_and_status_match_a_python_computation_from_the_purcha
             as_of=today, first_purchase=client.first_purchase_date, last_purchase=client.last_purchase_date,
             closed_at=client.closed_at, thresholds=Thresholds(),
         )
-        assert client.status_since == (None if client.status == Status.PROSPECT else today)
+        # When each status began, as the purchases tell (not the day of the load).
+        assert client.status_since == (None if client.status == Status.PROSPECT else status_since_for(
+            status=client.status, previous=Status.PROSPECT, as_of=today, first_purchase=client.first_purchase_date,
+            last_purchase=client.last_purchase_date, closed_at=client.closed_at, thresholds=Thresholds(),
+        ))
     assert StatusChange.objects.count() == 0  # a load sets statuses; it records no changes
     # The engine filled the classifications too.
     assert Client.objects.exclude(volume_tier="").exists()

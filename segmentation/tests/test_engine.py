@@ -263,19 +263,82 @@ def test_status_change_is_recorded_with_its_date_and_cause(owner):
     change = StatusChange.objects.get(client=client)
     assert (change.from_status, change.to_status, change.date, change.cause) == ("prospect", "dormant", AS_OF, "recompute")
     client.refresh_from_db()
-    assert client.status_since == AS_OF
+    # Found on AS_OF, dormant since the day after 90 days without buying (9 days earlier).
+    assert client.status_since == AS_OF - dt.timedelta(days=100) + dt.timedelta(days=91)
     assert result["status_changes"] == 1
+
+
+def test_a_change_found_on_its_day_starts_on_the_run_day(owner):
+    client = buyer(owner, 90)  # 90 days: still active; tomorrow dormant
+    recompute()
+
+    recompute(as_of=AS_OF + dt.timedelta(days=1))
+
+    client.refresh_from_db()
+    assert (client.status, client.status_since) == ("dormant", AS_OF + dt.timedelta(days=1))
+
+
+@pytest.mark.parametrize(
+    ("days_ago", "closed_days_ago", "status", "since_days_ago"),
+    [
+        ([10], None, "new", 10),  # the first purchase
+        ([200, 10], None, "active", 200 - 31),  # the day after the 30-day window
+        ([400], None, "lost", 400 - 366),
+        ([100], 50, "lost", 50),  # closed on purpose: the closing day
+        ([], None, "prospect", None),  # never changed from the default: no date
+    ],
+)
+def test_a_first_run_dates_each_status_from_the_purchases_not_the_run(owner, days_ago, closed_days_ago, status, since_days_ago):
+    closed = AS_OF - dt.timedelta(days=closed_days_ago) if closed_days_ago is not None else None
+    client = buyer(owner, *days_ago, closed_at=closed)
+
+    recompute()
+
+    client.refresh_from_db()
+    expected = AS_OF - dt.timedelta(days=since_days_ago) if since_days_ago is not None else None
+    assert (client.status, client.status_since) == (status, expected)
+
+
+def test_back_from_dormant_is_active_since_the_purchase_that_brought_them_back(owner):
+    client = buyer(owner, 200, 150)
+    recompute()
+    assert Client.objects.get(pk=client.pk).status == "dormant"
+    PurchaseFactory(client=client, date=AS_OF - dt.timedelta(days=3), amount=Decimal("5.00"))
+
+    recompute()
+
+    client.refresh_from_db()
+    assert (client.status, client.status_since) == ("active", AS_OF - dt.timedelta(days=3))
+
+
+def test_the_sql_dates_every_status_as_the_python_rule_does(owner):
+    from segmentation.rules import status_since_for
+
+    random_portfolio(owner, 41)
+    recompute(as_of=AS_OF - dt.timedelta(days=120))  # a first run, then a later one: changes of every kind
+    before = dict(Client.objects.values_list("pk", "status"))
+
+    recompute()
+
+    changed = [client for client in Client.objects.all() if client.status != before[client.pk]]
+    assert len({(before[client.pk], client.status) for client in changed}) >= 4  # several kinds of change
+    for client in changed:
+        assert client.status_since == status_since_for(
+            status=client.status, previous=before[client.pk], as_of=AS_OF, first_purchase=client.first_purchase_date,
+            last_purchase=client.last_purchase_date, closed_at=client.closed_at, thresholds=DEFAULTS,
+        ), client
 
 
 def test_status_since_stays_when_only_figures_change(owner):
     client = buyer(owner, 100, 200)
     recompute()
+    since = Client.objects.get(pk=client.pk).status_since
     PurchaseFactory(client=client, date=AS_OF - dt.timedelta(days=95), amount=Decimal("1.00"))
 
     recompute(as_of=AS_OF + dt.timedelta(days=1))
 
     client.refresh_from_db()
-    assert (client.status, client.status_since, client.purchase_count) == ("dormant", AS_OF, 3)
+    assert (client.status, client.status_since, client.purchase_count) == ("dormant", since, 3)
     assert StatusChange.objects.filter(client=client).count() == 1
 
 
