@@ -28,7 +28,7 @@ from campaigns.messages import last_products, message_build
 from campaigns.models import Campaign, ConsentChange, ConsentSource, Recipient, SurveyAnswer
 from clients.models import Client, FollowUp, Interaction, Purchase, Status
 from core.tasks import enqueue
-from segmentation.segments import segment_clients
+from segmentation.segments import segment_clients, segments_union
 
 logger = logging.getLogger(__name__)
 
@@ -394,24 +394,16 @@ def nps_by_segment(
     are tested against each segment's filter, in one UNION ALL query that starts from the
     answers: no segment is evaluated over every client.
     """
-    from django.db.models import IntegerField, Value
-
-    from segmentation.segments import segment_filter
-
     if not clients:
         return {}
-    visible = Client.objects.visible_to(user).filter(pk__in=answers.order_by().values("client_id"))
-    parts = []
-    for segment in segments:
-        filterset = segment_filter(user=user, segment=segment, visible=visible)
-        if filterset.is_valid():
-            parts.append(
-                filterset.qs.order_by().annotate(segment_id=Value(segment.pk, output_field=IntegerField()))
-                .values_list("segment_id", "pk")
-            )
-    if not parts:
+    union = segments_union(
+        user=user, segments=segments,
+        visible=Client.objects.visible_to(user).filter(pk__in=answers.order_by().values("client_id")),
+        shape=lambda members: members.values_list("segment_id", "pk"),
+    )
+    if union is None:
         return {}
     members: dict[int, list[int]] = {}
-    for segment_id, client_id in parts[0].union(*parts[1:], all=True):
+    for segment_id, client_id in union:
         members.setdefault(segment_id, []).append(client_id)
     return {segment_id: nps_total(clients[pk] for pk in ids) for segment_id, ids in members.items()}

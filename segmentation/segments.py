@@ -1,5 +1,7 @@
 """Saved segments: the client list's filters under a name, evaluated live for whoever opens them."""
 
+from collections.abc import Callable
+
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import IntegrityError, transaction
@@ -59,23 +61,32 @@ def segment_clients(*, user: User, segment: Segment, visible: QuerySet | None = 
     return filterset.qs if filterset.is_valid() else Client.objects.none()
 
 
-def segment_totals(*, user: User, segments: list[Segment], visible: QuerySet | None = None):
-    """{segment pk: Cell(clients, 12-month revenue)}, live, among the clients `user` may see."""
-    if not segments:
-        return {}
-    visible = Client.objects.visible_to(user) if visible is None else visible
+def segments_union(
+    *, user: User, segments: list[Segment], visible: QuerySet, shape: Callable[[QuerySet], QuerySet],
+) -> QuerySet | None:
+    """One query over several segments: each segment's clients in `visible`, tagged with
+    `segment_id` and reduced by `shape`, UNION ALL; None when no segment's filter is valid.
+
+    Each part runs its segment's own filter, so its indexes apply. Folding them into one scan
+    with "id IN (segment)" filters read every client once per segment (4.8 s at a million clients).
+    """
     parts = []
     for segment in segments:
         filterset = segment_filter(user=user, segment=segment, visible=visible)
         if filterset.is_valid():
-            parts.append(
-                filterset.qs.order_by().annotate(segment_id=Value(segment.pk, output_field=IntegerField()))
-                .values("segment_id").annotate(n=Count("pk"), r=Sum("spend_12m"))
-            )
-    # One query: each segment's aggregate over its own filter (its indexes apply), UNION ALL.
-    # Folding them into one scan with "id IN (segment)" filters read every client once per
-    # segment (4.8 s at a million clients).
-    rows = parts[0].union(*parts[1:], all=True) if parts else []
+            tagged = filterset.qs.order_by().annotate(segment_id=Value(segment.pk, output_field=IntegerField()))
+            parts.append(shape(tagged))
+    return parts[0].union(*parts[1:], all=True) if parts else None
+
+
+def segment_totals(*, user: User, segments: list[Segment], visible: QuerySet | None = None):
+    """{segment pk: Cell(clients, 12-month revenue)}, live, among the clients `user` may see."""
+    if not segments:
+        return {}
+    rows = segments_union(
+        user=user, segments=segments, visible=Client.objects.visible_to(user) if visible is None else visible,
+        shape=lambda clients: clients.values("segment_id").annotate(n=Count("pk"), r=Sum("spend_12m")),
+    ) or []
     totals = {segment.pk: Cell() for segment in segments}
     for row in rows:
         totals[row["segment_id"]] = Cell(row["n"] or 0, row["r"] or 0)

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone, translation
 
 from clients.models import Client, Purchase, PurchaseLine
-from clients.tests.factories import ClientFactory, ProductFactory
+from clients.tests.factories import ClientFactory
 from segmentation.models import StatusChange
 from segmentation.services import lifecycle_recompute
 
@@ -44,31 +44,6 @@ def counts() -> tuple[int, int, int]:
 
 def reported_lines(stderr: str) -> set[int]:
     return {int(line.split(",")[0].removeprefix("row ")) for line in stderr.splitlines() if line.startswith("row ")}
-
-
-@pytest.fixture
-def clients_base(owner):
-    ClientFactory(
-        owner=owner,
-        first_name="",
-        last_name="",
-        company_name="Cafés Ñandú",
-        tax_id="B12345678",
-        email="",
-        phone="",
-        client_ref="",
-    )
-    ClientFactory(owner=owner, first_name="María", last_name="Gómez", email="maria.gomez@example.com", client_ref="")
-
-
-@pytest.fixture
-def purchases_base(owner):
-    ProductFactory(name="Café moído")
-    return [
-        ClientFactory(owner=owner, client_ref="P-1"),
-        ClientFactory(owner=owner, client_ref="", tax_id="PT501234567"),
-        ClientFactory(owner=owner, client_ref="", email="joao@exemplo.pt"),
-    ]
 
 
 # --- All or nothing ------------------------------------------------------------------------------
@@ -108,7 +83,7 @@ def test_import_purchases_only_valid_writes_the_valid_rows_and_lists_the_skipped
     assert Purchase.objects.count() == 5
     assert PurchaseLine.objects.count() == 2
     assert sorted(Purchase.objects.values_list("client_id", flat=True)) == sorted(
-        [purchases_base[0].pk] * 3 + [purchases_base[1].pk, purchases_base[2].pk]
+        [purchases_base["p1"].pk] * 3 + [purchases_base["by_tax"].pk, purchases_base["joao"].pk]
     )
 
 
