@@ -1,4 +1,4 @@
-"""Who changed what, and when: one row per change to a client, a purchase or a follow-up, bulk
+"""Who changed what, and when: one row per change to a client or one of its records, bulk
 paths included (reassignment, import), never edited. Shown on the client page to gerentes and
 administradores."""
 
@@ -20,11 +20,15 @@ class AuditEntry(models.Model):
         RESTORE = "restore", _("Restored from the trash")
         ERASE = "erase", _("Erased (anonymised)")
         EXPORT = "export", _("Personal data exported")
+        SHARE = "share", _("Shared")
+        UNSHARE = "unshare", _("No longer shared")
 
     class Subject(models.TextChoices):
         CLIENT = "client", _("Client")
         PURCHASE = "purchase", _("Purchase")
         FOLLOWUP = "followup", _("Follow-up")
+        INTERACTION = "interaction", _("Interaction")
+        CONTRACT = "contract", _("Contract")
 
     at = models.DateTimeField(_("when"), default=timezone.now)
     user = models.ForeignKey(

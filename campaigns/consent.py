@@ -8,7 +8,7 @@ from clients.models import Client
 
 
 @transaction.atomic
-def consent_set(
+def consent_record(
     *, client: Client, purpose: str, granted: bool, source: str, evidence: str = "", user=None, campaign=None,
 ) -> bool:
     """Records a grant or a withdrawal at once; returns whether the state changed (a repeated
@@ -30,7 +30,7 @@ def consent_set(
 
 def consent_withdraw_all(*, client: Client, evidence: str, campaign=None) -> int:
     return sum(
-        consent_set(client=client, purpose=purpose, granted=False, source=ConsentSource.UNSUBSCRIBE,
+        consent_record(client=client, purpose=purpose, granted=False, source=ConsentSource.UNSUBSCRIBE,
                     evidence=evidence, campaign=campaign)
         for purpose in Purpose.values
     )

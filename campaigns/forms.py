@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.consent import consents_of
 from campaigns.messages import MERGE_FIELDS
 from campaigns.models import Campaign, ConsentSource, Purpose
 from campaigns.services import campaign_validate
@@ -92,3 +93,12 @@ class SurveyForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not ask_leave_reason:
             del self.fields["leave_reason"]
+
+
+def consent_context(client: Client) -> dict:
+    """The client page's consent block: the current answer per purpose and the form."""
+    current = consents_of(client)
+    return {
+        "consents": [(value, label, current.get(value)) for value, label in Purpose.choices],
+        "consent_form": ConsentForm(),
+    }

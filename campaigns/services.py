@@ -23,12 +23,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.selectors import salespeople_visible_to
-from campaigns.consent import consent_set, consenting
+from audit.services import audit_bulk
+from campaigns.consent import consent_record, consenting
 from campaigns.messages import last_products, message_build
 from campaigns.models import Campaign, ConsentChange, ConsentSource, Recipient, SurveyAnswer
 from clients.models import Client, FollowUp, Interaction, Purchase, Status
 from core.tasks import enqueue
+from segmentation import records
+from segmentation.alerts import recompute_alerts
 from segmentation.segments import segment_clients, segments_union
+from segmentation.services import current_thresholds
 
 logger = logging.getLogger(__name__)
 
@@ -137,9 +141,8 @@ def _recipients_insert(campaign: Campaign, audience: models.QuerySet[Client]) ->
 
 
 def _followups_create(campaign: Campaign, *, user, now: dt.datetime) -> None:
-    from segmentation.alerts import recompute_alerts
-    from segmentation.services import current_thresholds
-
+    """followup_schedule's set-based twin: one follow-up per recipient, the same audit entries,
+    the colours refreshed in one pass."""
     zone = timezone.get_current_timezone()
     due = dt.datetime.combine(campaign.followup_due, dt.time(10, 0), tzinfo=zone)
     kind = FollowUp.Kind.VISIT if campaign.channel == Campaign.Channel.VISIT else FollowUp.Kind.CALL
@@ -153,6 +156,10 @@ def _followups_create(campaign: Campaign, *, user, now: dt.datetime) -> None:
     ]
     # The unique (client, origin, origin_key) constraint keeps a client from getting two.
     FollowUp.objects.bulk_create(followups, batch_size=2000, ignore_conflicts=True)
+    created = FollowUp.objects.filter(
+        origin=FollowUp.Origin.CAMPAIGN, origin_key=str(campaign.pk), created_at=now
+    ).select_related("assigned_to")
+    audit_bulk([records.followup_created_entry(followup, by=user) for followup in created.iterator(chunk_size=2000)])
     ids = [followup.client_id for followup in followups]
     if ids:
         recompute_alerts(now, current_thresholds(), ids)
@@ -241,7 +248,7 @@ def unsubscribe(*, client: Client, purpose: str, campaign_id: int | None, eviden
     """The unsubscribe link: the consent is withdrawn at once and the change recorded (with the
     campaign whose message carried the link, for its results)."""
     campaign = Campaign.objects.filter(pk=campaign_id).first() if campaign_id else None
-    return consent_set(
+    return consent_record(
         client=client, purpose=purpose, granted=False, source=ConsentSource.UNSUBSCRIBE, evidence=evidence,
         campaign=campaign,
     )
@@ -255,8 +262,6 @@ class AlreadyAnswered(Exception):
 def survey_answer_record(*, recipient: Recipient, score: int, comment: str = "", leave_reason: str = "") -> SurveyAnswer:
     """The answer becomes an interaction on the client; a detractor (0–6) puts the client in red
     with a call for their owner."""
-    from segmentation.services import alert_refresh_client
-
     Recipient.objects.select_for_update().filter(pk=recipient.pk).first()
     if SurveyAnswer.objects.filter(recipient=recipient).exists():
         raise AlreadyAnswered
@@ -265,28 +270,25 @@ def survey_answer_record(*, recipient: Recipient, score: int, comment: str = "",
     summary = _("NPS survey “%(campaign)s”: %(score)d/10.") % {"campaign": recipient.campaign.name, "score": score}
     if comment:
         summary += f" {comment}"
-    interaction = Interaction.objects.create(
-        client=client, kind=Interaction.Kind.SURVEY, direction=Interaction.Direction.INBOUND, happened_at=now,
-        summary=summary, outcome=Interaction.Outcome.INFO,
-    )
+    interaction, _next = records.interaction_record(client=client, by=None, interaction=Interaction(
+        kind=Interaction.Kind.SURVEY, direction=Interaction.Direction.INBOUND, happened_at=now, summary=summary,
+        outcome=Interaction.Outcome.INFO,
+    ))
     answer = SurveyAnswer.objects.create(
         recipient=recipient, client=client, score=score, comment=comment, leave_reason=leave_reason,
         answered_at=now, interaction=interaction,
     )
     if leave_reason and client.status == Status.LOST and not client.close_reason:
-        Client.objects.filter(pk=client.pk).update(close_reason=leave_reason)
+        records.client_update(by=None, client=client, data={"close_reason": leave_reason})
     if score <= 6:
-        FollowUp.objects.get_or_create(
-            client=client, origin=FollowUp.Origin.DETRACTOR, origin_key=str(recipient.pk),
-            defaults={
-                # Due within the hour: on today's agenda, not overdue from the start.
-                "kind": FollowUp.Kind.CALL, "due_at": now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1),
-                "assigned_to": client.owner, "created_at": now,
-                "notes": _("Unhappy answer (%(score)d/10) to “%(campaign)s”: call them.") % {
-                    "score": score, "campaign": recipient.campaign.name},
-            },
+        records.followup_schedule(
+            client=client, by=None, kind=FollowUp.Kind.CALL, origin=FollowUp.Origin.DETRACTOR,
+            origin_key=str(recipient.pk),
+            # Due within the hour: on today's agenda, not overdue from the start.
+            due_at=now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1),
+            notes=_("Unhappy answer (%(score)d/10) to “%(campaign)s”: call them.") % {
+                "score": score, "campaign": recipient.campaign.name},
         )
-    alert_refresh_client(client.pk)
     return answer
 
 

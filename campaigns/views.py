@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from campaigns.consent import consent_set, consents_of
+from campaigns.consent import consent_record
 from campaigns.forms import CampaignForm, ConsentForm, SurveyForm
 from campaigns.messages import client_language, last_products, message_build
 from campaigns.models import Campaign, Purpose, Recipient, SurveyAnswer
@@ -29,7 +29,7 @@ from campaigns.services import (
 )
 from campaigns.tokens import survey_read, unsubscribe_read
 from clients.models import Client, Status
-from clients.views import visible_client
+from clients.selectors import visible_client
 from core.http import client_ip
 
 PREVIEW_CHOICES = 20
@@ -148,22 +148,13 @@ def consent_update(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConsentForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        consent_set(client=client, purpose=data["purpose"], granted=data["granted"], source=data["source"],
+        consent_record(client=client, purpose=data["purpose"], granted=data["granted"], source=data["source"],
                     evidence=data["evidence"], user=request.user)
         messages.success(request, _("Consent recorded."))
     else:
         messages.error(request, _("The consent was not recorded: %(errors)s") % {
             "errors": " ".join(error for errors in form.errors.values() for error in errors)})
     return redirect(client)
-
-
-def consent_context(client: Client) -> dict:
-    """The client page's consent block: the current answer per purpose and the form."""
-    current = consents_of(client)
-    return {
-        "consents": [(value, label, current.get(value)) for value, label in Purpose.choices],
-        "consent_form": ConsentForm(),
-    }
 
 
 @login_not_required

@@ -1,6 +1,15 @@
-from django.contrib import admin
-from django.db import transaction
+"""The Django admin over clients and their records. Every change goes through the write services
+of segmentation/records.py, so that a change made here leaves the same audit entry, version and
+refreshed figures as the same change made in Cartera's pages; what has no service here
+(interactions and follow-ups, which have their pages) is read-only."""
 
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import User
 from clients.models import (
     Category,
     Client,
@@ -12,6 +21,7 @@ from clients.models import (
     Purchase,
     PurchaseLine,
 )
+from segmentation import records
 
 
 @admin.register(Category)
@@ -26,14 +36,54 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ("name",)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never written here."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class ClientShareInline(admin.TabularInline):
     model = ClientShare
     raw_id_fields = ("user",)
     extra = 0
 
 
+class ClientAdminForm(forms.ModelForm):
+    # The version the form was opened at: a save over a newer one is refused, as in Cartera's form.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Client
+        fields = [*Client.DATA_FIELDS, "owner"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version
+
+    def clean(self) -> dict:
+        data = super().clean()
+        current = Client.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
+        if current is not None and current != (data.get("version") or 0):
+            raise ValidationError(_(
+                "Someone else saved this client while you were editing it: nothing of yours was saved. "
+                "Reload the page to see their changes."
+            ))
+        return data
+
+
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
+    """Edits go through client_update (audited, version-checked) and a new owner through
+    client_reassign; clients are created in Cartera's form and deleted to its trash."""
+
+    form = ClientAdminForm
     inlines = [ClientShareInline]
     list_display = ("__str__", "owner", "status", "alert", "city", "last_purchase_date", "spend_12m")
     list_filter = ("status", "volume_tier", "alert", "owner")
@@ -47,62 +97,142 @@ class ClientAdmin(admin.ModelAdmin):
         "rfm_segment", "alert", "alert_reason", "alert_value",
     )
 
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj: Client, form, change: bool) -> None:
+        data = {name: form.cleaned_data[name] for name in Client.DATA_FIELDS if name != "interests"}
+        try:
+            with transaction.atomic():
+                records.client_update(
+                    by=request.user, client=obj, data=data, interests=form.cleaned_data["interests"],
+                    seen_version=form.cleaned_data.get("version") or 0,
+                )
+                if "owner" in form.changed_data:
+                    records.client_reassign(by=request.user, client_ids=[obj.pk], new_owner=form.cleaned_data["owner"])
+        except records.EditConflict:  # saved by someone else between the form's check and now
+            messages.error(request, _("Someone else saved this client meanwhile: nothing of yours was saved."))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        # The interests were written by client_update; each share goes through its service.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change)
+
+    def save_formset(self, request, form, formset, change: bool) -> None:
+        client, deleted = form.instance, formset.deleted_forms
+        for inline in formset.initial_forms:  # a share removed, or pointed at someone else
+            if inline in deleted or "user" in inline.changed_data:
+                records.client_unshare(by=request.user, client=client, user=User.objects.get(pk=inline.initial["user"]))
+        for inline in formset.forms:
+            if inline not in deleted and "user" in inline.changed_data and inline.cleaned_data.get("user"):
+                records.client_share(by=request.user, client=client, user=inline.cleaned_data["user"])
+
 
 class PurchaseLineInline(admin.TabularInline):
+    """Lines are given with a new purchase; afterwards they are shown, not edited."""
+
     model = PurchaseLine
     raw_id_fields = ("product",)
     extra = 0
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return obj is None
+
+
+class PurchaseAdminForm(forms.ModelForm):
+    class Meta:
+        model = Purchase
+        fields = ["client", "date", "amount", *records.PURCHASE_AUDITED[2:]]
+
 
 @admin.register(Purchase)
 class PurchaseAdmin(admin.ModelAdmin):
+    """A purchase recorded, corrected or deleted here goes through purchase_record / _correct /
+    _delete: audited, and its client's figures, status and colour updated at once."""
+
+    form = PurchaseAdminForm
     list_display = ("client", "date", "amount", "currency", "channel")
     list_filter = ("channel", "currency")
-    raw_id_fields = ("client", "created_by")
+    raw_id_fields = ("client",)
     date_hierarchy = "date"
     inlines = [PurchaseLineInline]
     show_full_result_count = False
 
-    # A purchase corrected or deleted here updates its client's figures and status at once.
-    def save_model(self, request, obj, form, change):
-        from segmentation.services import lifecycle_refresh_client
+    def get_readonly_fields(self, request, obj=None):
+        return ("client",) if obj is not None else ()
 
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            for client_id in {obj.client_id, form.initial.get("client")} - {None}:
-                lifecycle_refresh_client(client_id)
+    def save_model(self, request, obj: Purchase, form, change: bool) -> None:
+        """Written in save_related, once the lines are known: one service call, one transaction."""
 
-    def delete_model(self, request, obj):
-        self.delete_queryset(request, Purchase.objects.filter(pk=obj.pk))
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        data = {name: form.cleaned_data[name] for name in records.PURCHASE_AUDITED if name in form.cleaned_data}
+        if change:
+            records.purchase_correct(purchase=form.instance, by=request.user, **data)
+            return
+        lines = [
+            records.LineData(product=line["product"], quantity=line["quantity"], unit_price=line["unit_price"])
+            for formset in formsets for line in formset.cleaned_data
+            if line and line.get("product") and not line.get("DELETE")
+        ]
+        purchase = records.purchase_record(client=form.cleaned_data["client"], by=request.user, lines=lines, **data)
+        form.instance.pk = purchase.pk  # the admin's log and redirect name the purchase written
 
-    def delete_queryset(self, request, queryset):
-        from segmentation.services import lifecycle_refresh_client
+    def delete_model(self, request, obj: Purchase) -> None:
+        records.purchase_delete(purchase=obj, by=request.user)
 
-        with transaction.atomic():
-            client_ids = set(queryset.values_list("client_id", flat=True))
-            super().delete_queryset(request, queryset)
-            for client_id in sorted(client_ids):
-                lifecycle_refresh_client(client_id)
+    @transaction.atomic
+    def delete_queryset(self, request, queryset) -> None:
+        for purchase in queryset.order_by("pk"):
+            records.purchase_delete(purchase=purchase, by=request.user)
 
 
 @admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(ReadOnlyAdmin):
     list_display = ("client", "kind", "direction", "happened_at", "user", "outcome", "awaiting_reply")
     list_filter = ("kind", "outcome", "awaiting_reply")
-    raw_id_fields = ("client", "user")
     show_full_result_count = False
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
+class FollowUpAdmin(ReadOnlyAdmin):
     list_display = ("client", "kind", "due_at", "assigned_to", "status")
     list_filter = ("status", "kind")
-    raw_id_fields = ("client", "assigned_to", "created_by", "closed_by")
     show_full_result_count = False
+
+
+class ContractAdminForm(forms.ModelForm):
+    class Meta:
+        model = Contract
+        fields = ["client", *records.CONTRACT_AUDITED]
 
 
 @admin.register(Contract)
 class ContractAdmin(admin.ModelAdmin):
+    """Contracts are created and edited through contract_create / contract_update (audited, the
+    renewal call and the colour follow); they are ended, not deleted."""
+
+    form = ContractAdminForm
     list_display = ("title", "client", "start_date", "end_date", "value", "renewal_status")
     list_filter = ("renewal_status",)
     raw_id_fields = ("client",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("client",) if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj: Contract, form, change: bool) -> None:
+        data = {name: form.cleaned_data[name] for name in records.CONTRACT_AUDITED}
+        if change:
+            records.contract_update(contract=obj, by=request.user, **data)
+        else:
+            obj.pk = records.contract_create(client=form.cleaned_data["client"], by=request.user, **data).pk

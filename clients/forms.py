@@ -35,13 +35,7 @@ def _at(day: dt.date, time: dt.time | None) -> dt.datetime:
 class ClientForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = Client
-        fields = [
-            "first_name", "last_name", "company_name", "client_ref", "tax_id", "email", "phone",
-            "address", "city", "region", "postal_code", "country", "preferred_channel", "contact_hours",
-            "sector", "marital_status", "birth_date", "economic_level", "interests", "hobbies", "source",
-            "buys_on_own_initiative", "payment_method", "prospect_qualification", "temperature", "notes",
-            "closed_at", "close_reason",
-        ]
+        fields = Client.DATA_FIELDS
         widgets = {
             "birth_date": DATE_INPUT,
             "closed_at": DATE_INPUT,

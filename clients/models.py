@@ -1,6 +1,6 @@
 """What happened: clients and the records around them (DOMAIN.md "A client's record")."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,6 +13,7 @@ from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from clients.text import fold, phone_key, tax_key
+from core.money import cents
 
 
 class Channel(models.TextChoices):
@@ -115,14 +116,29 @@ class Product(models.Model):
         return self.name
 
 
+TRASH_DAYS = 30  # a client in the trash can be restored this long, then the nightly purge erases it
+
+
+def not_in_trash(prefix: str = "") -> Q:
+    """The one definition of a client that is not in the trash (`prefix` "client__" from its records)."""
+    return Q(**{f"{prefix}deleted_at__isnull": True})
+
+
+# The same rule in the set-based SQL that reads the clients table.
+NOT_IN_TRASH_SQL = "deleted_at IS NULL"
+
+
 class ClientQuerySet(models.QuerySet):
+    def not_in_trash(self) -> "ClientQuerySet":
+        return self.filter(not_in_trash())
+
     def visible_to(self, user) -> "ClientQuerySet":
         """The one access rule: which clients `user` may see (and so everything hanging from them).
 
         comercial: their own and those shared with them; gerente: also their teams' clients;
         administrador: all. A client in the trash is nobody's until restored.
         """
-        return self.filter(deleted_at__isnull=True)._portfolio_of(user)
+        return self.not_in_trash()._portfolio_of(user)
 
     def in_trash_visible_to(self, user) -> "ClientQuerySet":
         """The trash under the same rule: what `user` may restore (erased clients never come back)."""
@@ -304,6 +320,16 @@ class Client(models.Model):
             models.Index(fields=["email"], name="client_email_idx"),
         ]
 
+    # The client's own data: what a person types in the form or a file brings, and what the
+    # audit history records of a creation or an edit (the rest is computed or kept by the system).
+    DATA_FIELDS = (
+        "first_name", "last_name", "company_name", "client_ref", "tax_id", "email", "phone",
+        "address", "city", "region", "postal_code", "country", "preferred_channel", "contact_hours",
+        "sector", "marital_status", "birth_date", "economic_level", "interests", "hobbies", "source",
+        "buys_on_own_initiative", "payment_method", "prospect_qualification", "temperature", "notes",
+        "closed_at", "close_reason",
+    )
+
     def __str__(self) -> str:
         return self.display_name
 
@@ -316,6 +342,11 @@ class Client(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("clients:client_detail", args=[self.pk])
+
+    @property
+    def trash_expires(self):
+        """When the nightly purge erases a client in the trash."""
+        return self.deleted_at + timedelta(days=TRASH_DAYS) if self.deleted_at else None
 
     @property
     def display_name(self) -> str:
@@ -451,6 +482,11 @@ class PurchaseLine(models.Model):
     def total(self) -> Decimal:
         return self.quantity * self.unit_price
 
+    @staticmethod
+    def unit_price_for(amount: Decimal, quantity: Decimal) -> Decimal:
+        """The unit price of a line known by what was paid for it in all (the form, an import)."""
+        return cents(amount / quantity)
+
 
 class Interaction(models.Model):
     class Kind(models.TextChoices):
@@ -576,6 +612,15 @@ class FollowUp(models.Model):
         return self.status == self.State.PENDING and self.due_at < timezone.now()
 
 
+class ContractQuerySet(ClientChildQuerySet):
+    def renewal_due(self, day: date, days: int) -> "ContractQuerySet":
+        """The one renewal window: renewal pending and ending between `day` and `day` + `days`
+        (both included). The automatic calls, the colour alerts and the morning summary read it."""
+        return self.filter(
+            renewal_status=Contract.Renewal.PENDING, end_date__gte=day, end_date__lte=day + timedelta(days=days),
+        )
+
+
 class Contract(models.Model):
     class Renewal(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -591,7 +636,7 @@ class Contract(models.Model):
     renewal_status = models.CharField(_("renewal"), max_length=16, choices=Renewal.choices, default=Renewal.PENDING)
     notes = models.TextField(_("notes"), blank=True)
 
-    objects = ClientChildQuerySet.as_manager()
+    objects = ContractQuerySet.as_manager()
 
     class Meta:
         ordering = ["end_date", "id"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clients import export_views, feeds, privacy_views, views
+from clients import export_views, feeds, trash_views, views
 
 app_name = "clients"
 
@@ -13,11 +13,9 @@ urlpatterns = [
     path("clients/export.<str:fmt>/", export_views.client_list_export, name="client_list_export"),
     path("clients/new/", views.ClientCreateView.as_view(), name="client_create"),
     path("clients/reassign/", views.clients_reassign, name="client_reassign"),
-    path("clients/trash/", privacy_views.trash_list, name="client_trash"),
-    path("clients/<int:pk>/delete/", privacy_views.client_delete, name="client_delete"),
-    path("clients/<int:pk>/restore/", privacy_views.client_restore_view, name="client_restore"),
-    path("clients/<int:pk>/privacy/", privacy_views.client_privacy, name="client_privacy"),
-    path("clients/<int:pk>/privacy/export.<str:fmt>", privacy_views.client_privacy_export, name="client_privacy_export"),
+    path("clients/trash/", trash_views.trash_list, name="client_trash"),
+    path("clients/<int:pk>/delete/", trash_views.client_delete, name="client_delete"),
+    path("clients/<int:pk>/restore/", trash_views.client_restore_view, name="client_restore"),
     path("clients/<int:pk>/", views.client_detail, name="client_detail"),
     path("clients/<int:pk>/edit/", views.ClientUpdateView.as_view(), name="client_edit"),
     path("clients/<int:pk>/purchases/new/", views.purchase_create, name="purchase_create"),

@@ -1,10 +1,8 @@
 import datetime as dt
-from decimal import Decimal
 from itertools import chain
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,9 +16,8 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from accounts.selectors import salespeople_visible_to
-from audit.services import history_rows
+from campaigns.forms import consent_context
 from clients import agenda as agenda_views
-from clients import services
 from clients.filters import ClientFilter
 from clients.forms import (
     ClientForm,
@@ -31,17 +28,14 @@ from clients.forms import (
     PurchaseForm,
     ReassignForm,
 )
+from clients.history import history_rows
 from clients.models import Client, FollowUp
+from clients.selectors import visible_client
 from clients.tables import PAGINATION, ClientTable
-from segmentation.services import alert_refresh_client, lifecycle_refresh_client
+from segmentation import records
 
 HISTORY_ITEMS = 30
 TIMELINE_ITEMS = 30  # per kind of record: the page stays a constant number of queries
-
-
-def visible_client(request: HttpRequest, pk: int) -> Client:
-    """Another portfolio's client is a 404, never a 403 and never a 200."""
-    return get_object_or_404(Client.objects.visible_to(request.user).select_related("owner"), pk=pk)
 
 
 class ClientListView(SingleTableMixin, FilterView):
@@ -78,11 +72,16 @@ class ClientCreateView(CreateView):
     template_name = "clients/client_form.html"
 
     def form_valid(self, form):
-        self.object = services.client_create(
-            owner=self.request.user, instance=form.save(commit=False), interests=form.cleaned_data["interests"]
+        self.object = records.client_create(
+            by=self.request.user, data=_client_data(form), interests=form.cleaned_data["interests"]
         )
         messages.success(self.request, _("Client created."))
         return redirect(self.object)
+
+
+def _client_data(form: ClientForm) -> dict:
+    """The form's values of the client's own data (the interests go apart: a many-to-many)."""
+    return {name: form.cleaned_data[name] for name in Client.DATA_FIELDS if name != "interests"}
 
 
 class ClientUpdateView(UpdateView):
@@ -94,20 +93,17 @@ class ClientUpdateView(UpdateView):
         return Client.objects.visible_to(self.request.user)
 
     def form_valid(self, form):
-        data = {name: value for name, value in form.cleaned_data.items() if name not in ("interests", "version")}
         try:
-            with transaction.atomic():
-                self.object = services.client_update(
-                    user=self.request.user, client=self.object, data=data, interests=form.cleaned_data["interests"],
-                    seen_version=form.cleaned_data["version"],
-                )
-                lifecycle_refresh_client(self.object.pk)  # a closure changes the status at once
-        except services.EditConflict as conflict:
+            self.object = records.client_update(
+                by=self.request.user, client=self.object, data=_client_data(form),
+                interests=form.cleaned_data["interests"], seen_version=form.cleaned_data["version"],
+            )
+        except records.EditConflict as conflict:
             return self._conflict(form, conflict)
         messages.success(self.request, _("Client saved."))
         return redirect(self.object)
 
-    def _conflict(self, form, conflict: services.EditConflict) -> HttpResponse:
+    def _conflict(self, form, conflict: records.EditConflict) -> HttpResponse:
         """The second save is refused: the form keeps what this user typed, shows what the other
         person changed meanwhile, and a new save (now over the current version) is deliberate."""
         seen = form.cleaned_data["version"]
@@ -145,8 +141,6 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "interests": list(client.interests.all()),
         "recommendations": list(client.recommendations.select_related("product").order_by("kind", "rank")),
     }
-    from campaigns.views import consent_context  # campaigns builds on clients, not the reverse
-
     context.update(consent_context(client))
     if request.user.is_gerente or request.user.is_administrador:  # the audit history is theirs to read
         context["history"] = history_rows(client.audit_entries.select_related("user")[:HISTORY_ITEMS])
@@ -164,16 +158,12 @@ def purchase_create(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         lines = []
         if data["product"]:
-            quantity = data["quantity"] or Decimal("1")
-            unit_price = data["amount"] / quantity if data["amount"] is not None else data["product"].price
-            lines = [services.LineData(product=data["product"], quantity=quantity, unit_price=unit_price.quantize(Decimal("0.01")))]
-        with transaction.atomic():
-            services.purchase_record(
-                client=client, user=request.user, date=data["date"], amount=data["amount"], lines=lines,
-                currency=data["currency"], payment_method=data["payment_method"], channel=data["channel"],
-                notes=data["notes"],
-            )
-            lifecycle_refresh_client(client.pk)
+            lines = [records.line_for(product=data["product"], quantity=data["quantity"], amount=data["amount"])]
+        records.purchase_record(
+            client=client, by=request.user, date=data["date"], amount=data["amount"], lines=lines,
+            currency=data["currency"], payment_method=data["payment_method"], channel=data["channel"],
+            notes=data["notes"],
+        )
         messages.success(request, _("Purchase recorded."))
         return redirect(client)
     return render(request, "clients/purchase_form.html", {"client": client, "form": form})
@@ -184,9 +174,7 @@ def purchase_edit(request: HttpRequest, pk: int, purchase_pk: int) -> HttpRespon
     purchase = get_object_or_404(client.purchases.prefetch_related("lines__product"), pk=purchase_pk)
     form = PurchaseEditForm(request.POST or None, instance=purchase)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            services.purchase_update(purchase=purchase, user=request.user, **form.cleaned_data)
-            lifecycle_refresh_client(client.pk)
+        records.purchase_correct(purchase=purchase, by=request.user, **form.cleaned_data)
         messages.success(request, _("Purchase corrected."))
         return redirect(client)
     return render(request, "clients/purchase_form.html", {"client": client, "form": form, "purchase": purchase})
@@ -196,9 +184,7 @@ def purchase_edit(request: HttpRequest, pk: int, purchase_pk: int) -> HttpRespon
 def purchase_delete(request: HttpRequest, pk: int, purchase_pk: int) -> HttpResponse:
     client = visible_client(request, pk)
     purchase = get_object_or_404(client.purchases, pk=purchase_pk)
-    with transaction.atomic():
-        services.purchase_delete(purchase=purchase, user=request.user)
-        lifecycle_refresh_client(client.pk)
+    records.purchase_delete(purchase=purchase, by=request.user)
     messages.success(request, _("Purchase deleted."))
     return redirect(client)
 
@@ -214,12 +200,10 @@ def interaction_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                services.interaction_record(
-                    client=client, user=request.user, interaction=form.instance, closes=closes,
-                    next_kind=data["next_kind"], next_due_at=form.next_due_at, next_notes=data["next_notes"],
-                )
-                alert_refresh_client(client.pk)
+            records.interaction_record(
+                client=client, by=request.user, interaction=form.instance, closes=closes,
+                next_kind=data["next_kind"], next_due_at=form.next_due_at, next_notes=data["next_notes"],
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -232,12 +216,10 @@ def followup_create(request: HttpRequest, pk: int) -> HttpResponse:
     client = visible_client(request, pk)
     form = FollowUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            services.followup_schedule(
-                client=client, user=request.user, kind=form.cleaned_data["kind"], due_at=form.due_at,
-                notes=form.cleaned_data["notes"],
-            )
-            alert_refresh_client(client.pk)
+        records.followup_schedule(
+            client=client, by=request.user, kind=form.cleaned_data["kind"], due_at=form.due_at,
+            notes=form.cleaned_data["notes"],
+        )
         messages.success(request, _("Follow-up scheduled."))
         return redirect(client)
     return render(request, "clients/followup_form.html", {"client": client, "form": form})
@@ -251,8 +233,8 @@ def clients_reassign(request: HttpRequest) -> HttpResponse:
         request.POST, clients=Client.objects.visible_to(request.user), salespeople=salespeople_visible_to(request.user)
     )
     if form.is_valid():
-        moved = services.clients_reassign(
-            actor=request.user, client_ids=[c.pk for c in form.cleaned_data["clients"]],
+        moved = records.client_reassign(
+            by=request.user, client_ids=[c.pk for c in form.cleaned_data["clients"]],
             new_owner=form.cleaned_data["new_owner"],
         )
         text = ngettext("%(count)d client reassigned to %(owner)s.", "%(count)d clients reassigned to %(owner)s.", moved)
@@ -318,12 +300,10 @@ def followup_complete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                _interaction, next_followup = services.interaction_record(
-                    client=followup.client, user=request.user, interaction=form.instance, closes=followup,
-                    next_kind=data["next_kind"], next_due_at=form.next_due_at, next_notes=data["next_notes"],
-                )
-                alert_refresh_client(followup.client_id)
+            _interaction, next_followup = records.followup_complete(
+                followup=followup, by=request.user, interaction=form.instance,
+                next_kind=data["next_kind"], next_due_at=form.next_due_at, next_notes=data["next_notes"],
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:

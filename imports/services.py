@@ -16,8 +16,9 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
@@ -25,10 +26,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audit.models import AuditEntry
 from clients.models import Client, Product, Purchase, PurchaseLine
 from clients.text import fold, tax_key
 from core.bulk import rows_insert
 from imports.spreadsheets import Table, map_headers, parse_date, parse_decimal
+from segmentation import records
+from segmentation.models import StatusChange
+from segmentation.services import lifecycle_recompute_clients
 
 LOOKUP_CHUNK = 900  # values per IN (...) query, under SQLite's variable limit on any version
 COPY_BATCH = 10_000  # purchases per write, and per step of the progress bar
@@ -438,92 +443,94 @@ class ImportResult:
 def import_apply(
     analysis: Analysis, *, owner, created_by=None, progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Writes the analysis's valid rows, all in one transaction, then recomputes those clients.
+    """Writes the analysis's valid rows, all in one transaction, then recomputes those clients:
+    the set-based twin of client_create and purchase_record (segmentation/records.py), with the
+    same audit entries and the same figures.
 
     The caller decides whether rows with errors may be left out (`analysis.errors` empty or
     "only the valid rows" chosen); rows with errors are never written.
     """
-    from segmentation.models import StatusChange
-    from segmentation.services import lifecycle_recompute_clients
-
     assert analysis.importable, analysis.problems
-    done = 0
+    counter = _Progress(progress)
     with transaction.atomic():
         created = _clients_create(analysis.new_clients, owner)
-        done += len(created)
-        if progress:
-            progress(done)
-        _clients_complete(analysis.client_updates)
-        purchases = [
-            Purchase(
-                client_id=created[row.client] if isinstance(row.client, str) else row.client,
-                date=row.date, amount=row.amount, created_by=created_by,
-            )
-            for row in analysis.purchases
-        ]
-        for start in range(0, len(purchases), COPY_BATCH):
-            rows_insert(Purchase, purchases[start:start + COPY_BATCH])
-            done += len(purchases[start:start + COPY_BATCH])
-            if progress:
-                progress(done)
-        lines = [
-            PurchaseLine(
-                purchase=purchase, product_id=row.product_id, quantity=row.quantity or Decimal("1"),
-                unit_price=(row.amount / (row.quantity or Decimal("1"))).quantize(Decimal("0.01"), ROUND_HALF_UP),
-            )
-            for purchase, row in zip(purchases, analysis.purchases, strict=True)
-            if row.product_id
-        ]
-        rows_insert(PurchaseLine, lines)
-        _audit(analysis, created, purchases, user=created_by)
-        touched = sorted(set(created.values()) | {p.client_id for p in purchases})
+        counter.add(len(created))
+        completed = _clients_complete(analysis.client_updates)
+        purchases = _purchases_create(analysis.purchases, created, created_by, counter)
+        _audit(list(created.values()), completed, analysis.client_updates, purchases, user=created_by)
+        touched = sorted({client.pk for client in created.values()} | {p.client_id for p in purchases})
         changes = 0
         if touched:
             changes = lifecycle_recompute_clients(client_ids=touched, cause=StatusChange.Cause.IMPORT)["status_changes"]
     return ImportResult(len(created), len(analysis.client_updates), len(purchases), changes, touched)
 
 
-def _clients_create(new_clients: dict[str, NewClient], owner) -> dict[str, int]:
+@dataclass
+class _Progress:
+    report: Callable[[int], None] | None
+    done: int = 0
+
+    def add(self, rows: int) -> None:
+        self.done += rows
+        if self.report:
+            self.report(self.done)
+
+
+def _clients_create(new_clients: dict[str, NewClient], owner) -> dict[str, Client]:
     objects = []
     for new in new_clients.values():
         client = Client(owner=owner, **{name: value for name, value in new.values.items() if name in CLIENT_FIELDS})
         client.refresh_search_fields()  # a bulk insert skips save()
         objects.append(client)
     rows_insert(Client, objects)
-    return {key: client.pk for key, client in zip(new_clients, objects, strict=True)}
+    return dict(zip(new_clients, objects, strict=True))
 
 
-def _audit(analysis: Analysis, created: dict[str, int], purchases: list[Purchase], *, user) -> None:
-    """The import in the audit history: each client created or completed, and each client's
-    purchases added (one row per client, not per purchase)."""
-    from audit.models import AuditEntry
-
-    Action, Subject = AuditEntry.Action, AuditEntry.Subject
-    entries = [
-        AuditEntry(user=user, client_id=pk, subject=Subject.CLIENT, object_id=pk, action=Action.IMPORT)
-        for pk in created.values()
+def _purchases_create(rows: list[PurchaseRow], created: dict[str, Client], by, counter: _Progress) -> list[Purchase]:
+    purchases = [
+        Purchase(
+            client_id=created[row.client].pk if isinstance(row.client, str) else row.client,
+            date=row.date, amount=row.amount, currency=settings.CURRENCY, created_by=by,
+        )
+        for row in rows
     ]
+    for start in range(0, len(purchases), COPY_BATCH):
+        rows_insert(Purchase, purchases[start:start + COPY_BATCH])
+        counter.add(len(purchases[start:start + COPY_BATCH]))
+    lines = [
+        PurchaseLine(
+            purchase=purchase, product_id=row.product_id, quantity=row.quantity or Decimal("1"),
+            unit_price=PurchaseLine.unit_price_for(row.amount, row.quantity or Decimal("1")),
+        )
+        for purchase, row in zip(purchases, rows, strict=True)
+        if row.product_id
+    ]
+    rows_insert(PurchaseLine, lines)
+    return purchases
+
+
+def _audit(clients: list[Client], completed: list[Client], updates: dict, purchases: list[Purchase], *, user) -> None:
+    """The import in the audit history, entry for entry as the pages leave it (the same builders):
+    each client created with its values, each client completed with the fields it filled, each
+    purchase recorded."""
+    entries = [records.client_created_entry(client, by=user) for client in clients]
     entries += [
         AuditEntry(
-            user=user, client_id=pk, subject=Subject.CLIENT, object_id=pk, action=Action.IMPORT,
-            changes={name: ["", value] for name, value in values.items()},
+            user=user, client_id=client.pk, subject=AuditEntry.Subject.CLIENT, object_id=client.pk,
+            action=AuditEntry.Action.UPDATE, changes={name: ["", value] for name, value in updates[client.pk].items()},
+            version=client.version,
         )
-        for pk, values in analysis.client_updates.items()
+        for client in completed
     ]
-    per_client = Counter(purchase.client_id for purchase in purchases)
-    entries += [
-        AuditEntry(
-            user=user, client_id=pk, subject=Subject.PURCHASE, object_id=pk, action=Action.IMPORT,
-            changes={"purchases": ["", str(count)]},
-        )
-        for pk, count in per_client.items()
-    ]
+    entries += [records.purchase_created_entry(purchase, by=user) for purchase in purchases]
     rows_insert(AuditEntry, entries)
 
 
-def _clients_complete(updates: dict[int, dict[str, str]]) -> None:
+def _clients_complete(updates: dict[int, dict[str, str]]) -> list[Client]:
+    """Fills the empty fields the file gives (never overwrites); returns the clients completed."""
+    done: list[Client] = []
     if not updates:
-        return
+        return done
     names = sorted({name for values in updates.values() for name in values})
     ids = sorted(updates)
     for start in range(0, len(ids), LOOKUP_CHUNK):
@@ -534,3 +541,5 @@ def _clients_complete(updates: dict[int, dict[str, str]]) -> None:
             client.refresh_search_fields()
             client.version += 1  # a form opened before the import is refused, not saved over it
         Client.objects.bulk_update(clients, [*names, "search_text", "phone_key", "tax_key", "email", "version"])
+        done += clients
+    return done

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from clients.models import Client, Purchase
-from clients.services import clients_reassign
+from segmentation.records import client_reassign
 from clients.tests.factories import ClientFactory, PurchaseFactory
 from clients.views import HISTORY_ITEMS
 
@@ -97,7 +97,7 @@ def test_reassignment_and_import_are_recorded_too(owner, teammate, manager):
     from imports.spreadsheets import read_table
 
     moved = ClientFactory(owner=owner, client_ref="R-1", city="")
-    clients_reassign(actor=manager, client_ids=[moved.pk], new_owner=teammate)
+    client_reassign(by=manager, client_ids=[moved.pk], new_owner=teammate)
     entry = AuditEntry.objects.get(client=moved)
     assert (entry.user, entry.action, entry.changes) == (manager, "reassign", {"owner": [owner.username, teammate.username]})
 
@@ -107,9 +107,11 @@ def test_reassignment_and_import_are_recorded_too(owner, teammate, manager):
     import_apply(analysis, owner=owner, created_by=manager)
     moved.refresh_from_db()
     assert moved.version == 1  # completed by the import: a form opened before is refused
-    completed = AuditEntry.objects.filter(client=moved, action="import").get()
-    assert completed.changes == {"city": ["", "Vigo"]}
-    assert AuditEntry.objects.filter(client__client_ref="R-2", action="import", user=manager).exists()
+    # The import leaves the entries the client form leaves: an edit of the fields it filled, a creation.
+    completed = AuditEntry.objects.filter(client=moved, action="update").get()
+    assert (completed.changes, completed.version) == ({"city": ["", "Vigo"]}, 1)
+    created = AuditEntry.objects.get(client__client_ref="R-2", action="create", user=manager)
+    assert created.changes["city"] == ["", "Lugo"] and created.changes["first_name"] == ["", "Nuria"]
 
 
 def test_the_history_shows_to_gerente_and_administrador_only(client, owner, manager, admin_user):

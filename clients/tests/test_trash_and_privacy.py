@@ -12,12 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from campaigns.consent import consent_set
+from campaigns.consent import consent_record
 from campaigns.models import Consent, ConsentSource, Purpose
-from clients.models import Client, FollowUp
-from clients.privacy import TRASH_DAYS, client_trash, trash_purge
+from clients.models import TRASH_DAYS, Client, FollowUp
 from clients.tests.factories import ClientFactory, FollowUpFactory, InteractionFactory, PurchaseFactory
+from privacy.services import trash_purge
 from segmentation.dashboard import dashboard_build
+from segmentation.records import client_trash
 from segmentation.segments import segment_clients, segment_create
 from segmentation.services import lifecycle_recompute
 
@@ -54,7 +55,7 @@ def test_the_owner_the_gerente_or_the_administrador_restore_it_others_cannot(cli
     gone = ClientFactory(owner=owner)
     followup = FollowUpFactory(client=gone, assigned_to=owner, due_at=timezone.now() + dt.timedelta(days=1))
     for person in (owner, manager, admin_user):
-        client_trash(client=gone, user=owner)
+        client_trash(by=owner, client=gone)
         client.force_login(outsider)
         assert client.post(reverse("clients:client_restore", args=[gone.pk])).status_code == 404
         assert client.get(reverse("clients:client_trash")).context["clients"] == []
@@ -71,8 +72,8 @@ def test_the_purge_erases_what_stayed_longer_than_the_trash_keeps_and_keeps_the_
     PurchaseFactory(client=old, amount=Decimal("250.00"))
     PurchaseFactory(client=old, amount=Decimal("50.00"))
     lifecycle_recompute()
-    client_trash(client=old, user=owner)
-    client_trash(client=recent, user=owner)
+    client_trash(by=owner, client=old)
+    client_trash(by=owner, client=recent)
     Client.objects.filter(pk=old.pk).update(deleted_at=timezone.now() - dt.timedelta(days=TRASH_DAYS + 1))
     assert trash_purge() == 1
     old.refresh_from_db()
@@ -87,16 +88,16 @@ def test_erasure_blanks_every_personal_trace_and_is_audited(client, owner, admin
                            notes="Alérgica al marisco")
     PurchaseFactory(client=record, amount=Decimal("99.00"))
     InteractionFactory(client=record, summary="Habló de su hija Marta", user=owner)
-    consent_set(client=record, purpose=Purpose.NEWSLETTER, granted=True, source=ConsentSource.FORM, evidence="Hoja 7")
+    consent_record(client=record, purpose=Purpose.NEWSLETTER, granted=True, source=ConsentSource.FORM, evidence="Hoja 7")
     client.force_login(owner)
     client.post(reverse("clients:client_edit", args=[record.pk]), {
         "first_name": "Rosa", "last_name": "Mar", "email": "rosa@example.com", "country": "ES", "city": "Vigo", "version": 0,
     })
-    assert client.get(reverse("clients:client_privacy", args=[record.pk])).status_code == 403  # administrador only
+    assert client.get(reverse("privacy:client_privacy", args=[record.pk])).status_code == 403  # administrador only
     client.force_login(admin_user)
-    refused = client.post(reverse("clients:client_privacy", args=[record.pk]), {})
+    refused = client.post(reverse("privacy:client_privacy", args=[record.pk]), {})
     assert refused.status_code == 200 and refused.context["form"].errors  # the box must be ticked
-    client.post(reverse("clients:client_privacy", args=[record.pk]), {"confirm": "on"})
+    client.post(reverse("privacy:client_privacy", args=[record.pk]), {"confirm": "on"})
     record.refresh_from_db()
     assert record.erased_at and (record.first_name, record.email, record.phone, record.notes, record.city) == ("", "", "", "", "")
     assert str(record.pk) in record.company_name
@@ -106,29 +107,29 @@ def test_erasure_blanks_every_personal_trace_and_is_audited(client, owner, admin
     assert record.audit_entries.filter(action="erase", user=admin_user).exists()
     assert record.purchases.get().amount == Decimal("99.00")
     assert not Client.objects.visible_to(admin_user).filter(pk=record.pk).exists()
-    assert client.get(reverse("clients:client_privacy", args=[record.pk])).status_code == 404  # erased for good
+    assert client.get(reverse("privacy:client_privacy", args=[record.pk])).status_code == 404  # erased for good
 
 
 def test_the_export_holds_everything_about_the_client_and_is_audited(client, owner, admin_user):
     record = ClientFactory(owner=owner, first_name="Iria", email="iria@example.com")
     PurchaseFactory(client=record, amount=Decimal("42.50"))
     InteractionFactory(client=record, summary="=HYPERLINK(\"http://x\")", user=owner)
-    consent_set(client=record, purpose=Purpose.SURVEYS, granted=True, source=ConsentSource.PHONE, evidence="Llamada")
+    consent_record(client=record, purpose=Purpose.SURVEYS, granted=True, source=ConsentSource.PHONE, evidence="Llamada")
     client.force_login(owner)
-    assert client.get(reverse("clients:client_privacy_export", args=[record.pk, "json"])).status_code == 403
+    assert client.get(reverse("privacy:client_privacy_export", args=[record.pk, "json"])).status_code == 403
     client.force_login(admin_user)
-    data = json.loads(client.get(reverse("clients:client_privacy_export", args=[record.pk, "json"])).content)
+    data = json.loads(client.get(reverse("privacy:client_privacy_export", args=[record.pk, "json"])).content)
     assert data["client"]["email"] == "iria@example.com"
     assert [p["amount"] for p in data["purchases"]] == ["42.50"]
     assert data["interactions"][0]["summary"].startswith("=HYPERLINK")
     assert data["consents"][0]["purpose"] == "surveys"
-    body = client.get(reverse("clients:client_privacy_export", args=[record.pk, "csv"])).content.decode("utf-8-sig")
+    body = client.get(reverse("privacy:client_privacy_export", args=[record.pk, "csv"])).content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[0] == ["record", "id", "field", "value"]
     assert ["client", str(record.pk), "first_name", "Iria"] in rows
     assert any(row[0] == "interactions" and row[3].startswith("'=HYPERLINK") for row in rows)  # formula defused
     assert AuditEntry.objects.filter(client=record, action="export", user=admin_user).count() == 2
-    assert client.get(reverse("clients:client_privacy_export", args=[record.pk, "pdf"])).status_code == 404
+    assert client.get(reverse("privacy:client_privacy_export", args=[record.pk, "pdf"])).status_code == 404
 
 
 @pytest.mark.browser
@@ -155,7 +156,7 @@ def test_the_trash_and_privacy_pages_run_a_constant_number_of_queries(client, ow
     records = [ClientFactory(owner=owner) for _ in range(size)]
     for record in records:
         PurchaseFactory(client=record)
-        client_trash(client=record, user=owner)
+        client_trash(by=owner, client=record)
     client.force_login(owner)
     # session, user, roles (navigation and the access rule), shares, the trashed clients
     with django_assert_num_queries(5):
@@ -163,4 +164,4 @@ def test_the_trash_and_privacy_pages_run_a_constant_number_of_queries(client, ow
     client.force_login(admin_user)
     # session, user, roles, the client
     with django_assert_num_queries(4):
-        assert client.get(reverse("clients:client_privacy", args=[records[0].pk])).status_code == 200
+        assert client.get(reverse("privacy:client_privacy", args=[records[0].pk])).status_code == 200

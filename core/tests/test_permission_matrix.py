@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import User
 from campaigns.models import Campaign, Recipient
 from campaigns.tokens import survey_token, unsubscribe_token
-from clients.privacy import client_trash
+from segmentation.records import client_trash
 from clients.tests.factories import ClientFactory, FollowUpFactory, PurchaseFactory
 from core.tests.test_access import all_urls
 from imports.models import ImportJob
@@ -67,7 +67,7 @@ class World:
 def _objects_of(person: User, *, label: str) -> dict[str, object]:
     client = ClientFactory(owner=person, first_name=f"Cliente {label}")
     trashed = ClientFactory(owner=person, first_name=f"Papelera {label}")
-    client_trash(client=trashed, user=person)
+    client_trash(by=person, client=trashed)
     segment = segment_create(owner=person, name=f"Segmento {label}", shared=False, query=QueryDict(""))
     campaign = Campaign.objects.create(
         name=f"Campaña {label}", goal=Campaign.Goal.SURVEY, segment=segment, created_by=person, subject="s", body="b",
@@ -111,8 +111,8 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "clients:client_trash": (EVERYONE, lambda o: []),
     "clients:client_delete": (PORTFOLIO, _client),
     "clients:client_restore": (PORTFOLIO, lambda o: [o["trashed"].pk]),
-    "clients:client_privacy": (ADMIN_ONLY_CLIENT, _client),
-    "clients:client_privacy_export": (ADMIN_ONLY_CLIENT, lambda o: [o["client"].pk, "json"]),
+    "privacy:client_privacy": (ADMIN_ONLY_CLIENT, _client),
+    "privacy:client_privacy_export": (ADMIN_ONLY_CLIENT, lambda o: [o["client"].pk, "json"]),
     "clients:client_detail": (PORTFOLIO, _client),
     "clients:client_edit": (PORTFOLIO, _client),
     "clients:purchase_create": (PORTFOLIO, _client),

@@ -300,10 +300,10 @@ def test_the_import_list_and_report_run_a_constant_number_of_queries(client, own
 
 
 def test_a_row_of_a_client_in_the_trash_says_so(client, owner):
-    from clients.privacy import client_trash
+    from segmentation.records import client_trash
 
     record = ClientFactory(owner=owner, client_ref="C-1", city="")
-    client_trash(client=record, user=owner)
+    client_trash(by=owner, client=record)
     client.force_login(owner)
     upload(client, CLIENTS_CSV)
     job = ImportJob.objects.get()
