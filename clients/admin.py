@@ -36,6 +36,11 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ("name",)
 
 
+def _not_saved_by_the_formset(formset) -> None:
+    """The admin's change message reads what formset.save() would have set; a service wrote instead."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Shown, never written here."""
 
@@ -57,7 +62,7 @@ class ClientShareInline(admin.TabularInline):
 
 class ClientAdminForm(forms.ModelForm):
     # The version the form was opened at: a save over a newer one is refused, as in Cartera's form.
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Client
@@ -65,12 +70,12 @@ class ClientAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["version"].initial = self.instance.version
+        self.fields["seen_version"].initial = self.instance.version
 
     def clean(self) -> dict:
         data = super().clean()
         current = Client.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
-        if current is not None and current != (data.get("version") or 0):
+        if current is not None and current != (data.get("seen_version") or 0):
             raise ValidationError(_(
                 "Someone else saved this client while you were editing it: nothing of yours was saved. "
                 "Reload the page to see their changes."
@@ -109,7 +114,7 @@ class ClientAdmin(admin.ModelAdmin):
             with transaction.atomic():
                 records.client_update(
                     by=request.user, client=obj, data=data, interests=form.cleaned_data["interests"],
-                    seen_version=form.cleaned_data.get("version") or 0,
+                    seen_version=form.cleaned_data.get("seen_version") or 0,
                 )
                 if "owner" in form.changed_data:
                     records.client_reassign(by=request.user, client_ids=[obj.pk], new_owner=form.cleaned_data["owner"])
@@ -125,6 +130,7 @@ class ClientAdmin(admin.ModelAdmin):
 
     def save_formset(self, request, form, formset, change: bool) -> None:
         client, deleted = form.instance, formset.deleted_forms
+        _not_saved_by_the_formset(formset)
         for inline in formset.initial_forms:  # a share removed, or pointed at someone else
             if inline in deleted or "user" in inline.changed_data:
                 records.client_unshare(by=request.user, client=client, user=User.objects.get(pk=inline.initial["user"]))
@@ -173,6 +179,8 @@ class PurchaseAdmin(admin.ModelAdmin):
         """Written in save_related, once the lines are known: one service call, one transaction."""
 
     def save_related(self, request, form, formsets, change: bool) -> None:
+        for formset in formsets:
+            _not_saved_by_the_formset(formset)
         data = {name: form.cleaned_data[name] for name in records.PURCHASE_AUDITED if name in form.cleaned_data}
         if change:
             records.purchase_correct(purchase=form.instance, by=request.user, **data)

@@ -86,7 +86,7 @@ class PurchaseForm(BootstrapFormMixin, forms.ModelForm):
 
     class Meta:
         model = Purchase
-        fields = ["date", "amount", "currency", "payment_method", "channel", "notes"]
+        fields = Purchase.DATA_FIELDS
         widgets = {"date": DATE_INPUT}
 
     def __init__(self, *args, **kwargs) -> None:
@@ -124,7 +124,7 @@ class PurchaseEditForm(BootstrapFormMixin, forms.ModelForm):
 
     class Meta:
         model = Purchase
-        fields = ["date", "amount", "currency", "payment_method", "channel", "notes"]
+        fields = Purchase.DATA_FIELDS
         widgets = {"date": DATE_INPUT}
 
     def clean_date(self) -> dt.date:

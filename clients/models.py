@@ -448,6 +448,9 @@ class Purchase(models.Model):
 
     objects = ClientChildQuerySet.as_manager()
 
+    # What a person records or corrects of a purchase (its form, the admin, the audit history).
+    DATA_FIELDS = ("date", "amount", "currency", "payment_method", "channel", "notes")
+
     class Meta:
         ordering = ["-date", "-id"]
         verbose_name = _("purchase")

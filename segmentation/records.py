@@ -29,12 +29,13 @@ from accounts.selectors import salespeople_visible_to
 from audit.models import AuditEntry
 from audit.services import Action, Subject, as_text, audit_bulk, audit_record, diff, snapshot
 from clients.models import Client, ClientShare, Contract, FollowUp, Interaction, Product, Purchase, PurchaseLine
+from core.money import cents
 from segmentation.automation import automatic_followups_create
 from segmentation.services import alert_refresh_client, current_thresholds, lifecycle_refresh_client
 
 # What the audit history keeps of each record (the client's own: Client.DATA_FIELDS).
 CLIENT_SCALAR_FIELDS = tuple(name for name in Client.DATA_FIELDS if name != "interests")
-PURCHASE_AUDITED = ("date", "amount", "currency", "payment_method", "channel", "notes")
+PURCHASE_AUDITED = Purchase.DATA_FIELDS
 FOLLOWUP_AUDITED = ("kind", "due_at", "assigned_to", "notes")
 INTERACTION_AUDITED = ("kind", "direction", "happened_at", "outcome")
 CONTRACT_AUDITED = ("title", "start_date", "end_date", "value", "renewal_status", "notes")
@@ -214,7 +215,7 @@ def purchase_record(
     if amount is None:
         amount = sum((line.quantity * line.unit_price for line in lines), Decimal("0"))
     purchase = Purchase(
-        client=client, date=date, amount=amount, currency=currency or settings.CURRENCY,
+        client=client, date=date, amount=cents(amount), currency=currency or settings.CURRENCY,
         payment_method=payment_method, channel=channel, notes=notes, created_by=by,
     )
     purchase.full_clean()
@@ -233,6 +234,8 @@ def purchase_correct(*, purchase: Purchase, by: User | None, **changes) -> Purch
     """Corrects a purchase's date, amount, currency, payment method, channel or notes."""
     if unknown := set(changes) - set(PURCHASE_AUDITED):
         raise ValueError(f"Not a correctable field of a purchase: {sorted(unknown)}")
+    if changes.get("amount") is not None:
+        changes["amount"] = cents(changes["amount"])
     current = Purchase.objects.select_for_update().get(pk=purchase.pk)
     before = snapshot(current, PURCHASE_AUDITED)
     for name, value in changes.items():
@@ -250,9 +253,10 @@ def purchase_correct(*, purchase: Purchase, by: User | None, **changes) -> Purch
 @transaction.atomic
 def purchase_delete(*, purchase: Purchase, by: User | None) -> int:
     """Deletes a purchase recorded by mistake (its lines go with it); returns its client's id."""
-    client_id, purchase_id = purchase.client_id, purchase.pk
-    before = snapshot(purchase, PURCHASE_AUDITED)
-    purchase.delete()
+    current = Purchase.objects.select_for_update().get(pk=purchase.pk)  # as stored, not as the caller last saw it
+    client_id, purchase_id = current.client_id, current.pk
+    before = snapshot(current, PURCHASE_AUDITED)
+    current.delete()
     audit_record(
         user=by, client_id=client_id, subject=Subject.PURCHASE, object_id=purchase_id, action=Action.DELETE,
         changes={name: [value, ""] for name, value in before.items() if value},
