@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 DEMO_CLIENTS ?= 300
+# The demo's commands and server: DEBUG on, and the e-mails' links on the port it serves.
+DEMO_ENV = DEBUG=true SITE_URL=http://127.0.0.1:$(PORT)
 
 .PHONY: help install install-dev demo test worker beat messages lint chromium bench load clean
 
@@ -31,11 +33,17 @@ install-dev: $(VENV)/.installed-dev messages
 messages: | $(PY)
 	DEBUG=true $(PY) manage.py compilemessages --ignore=$(VENV) --verbosity 0
 
-demo: install
-	DEBUG=true $(PY) manage.py migrate --no-input
-	DEBUG=true $(PY) manage.py seed_demo --clients $(DEMO_CLIENTS)
+# Development settings for the README's `.venv/bin/python manage.py ...` commands (git-ignored):
+# DEBUG on and a SECRET_KEY of its own. Written once: an existing .env is never touched.
+.env:
+	@umask 077 && $(PYTHON) -c "import secrets; print('DEBUG=true'); print('SECRET_KEY=' + secrets.token_urlsafe(50))" > $@
+	@echo "Wrote .env (DEBUG=true and a generated SECRET_KEY) for manage.py commands"
+
+demo: install .env
+	$(DEMO_ENV) $(PY) manage.py migrate --no-input
+	$(DEMO_ENV) $(PY) manage.py seed_demo --clients $(DEMO_CLIENTS)
 	@echo "Cartera demo on http://127.0.0.1:$(PORT)/  (logins above; password cartera-demo)"
-	DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Browser tests drive Debian's Chromium; install it when missing and we are allowed to.
 chromium:
@@ -48,8 +56,10 @@ chromium:
 test: install-dev chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff, then the import contracts in pyproject.toml (the apps stack without upward imports or cycles).
 lint: install-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 worker: install
 	$(VENV)/bin/celery -A portfolio worker --loglevel=INFO

@@ -100,8 +100,8 @@ def _campaigns_setup(admin, comercial):
     import datetime as dt
     import random
 
-    from campaigns.demo import consents_seed
     from campaigns.models import Campaign, Consent, Recipient, SurveyAnswer
+    from demo.consents import consents_seed
 
     if not Consent.objects.exists():
         consents_seed()

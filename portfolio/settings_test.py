@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("DEBUG", "true")
+# A developer's .env (`make demo`) must not move the suite, e.g. to its DATABASE_URL.
+os.environ.setdefault("ENV_FILE", "")
 
 from portfolio.settings import *  # noqa: E402,F403
 

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from accounts.middleware import SESSION_REFRESHED_KEY
 from accounts.models import Role
-from clients.demo import DEMO_PASSWORD
 from conftest import PASSWORD, make_user
+from demo.people import DEMO_PASSWORD
 
 LOGIN = "/accounts/login/"
 SPANISH_WAIT = "Demasiados intentos fallidos de acceso. Espera 15 minutos y vuelve a intentarlo."

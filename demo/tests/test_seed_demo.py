@@ -1,4 +1,4 @@
-"""`manage.py seed_demo` (clients/demo.py); the engine that fills the figures is tested in segmentation."""
+"""`manage.py seed_demo` (demo/); the engine that fills the figures is tested in segmentation."""
 
 import datetime as dt
 import io
@@ -12,10 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, Team, User
-from clients.demo import DEMO_PASSWORD, demo_build
-from clients.management.commands.seed_demo import compute_figures
 from clients.models import Client, Contract, FollowUp, Interaction, Purchase, PurchaseLine, Status
 from clients.text import phone_key
+from demo.build import compute_figures, demo_build
+from demo.people import DEMO_PASSWORD
 from segmentation.models import StatusChange
 from segmentation.rules import Thresholds, status_for, status_since_for
 

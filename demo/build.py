@@ -1,0 +1,150 @@
+"""`demo_build()`: the whole demo business in one transaction, then its figures.
+
+Users, teams and the catalogue first; then the clients with their history, block after block
+(`demo.blocks`), through COPY on PostgreSQL and bulk_create elsewhere (`demo.writers`); then the
+nightly engine fills every client's figures, status and classifications in one set-based run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connection, models, transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from accounts.models import User
+from clients.models import Client, Contract, FollowUp, Interaction, Purchase, PurchaseLine, Status
+from clients.recommendations import recommendations_recompute
+from demo.blocks import BLOCK_CLIENTS, default_workers, generated_blocks, prepared_blocks
+from demo.catalogue import catalogue_create
+from demo.clients import Setup
+from demo.people import staff_create
+from demo.rows import Bases, Tally
+from demo.sampling import Clock, faker_class
+from demo.writers import OrmWriter, PostgresBulkLoad, PostgresWriter
+from segmentation.engine import recompute_lifecycle
+from segmentation.services import after_recompute, current_thresholds
+from segmentation.snapshots import snapshot_backfill
+
+# The tables the clients' blocks fill (their ids handed out here, their indexes rebuilt on PostgreSQL).
+LOADED = [Client, Client.interests.through, Purchase, PurchaseLine, Interaction, FollowUp, Contract]
+
+
+@dataclass
+class DemoResult:
+    logins: list[tuple[str, str, str, str]]  # username, password, role, team
+    tally: Tally
+    statuses: dict[str, int]
+    elapsed: float
+
+
+def demo_present() -> bool:
+    return User.objects.filter(username="admin").exists()
+
+
+def compute_figures(as_of: dt.date) -> dict:
+    """The nightly engine fills the loaded clients (a load is not a history of status changes),
+    then the automatic follow-ups and the colours, as the nightly run leaves them."""
+    result = recompute_lifecycle(as_of, current_thresholds(), record_changes=False)
+    result.update(after_recompute(as_of=as_of))
+    result["recommendations"] = recommendations_recompute(as_of=as_of)
+    # A year of history for the dashboard's trends: the end of each of the last 12 months.
+    month_start = as_of.replace(day=1)
+    for _month in range(12):
+        month_end = month_start - dt.timedelta(days=1)
+        snapshot_backfill(day=month_end, thresholds=current_thresholds())
+        month_start = month_end.replace(day=1)
+    return result
+
+
+def demo_build(
+    *, compute_figures: Callable[[dt.date], object] = compute_figures, clients: int = 300, seed: int = 42,
+    comerciales: int = 4, workers: int | None = None, block_clients: int = BLOCK_CLIENTS,
+    log: Callable[[str], None] = print,
+) -> DemoResult:
+    """Writes the whole demo business in one transaction (see the module docstring).
+
+    `compute_figures(as_of)` fills the clients' computed fields once the history is written.
+    """
+    faker_class()  # fail before writing anything
+    started = time.monotonic()
+    now = timezone.now()
+    postgres = connection.vendor == "postgresql"
+
+    def progress(message: str) -> None:
+        log(f"{message} ({time.monotonic() - started:.1f} s)")
+
+    with transaction.atomic():
+        staff, logins = staff_create(comerciales, seed)
+        setup = Setup(seed=seed, now=now, time_zone=timezone.get_current_timezone_name(), staff=tuple(staff),
+                      categories=catalogue_create())
+        clock = Clock(now, setup.time_zone)
+        bulk_load = PostgresBulkLoad(LOADED)
+        if postgres:
+            _postgres_load_start(bulk_load)
+        progress(f"Users, teams and catalogue ready; writing {clients:,} clients")
+        workers = default_workers() if workers is None else workers
+        tally = _clients_write(setup, clock, postgres, clients, workers, block_clients, progress)
+        if postgres:
+            _reset_sequences([Client, Purchase, Interaction])
+        compute_figures(dt.date.fromordinal(clock.today))
+        progress("Figures, status and classifications computed")
+        if postgres:
+            bulk_load.restore()
+            progress("Indexes and foreign keys rebuilt")
+    progress("Committed")
+    if postgres:
+        _postgres_analyze(LOADED)
+        progress("Statistics gathered")
+    statuses = dict(Client.objects.order_by().values_list("status").annotate(n=Count("id")))
+    return DemoResult(logins=logins, tally=tally, statuses=statuses, elapsed=time.monotonic() - started)
+
+
+def _postgres_load_start(bulk_load: PostgresBulkLoad) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        # We hand out the ids: keep other writers out until the commit.
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in LOADED)
+        cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
+    bulk_load.drop()
+
+
+def _clients_write(
+    setup: Setup, clock: Clock, postgres: bool, clients: int, workers: int, block_clients: int,
+    progress: Callable[[str], None],
+) -> Tally:
+    """The clients and their history, block after block; the counts written."""
+    bases = Bases(*[(model.objects.aggregate(top=Max("id"))["top"] or 0) + 1 for model in (Client, Purchase, Interaction)])
+    writer = PostgresWriter(clock) if postgres else OrmWriter(clock)
+    tally = Tally()
+    for counts, prepared in prepared_blocks(generated_blocks(setup, clients, workers, block_clients), writer, bases):
+        writer.send(prepared)
+        tally.add(counts)
+        progress(f"  {tally.clients:>10,} clients  {tally.purchases:>11,} purchases")
+    return tally
+
+
+def _postgres_analyze(model_list: list[type[models.Model]]) -> None:
+    with connection.cursor() as cursor:
+        for model in model_list:
+            # VACUUM (outside a transaction only) also drops the row versions the recompute left.
+            # Purchases too: their visibility map lets the engine read them from its index alone.
+            vacuum = model in (Client, Purchase) and not connection.in_atomic_block
+            command = "VACUUM (ANALYZE)" if vacuum else "ANALYZE"
+            cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def _reset_sequences(model_list: list[type[models.Model]]) -> None:
+    from django.core.management.color import no_style
+
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), model_list):
+            cursor.execute(statement)
+
+
+def status_table(statuses: dict[str, int]) -> list[tuple[str, int]]:
+    return [(str(label), statuses.get(code, 0)) for code, label in Status.choices]

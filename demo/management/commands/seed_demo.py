@@ -1,0 +1,49 @@
+"""`manage.py seed_demo`: the demo business (see demo/build.py). A second run does nothing."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from demo.blocks import default_workers
+from demo.build import demo_build, demo_present, status_table
+from demo.consents import consents_seed
+from demo.sampling import DemoError
+
+
+class Command(BaseCommand):
+    help = "Loads a realistic demo business: users, teams, catalogue, clients and three years of history."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--clients", type=int, default=300, help="number of clients (default 300)")
+        parser.add_argument("--seed", type=int, default=42, help="random seed: the same seed gives the same data")
+        parser.add_argument("--comerciales", type=int, default=4, help="number of salespeople (default 4)")
+        parser.add_argument(
+            "--workers", type=int, default=None,
+            help=f"processes generating data ahead (default {default_workers()} here; 0 = a thread)",
+        )
+
+    def handle(self, *args, clients: int, seed: int, comerciales: int, workers: int | None, **options):
+        if clients < 0 or comerciales < 1 or (workers is not None and workers < 0):
+            raise CommandError("--clients must be >= 0, --comerciales >= 1, --workers >= 0.")
+        if demo_present():
+            self.stdout.write("Demo data already present; nothing to do.")
+            return
+        try:
+            result = demo_build(clients=clients, seed=seed, comerciales=comerciales, workers=workers, log=self.stdout.write)
+        except DemoError as exc:
+            raise CommandError(str(exc)) from exc
+        consents = consents_seed()
+        self.stdout.write(f"Consents to e-mails recorded: {consents:,}")
+        tally = result.tally
+        self.stdout.write(self.style.SUCCESS(f"\nDemo business loaded in {result.elapsed:.1f} s."))
+        for label, value in [
+            ("users", len(result.logins)), ("clients", tally.clients), ("purchases", tally.purchases),
+            ("purchase lines", tally.lines), ("interactions", tally.interactions), ("follow-ups", tally.followups),
+            ("contracts", tally.contracts),
+        ]:
+            self.stdout.write(f"  {label:<16}{value:>12,}")
+        self.stdout.write("Clients per status:")
+        for label, value in status_table(result.statuses):
+            self.stdout.write(f"  {label:<16}{value:>12,}")
+        self.stdout.write("\nDemo logins:")
+        self.stdout.write(f"  {'username':<14}{'password':<15}{'role':<15}team")
+        for username, password, role, team in result.logins:
+            self.stdout.write(f"  {username:<14}{password:<15}{role:<15}{team}")
