@@ -55,7 +55,7 @@ from fractions import Fraction
 from django.db import connection, transaction
 
 from clients.models import Client, Product, Purchase, PurchaseLine, Recommendation, Status
-from segmentation.sql import is_postgres
+from core.sql import date_param, date_value, integer_cents, is_postgres, table_analyze, work_mem_set
 
 WINDOW_DAYS = 730
 BASKET_CAP = 20  # products per client paired (the most bought in the window); see the docstring
@@ -80,13 +80,9 @@ PEERS = "clients_rec_peers"  # (sector, frequency class) → doubled median in c
 TEMP_TABLES = (BOUGHT, BASKET, RULES, PEERS)
 
 
-def _date_param() -> str:
-    return "CAST(%(as_of)s AS DATE)" if is_postgres() else "%(as_of)s"
-
-
 def _doubled_median_sql() -> str:
     """Per peer group: the number of peers and twice the median spend in cents (an integer)."""
-    cents = "CAST(ROUND(c.spend_12m * 100) AS BIGINT)"
+    cents = integer_cents("c.spend_12m")
     if is_postgres():
         # For integers below 2^52, percentile_cont's a + 0.5 (b - a) is exact: twice it is an integer.
         return f"""
@@ -162,7 +158,7 @@ def _insert_cross_sell(cursor, params: dict) -> int:
     score = f"((2 * {SCORE_UNITS} * s.support + s.holders) / (2 * s.holders)) / {SCORE_UNITS}.0"
     cursor.execute(
         f"""INSERT INTO {RECOMMENDATION_TABLE} (client_id, kind, product_id, score, value, rank, computed_on)
-            SELECT ranked.client_id, %(cross_sell)s, s.b, {score}, NULL, ranked.rank, {_date_param()}
+            SELECT ranked.client_id, %(cross_sell)s, s.b, {score}, NULL, ranked.rank, {date_param("as_of")}
             FROM (
                 SELECT best.client_id, best.rule_key,
                        ROW_NUMBER() OVER (PARTITION BY best.client_id ORDER BY best.rule_key) AS rank
@@ -189,12 +185,12 @@ def _insert_cross_sell(cursor, params: dict) -> int:
 
 
 def _insert_room_to_grow(cursor, params: dict) -> int:
-    cents = "CAST(ROUND(c.spend_12m * 100) AS BIGINT)"
+    cents = integer_cents("c.spend_12m")
     typical = "((g.median2 + 1) / 2)"  # half up to cents
     score = f"((2 * {SCORE_UNITS} * ({typical} - {cents}) + {typical}) / (2 * {typical})) / {SCORE_UNITS}.0"
     cursor.execute(
         f"""INSERT INTO {RECOMMENDATION_TABLE} (client_id, kind, product_id, score, value, rank, computed_on)
-            SELECT c.id, %(room_to_grow)s, NULL, {score}, {typical} / 100.0, 1, {_date_param()}
+            SELECT c.id, %(room_to_grow)s, NULL, {score}, {typical} / 100.0, 1, {date_param("as_of")}
             FROM {CLIENT_TABLE} c
             JOIN {PEERS} g ON g.sector = c.sector AND g.frequency_class = c.frequency_class
             WHERE c.spend_12m > 0 AND c.status <> %(lost)s
@@ -209,10 +205,9 @@ def recommendations_recompute(*, as_of: dt.date) -> dict:
 
     Returns {"cross_sell": rows, "room_to_grow": rows}.
     """
-    adapt = connection.ops.adapt_datefield_value
     params = {
-        "as_of": adapt(as_of),
-        "window_start": adapt(as_of - dt.timedelta(days=WINDOW_DAYS - 1)),
+        "as_of": date_value(as_of),
+        "window_start": date_value(as_of - dt.timedelta(days=WINDOW_DAYS - 1)),
         "cap": BASKET_CAP,
         "min_support": MIN_SUPPORT,
         "conf_num": MIN_CONFIDENCE.numerator,
@@ -226,15 +221,13 @@ def recommendations_recompute(*, as_of: dt.date) -> dict:
         "room_to_grow": Recommendation.Kind.ROOM_TO_GROW.value,
     }
     with transaction.atomic(), connection.cursor() as cursor:
-        if is_postgres():
-            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        work_mem_set(cursor, WORK_MEM)
         for table in TEMP_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         _build_cross_sell(cursor, params)
         cursor.execute(f"CREATE TEMPORARY TABLE {PEERS} AS {_doubled_median_sql()}", params)
-        if is_postgres():
-            for table in TEMP_TABLES:
-                cursor.execute(f"ANALYZE {table}")
+        for table in TEMP_TABLES:
+            table_analyze(cursor, table)
         cursor.execute(f"DELETE FROM {RECOMMENDATION_TABLE}")  # noqa: S608
         counts = {
             Recommendation.Kind.CROSS_SELL.value: _insert_cross_sell(cursor, params),

@@ -3,8 +3,11 @@
 writes one query that gives identical results on both."""
 
 import datetime as dt
+import re
 
+from django.conf import settings
 from django.db import connection
+from django.db.models import QuerySet
 
 
 def is_postgres() -> bool:
@@ -28,6 +31,11 @@ def date_value(value: dt.date):
     return connection.ops.adapt_datefield_value(value)
 
 
+def date_param(name: str) -> str:
+    """The named parameter `name` (a date_value) as a date expression, to compute with."""
+    return f"CAST(%({name})s AS DATE)" if is_postgres() else f"%({name})s"
+
+
 def add_days(date: str, days: str) -> str:
     """The date expression `date` plus the integer expression `days`, as a date."""
     if is_postgres():
@@ -38,3 +46,61 @@ def add_days(date: str, days: str) -> str:
 def least(*expressions: str) -> str:
     """The smallest of non-NULL expressions."""
     return f"{'LEAST' if is_postgres() else 'MIN'}({', '.join(expressions)})"
+
+
+def integer_cents(amount: str) -> str:
+    """A money expression in integer cents (rounded as core.money rounds): sums and comparisons
+    stay exact on both backends."""
+    return f"CAST(ROUND({amount} * 100) AS BIGINT)"
+
+
+def _time_zone() -> str:
+    name = settings.TIME_ZONE
+    if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", name):  # inlined in the SQL below
+        raise ValueError(f"Unexpected time zone name: {name!r}")
+    return name
+
+
+def local_date(column: str) -> str:
+    """The date of a timestamp in the business time zone (NULL stays NULL)."""
+    if is_postgres():
+        return f"CAST(({column} AT TIME ZONE '{_time_zone()}') AS DATE)"
+    return f"django_datetime_cast_date({column}, '{_time_zone()}', 'UTC')"
+
+
+def iso_date(date: str) -> str:
+    """A date expression as ISO text (YYYY-MM-DD)."""
+    if is_postgres():
+        return f"to_char({date}, 'YYYY-MM-DD')"
+    return f"CAST({date} AS TEXT)"
+
+
+def work_mem_set(cursor, size: str) -> None:
+    """PostgreSQL, for this transaction only: sort and hash in `size` of memory rather than in
+    temporary files. SQLite has no such setting."""
+    if is_postgres():
+        cursor.execute(f"SET LOCAL work_mem = '{size}'")
+
+
+def table_analyze(cursor, table: str) -> None:
+    """PostgreSQL: statistics for a table just filled (a temporary one has none until then), so
+    that the joins after it are planned from its real size. SQLite plans without them."""
+    if is_postgres():
+        cursor.execute(f"ANALYZE {table}")
+
+
+def queryset_sql(queryset: QuerySet, params: dict, prefix: str) -> str:
+    """The SQL of `queryset`, to nest in a hand-written query with named parameters: its
+    parameters are added to `params` as `prefix`0, `prefix`1…, so that a rule written once as a
+    QuerySet method also serves the set-based jobs."""
+    sql, values = queryset.query.sql_with_params()
+    position = iter(range(len(values)))
+
+    def named(match: re.Match) -> str:
+        if match.group() == "%%":  # a literal percent sign stays escaped
+            return "%%"
+        index = next(position)
+        params[f"{prefix}{index}"] = values[index]
+        return f"%({prefix}{index})s"
+
+    return re.sub(r"%%|%s", named, sql)

@@ -11,8 +11,8 @@ order (red > yellow > green > none); "today" is `now`'s date in the business tim
 * red `valuable_dormant` (when the administrador keeps the rule on): status dormant, volume tier very high or high, and status_since on or
   after today - valuable_dormant_days. Value: status_since.
 * red `contract_renewal`: a contract with renewal pending ending between today and today +
-  renewal_notice_days (both included), and no pending follow-up at all. Value: the earliest
-  such end date.
+  renewal_notice_days (both included: Contract.objects.renewal_due), and no pending follow-up
+  at all. Value: the earliest such end date.
 * yellow `followup_due_soon`: a pending follow-up due from now on, on or before today +
   due_soon_days. Value: the due date of the next one.
 * yellow `awaiting_too_long`: the latest interaction (by happened_at, then id) awaits the
@@ -32,27 +32,25 @@ the interactions once each, grouped by client (the latest interaction by ROW_NUM
 them to the clients, decides the reason with a CASE and derives colour and value from it
 (correlated subqueries per client took 51 s at a million clients; grouped joins read each
 table once); one UPDATE then writes only the rows whose (alert, alert_reason, alert_value) differ.
+The renewal window is the SQL of Contract.objects.renewal_due itself, nested, not a copy of it.
 The day counts become dates and datetimes computed in Python; only the local date of a
-timestamp, the ISO text of a date and "days between two dates" differ per backend, so SQLite
-and PostgreSQL give identical results.
+timestamp, the ISO text of a date and "days between two dates" differ per backend (core.sql),
+so SQLite and PostgreSQL give identical results.
 """
 
 import datetime as dt
-import re
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from clients.models import Alert, AlertReason, Client, Contract, FollowUp, Interaction, Status, VolumeTier
+from core.sql import date_param, date_value, days_between, distinct_from, iso_date, local_date, queryset_sql
 from segmentation.rules import Thresholds
-from segmentation.sql import date_value, days_between, distinct_from, is_postgres
 
 TEMP_TABLE = "segmentation_alert_new"
 CLIENT_TABLE = Client._meta.db_table
 FOLLOWUP_TABLE = FollowUp._meta.db_table
 INTERACTION_TABLE = Interaction._meta.db_table
-CONTRACT_TABLE = Contract._meta.db_table
 COLUMNS = ["alert", "alert_reason", "alert_value"]
 
 COLOURS: dict[str, str] = {
@@ -65,30 +63,6 @@ COLOURS: dict[str, str] = {
     AlertReason.NO_CONTACT: Alert.YELLOW,
     AlertReason.AWAITING_REPLY: Alert.GREEN,
 }
-
-
-def _time_zone() -> str:
-    name = settings.TIME_ZONE
-    if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", name):  # inlined in the SQL below
-        raise ValueError(f"Unexpected time zone name: {name!r}")
-    return name
-
-
-def _local_date(column: str) -> str:
-    """The date of a timestamp in the business time zone (NULL stays NULL)."""
-    if is_postgres():
-        return f"CAST(({column} AT TIME ZONE '{_time_zone()}') AS DATE)"
-    return f"django_datetime_cast_date({column}, '{_time_zone()}', 'UTC')"
-
-
-def _iso(date_sql: str) -> str:
-    if is_postgres():
-        return f"to_char({date_sql}, 'YYYY-MM-DD')"
-    return f"CAST({date_sql} AS TEXT)"
-
-
-def _today_param() -> str:
-    return "CAST(%(today)s AS DATE)" if is_postgres() else "%(today)s"
 
 
 TEMP_IDS = "segmentation_alert_ids"
@@ -116,8 +90,6 @@ def _params(now: dt.datetime, thresholds: Thresholds) -> dict:
         "today": date_value(today),
         "pending": FollowUp.State.PENDING,
         "detractor": FollowUp.Origin.DETRACTOR,
-        "renewal_pending": Contract.Renewal.PENDING,
-        "renewal_until": date_value(today + days(days=thresholds.renewal_notice_days)),
         "due_soon_until": date_value(today + days(days=thresholds.due_soon_days)),
         "dormant_since": date_value(today - days(days=thresholds.valuable_dormant_days)),
         "awaiting_before": date_value(today - days(days=thresholds.awaiting_limit_days)),
@@ -132,12 +104,74 @@ def _params(now: dt.datetime, thresholds: Thresholds) -> dict:
     }
 
 
-def _select_sql(scope: str) -> str:
-    """One row per client in scope: client_id, alert, alert_reason, alert_value."""
-    def within(column: str) -> str:
-        return scope.replace("{column}", column)
+def _contracts_due_sql(now: dt.datetime, thresholds: Thresholds, params: dict) -> str:
+    """The contracts in the renewal window (Contract.objects.renewal_due), as SQL to nest."""
+    due = Contract.objects.renewal_due(timezone.localdate(now), thresholds.renewal_notice_days)
+    return queryset_sql(due.order_by().values("client_id", "end_date"), params, "renewal")
 
-    reason = f"""CASE
+
+def _pending_followups_sql(within: str) -> str:
+    """Every pending follow-up read once, grouped by client (the (client, status, due_at) index)."""
+    return f"""
+        SELECT f.client_id AS client_id,
+            MIN(CASE WHEN f.due_at < %(now)s THEN f.due_at END) AS overdue_at,
+            MIN(CASE WHEN f.due_at >= %(now)s THEN f.due_at END) AS next_due_at,
+            MIN(CASE WHEN f.origin = %(detractor)s THEN f.created_at END) AS detractor_at
+        FROM {FOLLOWUP_TABLE} f
+        WHERE f.status = %(pending)s {within}
+        GROUP BY f.client_id
+    """  # noqa: S608 - table names are constants, values are parameters
+
+
+def _renewals_sql(contracts_due: str, within: str) -> str:
+    """The earliest end of each client's contracts due for renewal."""
+    return f"""
+        SELECT k.client_id AS client_id, MIN(k.end_date) AS renewal_end FROM ({contracts_due}) k
+        WHERE 1 = 1 {within}
+        GROUP BY k.client_id
+    """  # noqa: S608
+
+
+def _latest_interactions_sql(within: str) -> str:
+    """Each client's latest interaction (by happened_at, then id)."""
+    return f"""
+        SELECT client_id, happened_at AS last_at, awaiting_reply AS last_awaiting FROM (
+            SELECT i.client_id, i.happened_at, i.awaiting_reply,
+                ROW_NUMBER() OVER (PARTITION BY i.client_id ORDER BY i.happened_at DESC, i.id DESC) AS rn
+            FROM {INTERACTION_TABLE} i WHERE 1 = 1 {within}
+        ) ranked WHERE rn = 1
+    """  # noqa: S608
+
+
+def _facts_sql(within: str) -> str:
+    """The clients in scope with what the CTEs above found for them, timestamps as they are."""
+    return f"""
+        SELECT c.id AS client_id, c.status AS status, c.volume_tier AS volume_tier, c.status_since AS status_since,
+            c.created_at AS created_at, pf.overdue_at AS overdue_at, pf.next_due_at AS next_due_at,
+            pf.detractor_at AS detractor_at,
+            CASE WHEN pf.client_id IS NULL THEN 0 ELSE 1 END AS has_pending,
+            r.renewal_end AS renewal_end, li.last_at AS last_at, li.last_awaiting AS last_awaiting
+        FROM {CLIENT_TABLE} c
+        LEFT JOIN pending_followups pf ON pf.client_id = c.id
+        LEFT JOIN renewals r ON r.client_id = c.id
+        LEFT JOIN latest_interactions li ON li.client_id = c.id
+        WHERE 1 = 1 {within}
+    """  # noqa: S608
+
+
+def _dated_sql() -> str:
+    """The facts with their timestamps as local dates, which the rules compare."""
+    return f"""
+        SELECT facts.*, {local_date("overdue_at")} AS overdue_date, {local_date("next_due_at")} AS next_due_date,
+            {local_date("detractor_at")} AS detractor_date,
+            {local_date("last_at")} AS last_date, {local_date("created_at")} AS created_date
+        FROM facts
+    """  # noqa: S608 - column names and a checked time zone name
+
+
+def _reason_sql() -> str:
+    """The first rule that holds, in the module docstring's order."""
+    return f"""CASE
         WHEN detractor_date IS NOT NULL THEN '{AlertReason.DETRACTOR}'
         WHEN overdue_date IS NOT NULL THEN '{AlertReason.FOLLOWUP_OVERDUE}'
         WHEN %(valuable_on)s = %(true)s AND status = %(dormant)s AND volume_tier IN (%(very_high)s, %(high)s) AND status_since >= %(dormant_since)s
@@ -150,64 +184,41 @@ def _select_sql(scope: str) -> str:
         WHEN last_awaiting = %(true)s THEN '{AlertReason.AWAITING_REPLY}'
         ELSE ''
     END"""
-    colour = " ".join(f"WHEN '{code}' THEN '{alert}'" for code, alert in COLOURS.items())
-    value = f"""CASE reason
-        WHEN '{AlertReason.FOLLOWUP_OVERDUE}' THEN CAST({days_between(_today_param(), "overdue_date")} AS VARCHAR(32))
-        WHEN '{AlertReason.DETRACTOR}' THEN {_iso("detractor_date")}
-        WHEN '{AlertReason.VALUABLE_DORMANT}' THEN {_iso("status_since")}
-        WHEN '{AlertReason.CONTRACT_RENEWAL}' THEN {_iso("renewal_end")}
-        WHEN '{AlertReason.FOLLOWUP_DUE_SOON}' THEN {_iso("next_due_date")}
-        WHEN '{AlertReason.AWAITING_TOO_LONG}' THEN {_iso("last_date")}
-        WHEN '{AlertReason.NO_CONTACT}' THEN {_iso("last_date")}
-        WHEN '{AlertReason.AWAITING_REPLY}' THEN {_iso("last_date")}
+
+
+def _colour_sql() -> str:
+    whens = " ".join(f"WHEN '{code}' THEN '{alert}'" for code, alert in COLOURS.items())
+    return f"CASE reason {whens} ELSE '' END"
+
+
+def _value_sql() -> str:
+    return f"""CASE reason
+        WHEN '{AlertReason.FOLLOWUP_OVERDUE}' THEN CAST({days_between(date_param("today"), "overdue_date")} AS VARCHAR(32))
+        WHEN '{AlertReason.DETRACTOR}' THEN {iso_date("detractor_date")}
+        WHEN '{AlertReason.VALUABLE_DORMANT}' THEN {iso_date("status_since")}
+        WHEN '{AlertReason.CONTRACT_RENEWAL}' THEN {iso_date("renewal_end")}
+        WHEN '{AlertReason.FOLLOWUP_DUE_SOON}' THEN {iso_date("next_due_date")}
+        WHEN '{AlertReason.AWAITING_TOO_LONG}' THEN {iso_date("last_date")}
+        WHEN '{AlertReason.NO_CONTACT}' THEN {iso_date("last_date")}
+        WHEN '{AlertReason.AWAITING_REPLY}' THEN {iso_date("last_date")}
     END"""
+
+
+def _select_sql(scope: str, contracts_due: str) -> str:
+    """One row per client in scope: client_id, alert, alert_reason, alert_value."""
+    def within(column: str) -> str:
+        return scope.replace("{column}", column)
+
     return f"""
-        WITH pending_followups AS (
-            -- every pending follow-up read once, grouped by client (the (client, status, due_at) index)
-            SELECT f.client_id AS client_id,
-                MIN(CASE WHEN f.due_at < %(now)s THEN f.due_at END) AS overdue_at,
-                MIN(CASE WHEN f.due_at >= %(now)s THEN f.due_at END) AS next_due_at,
-                MIN(CASE WHEN f.origin = %(detractor)s THEN f.created_at END) AS detractor_at
-            FROM {FOLLOWUP_TABLE} f
-            WHERE f.status = %(pending)s {within("f.client_id")}
-            GROUP BY f.client_id
-        ),
-        renewals AS (
-            SELECT k.client_id AS client_id, MIN(k.end_date) AS renewal_end FROM {CONTRACT_TABLE} k
-            WHERE k.renewal_status = %(renewal_pending)s AND k.end_date >= %(today)s AND k.end_date <= %(renewal_until)s
-                {within("k.client_id")}
-            GROUP BY k.client_id
-        ),
-        latest_interactions AS (
-            SELECT client_id, happened_at AS last_at, awaiting_reply AS last_awaiting FROM (
-                SELECT i.client_id, i.happened_at, i.awaiting_reply,
-                    ROW_NUMBER() OVER (PARTITION BY i.client_id ORDER BY i.happened_at DESC, i.id DESC) AS rn
-                FROM {INTERACTION_TABLE} i WHERE 1 = 1 {within("i.client_id")}
-            ) ranked WHERE rn = 1
-        ),
-        facts AS (
-            SELECT c.id AS client_id, c.status AS status, c.volume_tier AS volume_tier, c.status_since AS status_since,
-                c.created_at AS created_at, pf.overdue_at AS overdue_at, pf.next_due_at AS next_due_at,
-                pf.detractor_at AS detractor_at,
-                CASE WHEN pf.client_id IS NULL THEN 0 ELSE 1 END AS has_pending,
-                r.renewal_end AS renewal_end, li.last_at AS last_at, li.last_awaiting AS last_awaiting
-            FROM {CLIENT_TABLE} c
-            LEFT JOIN pending_followups pf ON pf.client_id = c.id
-            LEFT JOIN renewals r ON r.client_id = c.id
-            LEFT JOIN latest_interactions li ON li.client_id = c.id
-            WHERE 1 = 1 {within("c.id")}
-        ),
-        dated AS (
-            SELECT facts.*, {_local_date("overdue_at")} AS overdue_date, {_local_date("next_due_at")} AS next_due_date,
-                {_local_date("detractor_at")} AS detractor_date,
-                {_local_date("last_at")} AS last_date, {_local_date("created_at")} AS created_date
-            FROM facts
-        ),
-        decided AS (SELECT dated.*, {reason} AS reason FROM dated)
-        SELECT client_id, CASE reason {colour} ELSE '' END AS alert, reason AS alert_reason,
-            COALESCE({value}, '') AS alert_value
+        WITH pending_followups AS ({_pending_followups_sql(within("f.client_id"))}),
+        renewals AS ({_renewals_sql(contracts_due, within("k.client_id"))}),
+        latest_interactions AS ({_latest_interactions_sql(within("i.client_id"))}),
+        facts AS ({_facts_sql(within("c.id"))}),
+        dated AS ({_dated_sql()}),
+        decided AS (SELECT dated.*, {_reason_sql()} AS reason FROM dated)
+        SELECT client_id, {_colour_sql()} AS alert, reason AS alert_reason, COALESCE({_value_sql()}, '') AS alert_value
         FROM decided
-    """  # noqa: S608 - table names are constants, values are parameters
+    """  # noqa: S608 - every part is built above from constants; values are parameters
 
 
 def recompute_alerts(now: dt.datetime, thresholds: Thresholds, client_ids: list[int] | None = None) -> int:
@@ -218,7 +229,7 @@ def recompute_alerts(now: dt.datetime, thresholds: Thresholds, client_ids: list[
     if client_ids is not None and not client_ids:
         return 0
     params = _params(now, thresholds)
-    select = _select_sql(_scope(client_ids, params))
+    select = _select_sql(_scope(client_ids, params), _contracts_due_sql(now, thresholds, params))
     distinct = distinct_from()
     changed = " OR ".join(f"c.{name} {distinct} n.{name}" for name in COLUMNS)
     assignments = ", ".join(f"{name} = n.{name}" for name in COLUMNS)

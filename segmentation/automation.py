@@ -3,8 +3,9 @@
 * reactivation: a client turned dormant (a StatusChange to dormant dated in the last
   CATCH_UP_DAYS days, so that a missed night is caught up) and is still dormant → a call for the
   owner, due reactivation_due_days after the change. Key: the date of the change.
-* renewal: a contract with renewal pending ends between as_of and as_of + renewal_call_days, and
-  the client is not lost → a call for the owner, due on as_of. Key: the contract's id.
+* renewal: a contract with renewal pending ends between as_of and as_of + renewal_call_days
+  (Contract.objects.renewal_due), and the client is not lost → a call for the owner, due on
+  as_of. Key: the contract's id.
 * welcome: a client is new (alta) → a call for the owner welcome_after_days after the first
   purchase (on as_of when that day has passed). Key: empty — once per client, ever.
 
@@ -22,7 +23,7 @@ from django.db.models import CharField, Exists, OuterRef, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from clients.models import Client, Contract, FollowUp, Status
+from clients.models import Client, Contract, FollowUp, Status, not_in_trash
 from segmentation.models import StatusChange
 from segmentation.rules import Thresholds
 
@@ -50,8 +51,8 @@ def _reactivations(as_of: dt.date, thresholds: Thresholds, client_ids) -> list[F
     changes = (
         _scoped(StatusChange.objects, client_ids)
         .filter(
-            to_status=Status.DORMANT, date__gt=as_of - dt.timedelta(days=CATCH_UP_DAYS), date__lte=as_of,
-            client__status=Status.DORMANT, client__deleted_at__isnull=True,
+            not_in_trash("client__"), to_status=Status.DORMANT, date__gt=as_of - dt.timedelta(days=CATCH_UP_DAYS),
+            date__lte=as_of, client__status=Status.DORMANT,
         )
         .exclude(from_status=Status.DORMANT)
         .annotate(key=Cast("date", CharField(max_length=32)))
@@ -75,13 +76,9 @@ def _reactivations(as_of: dt.date, thresholds: Thresholds, client_ids) -> list[F
 
 def _renewals(as_of: dt.date, thresholds: Thresholds, client_ids) -> list[FollowUp]:
     contracts = (
-        _scoped(Contract.objects, client_ids)
-        .filter(
-            renewal_status=Contract.Renewal.PENDING, end_date__gte=as_of,
-            end_date__lte=as_of + dt.timedelta(days=thresholds.renewal_call_days),
-        )
+        _scoped(Contract.objects.renewal_due(as_of, thresholds.renewal_call_days), client_ids)
         .exclude(client__status=Status.LOST)
-        .filter(client__deleted_at__isnull=True)
+        .filter(not_in_trash("client__"))
         .annotate(key=Cast("id", CharField(max_length=32)))
         .filter(~_already(FollowUp.Origin.RENEWAL, OuterRef("key")))
         .values_list("id", "client_id", "client__owner_id")
@@ -97,8 +94,8 @@ def _renewals(as_of: dt.date, thresholds: Thresholds, client_ids) -> list[Follow
 
 def _welcomes(as_of: dt.date, thresholds: Thresholds, client_ids) -> list[FollowUp]:
     clients = (
-        _scoped(Client.objects, client_ids, "id")
-        .filter(status=Status.NEW, first_purchase_date__isnull=False, deleted_at__isnull=True)
+        _scoped(Client.objects.not_in_trash(), client_ids, "id")
+        .filter(status=Status.NEW, first_purchase_date__isnull=False)
         .filter(~Exists(FollowUp.objects.filter(client_id=OuterRef("id"), origin=FollowUp.Origin.WELCOME)))
         .values_list("id", "owner_id", "first_purchase_date")
     )

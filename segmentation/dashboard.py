@@ -5,6 +5,9 @@ a gerente their team's, an administrador everyone's or one team's. Nothing here 
 the distributions and the segments' shares come from the latest snapshots (a few hundred rows),
 the trends from a year of snapshots, the flows from the status changes of two months, the overdue follow-ups from the
 agenda index. A fixed number of queries whatever the size of the business.
+
+The NPS figures are campaigns' (campaigns.nps.dashboard_nps_add): the dashboard's view adds them
+to the board, so that this module, below campaigns, never reads survey answers.
 """
 
 import datetime as dt
@@ -40,14 +43,15 @@ class Row:
     label: str
     cell: Cell
     share: float = 0.0  # of the scope's 12-month revenue, in %
-    nps: dict | None = None  # saved segments: NPS of their clients' answers
+    nps: dict | None = None  # saved segments: NPS of their clients' answers (added by the view)
 
 
 @dataclass
 class Dashboard:
-    day: dt.date | None
+    day: dt.date | None  # of the latest snapshot
     people: list[User]
     team: Team | None
+    today: dt.date
     statuses: list[Row] = field(default_factory=list)
     tiers: list[Row] = field(default_factory=list)
     frequencies: list[Row] = field(default_factory=list)
@@ -60,8 +64,16 @@ class Dashboard:
     lost_reasons: list[dict] = field(default_factory=list)
     overdue_total: int = 0
     teams: list[dict] = field(default_factory=list)
-    nps: dict = field(default_factory=dict)  # the scope's NPS over the last 12 months
+    saved_segments: list[Segment] = field(default_factory=list)  # those behind `segments`, in order
+    # Figures other apps own, which the dashboard's view adds (campaigns.nps.dashboard_nps_add):
+    # the scope's NPS over the last 12 months (also on each by_person entry and segment Row).
+    nps: dict = field(default_factory=dict)
     nps_campaigns: list[dict] = field(default_factory=list)
+
+    @property
+    def owner_ids(self) -> list[int]:
+        """The salespeople in scope, whose clients every figure counts."""
+        return [person.pk for person in self.people]
 
 
 def _share(part: Decimal, whole: Decimal) -> float:
@@ -82,49 +94,70 @@ def dashboard_build(*, user: User, team: Team | None = None, today: dt.date | No
     people = list(salespeople_visible_to(user).select_related("team"))
     if team is not None:
         people = [person for person in people if person.team_id == team.pk]
-    ids = [person.pk for person in people]
-    snapshots = DailySnapshot.objects.filter(owner_id__in=ids)
+    snapshots = DailySnapshot.objects.filter(owner_id__in=[person.pk for person in people])
     day = snapshots.filter(date__lte=today).aggregate(day=Max("date"))["day"]
-    board = Dashboard(day=day, people=people, team=team)
+    board = Dashboard(day=day, people=people, team=team, today=today)
+    portfolios = _distributions_add(board, snapshots)
+    _people_add(board, portfolios)
+    board.trend = _trend(snapshots, today)
+    _flows_add(board)
+    _segments_add(board, user)
+    board.teams = _teams(board.by_person)
+    return board
 
-    # The latest snapshot: every distribution and each salesperson's portfolio.
+
+@dataclass
+class _Portfolios:
+    """The latest snapshot per salesperson: clients and revenue per status, and the reds."""
+
+    statuses: dict[int, dict[str, Cell]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Cell)))
+    reds: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def _distributions_add(board: Dashboard, snapshots) -> _Portfolios:
+    """Every distribution from the latest snapshot; returns each salesperson's portfolio."""
     by_status, by_tier, by_frequency = defaultdict(Cell), defaultdict(Cell), defaultdict(Cell)
-    person_status: dict[int, dict[str, Cell]] = defaultdict(lambda: defaultdict(Cell))
-    reds_by_person: dict[int, int] = defaultdict(int)
-    for row in snapshots.filter(date=day).values_list(
+    portfolios = _Portfolios()
+    for row in snapshots.filter(date=board.day).values_list(
         "owner_id", "status", "volume_tier", "frequency_class", "alert", "clients", "spend_12m",
     ):
         owner_id, status, tier, frequency, alert, clients, revenue = row
         by_status[status].add(clients, revenue)
         by_tier[tier].add(clients, revenue)
         by_frequency[frequency].add(clients, revenue)
-        person_status[owner_id][status].add(clients, revenue)
+        portfolios.statuses[owner_id][status].add(clients, revenue)
         board.total.add(clients, revenue)
         if alert == Alert.RED:
-            reds_by_person[owner_id] += clients
-    board.reds = sum(reds_by_person.values())
+            portfolios.reds[owner_id] += clients
+    board.reds = sum(portfolios.reds.values())
     board.statuses = _rows(Status.choices, by_status, board.total)
     board.tiers = _rows(VolumeTier.choices, by_tier, board.total, empty_label=_("No purchases in 12 months"))
     board.frequencies = _rows(FrequencyClass.choices, by_frequency, board.total, empty_label=_("Never bought"))
+    return portfolios
 
-    # Overdue follow-ups per salesperson (the agenda index).
+
+def _people_add(board: Dashboard, portfolios: _Portfolios) -> None:
+    """One entry per salesperson: their portfolio, reds and overdue follow-ups (the agenda index)."""
     overdue = dict(
-        FollowUp.objects.filter(assigned_to_id__in=ids, status=FollowUp.State.PENDING, due_at__lt=timezone.now())
-        .values_list("assigned_to_id").annotate(n=Count("pk")).order_by()
+        FollowUp.objects.filter(
+            assigned_to_id__in=board.owner_ids, status=FollowUp.State.PENDING, due_at__lt=timezone.now(),
+        ).values_list("assigned_to_id").annotate(n=Count("pk")).order_by()
     )
-    for person in people:
-        cells = person_status.get(person.pk, {})
+    for person in board.people:
+        cells = portfolios.statuses.get(person.pk, {})
         total = Cell()
         for cell in cells.values():
             total.add(cell.clients, cell.revenue)
         board.by_person.append({
-            "person": person, "total": total, "reds": reds_by_person.get(person.pk, 0),
+            "person": person, "total": total, "reds": portfolios.reds.get(person.pk, 0),
             "overdue": overdue.get(person.pk, 0),
             "statuses": [Row(code, str(label), cells.get(code, Cell())) for code, label in Status.choices],
         })
     board.overdue_total = sum(overdue.values())
 
-    # Trends: the last snapshot of each of the last 12 months.
+
+def _trend(snapshots, today: dt.date) -> list[dict]:
+    """The last snapshot of each of the last 12 months."""
     since = (today.replace(day=1) - dt.timedelta(days=366)).replace(day=1)
     per_day: dict[dt.date, dict[str, Cell]] = defaultdict(lambda: defaultdict(Cell))
     for date, status, clients, revenue in (
@@ -135,19 +168,23 @@ def dashboard_build(*, user: User, team: Team | None = None, today: dt.date | No
     last_of_month: dict[tuple[int, int], dt.date] = {}
     for date in sorted(per_day):
         last_of_month[(date.year, date.month)] = date
+    trend = []
     for date in sorted(last_of_month.values())[-TREND_MONTHS - 1:]:
         cells = per_day[date]
-        board.trend.append({
+        trend.append({
             "date": date,
             "statuses": {code: cells.get(code, Cell()).clients for code in Status.values},
             "revenue": sum((cell.revenue for cell in cells.values()), Decimal("0")),
         })
+    return trend
 
-    # Flows between statuses: this month against last month.
-    this_month = today.replace(day=1)
+
+def _flows_add(board: Dashboard) -> None:
+    """Flows between statuses, this month against last month, and this month's reasons for leaving."""
+    this_month = board.today.replace(day=1)
     last_month = (this_month - dt.timedelta(days=1)).replace(day=1)
     flows = (
-        StatusChange.objects.filter(client__owner_id__in=ids, date__gte=last_month, date__lte=today)
+        StatusChange.objects.filter(client__owner_id__in=board.owner_ids, date__gte=last_month, date__lte=board.today)
         .values("from_status", "to_status")
         .annotate(
             this_month=Count("pk", filter=Q(date__gte=this_month)),
@@ -164,43 +201,33 @@ def dashboard_build(*, user: User, team: Team | None = None, today: dt.date | No
     board.lost_reasons = [
         {"code": code, "label": reasons.get(code, _("Not recorded")), "clients": n}
         for code, n in StatusChange.objects.filter(
-            client__owner_id__in=ids, to_status=Status.LOST, date__gte=this_month, date__lte=today,
+            client__owner_id__in=board.owner_ids, to_status=Status.LOST, date__gte=this_month, date__lte=board.today,
         ).values_list("client__close_reason").annotate(n=Count("pk")).order_by("-n")
     ]
 
-    # Saved segments' share of the 12-month revenue, from the same night's segment snapshots.
-    segments = list(Segment.objects.visible_to(user))
-    if segments:
-        totals = {
-            segment_id: Cell(clients, revenue)
-            for segment_id, clients, revenue in SegmentSnapshot.objects.filter(
-                date=day, owner_id__in=ids, segment__in=segments,
-            ).values_list("segment_id").annotate(n=Sum("clients"), r=Sum("spend_12m")).order_by()
-        }
-        board.segments = [
-            Row(str(segment.pk), segment.name, totals.get(segment.pk, Cell()),
-                _share(totals.get(segment.pk, Cell()).revenue, board.total.revenue))
-            for segment in segments
-        ]
 
-    # NPS over the last 12 months: the scope, each salesperson, segment and survey campaign.
-    from campaigns.models import SurveyAnswer  # campaigns builds on segments: imported late
-    from campaigns.services import nps_breakdown, nps_by_segment
+def _segments_add(board: Dashboard, user: User) -> None:
+    """Saved segments' share of the 12-month revenue, from the same night's segment snapshots."""
+    board.saved_segments = list(Segment.objects.visible_to(user))
+    if not board.saved_segments:
+        return
+    totals = {
+        segment_id: Cell(clients, revenue)
+        for segment_id, clients, revenue in SegmentSnapshot.objects.filter(
+            date=board.day, owner_id__in=board.owner_ids, segment__in=board.saved_segments,
+        ).values_list("segment_id").annotate(n=Sum("clients"), r=Sum("spend_12m")).order_by()
+    }
+    board.segments = [
+        Row(str(segment.pk), segment.name, totals.get(segment.pk, Cell()),
+            _share(totals.get(segment.pk, Cell()).revenue, board.total.revenue))
+        for segment in board.saved_segments
+    ]
 
-    year_ago = dt.datetime.combine(today - dt.timedelta(days=365), dt.time.min, tzinfo=timezone.get_current_timezone())
-    answers = SurveyAnswer.objects.filter(client__owner_id__in=ids, client__deleted_at__isnull=True, answered_at__gte=year_ago)
-    breakdown = nps_breakdown(answers)
-    board.nps, board.nps_campaigns = breakdown.total, breakdown.by_campaign
-    for entry in board.by_person:
-        entry["nps"] = breakdown.by_owner.get(entry["person"].pk)
-    if segments:
-        by_segment = nps_by_segment(user=user, segments=segments, answers=answers, clients=breakdown.by_client)
-        for row in board.segments:
-            row.nps = by_segment.get(int(row.code))
 
-    # One line per team: its health at a glance.
+def _teams(by_person: list[dict]) -> list[dict]:
+    """One line per team: its health at a glance."""
     teams: dict[int | None, dict] = {}
-    for entry in board.by_person:
+    for entry in by_person:
         team_obj = entry["person"].team
         key = team_obj.pk if team_obj else None
         line = teams.setdefault(key, {"team": team_obj, "clients": 0, "revenue": Decimal("0"), "active": 0,
@@ -217,5 +244,4 @@ def dashboard_build(*, user: User, team: Team | None = None, today: dt.date | No
     for line in teams.values():
         line["active_pct"] = _share(Decimal(line["active"]), Decimal(line["clients"]))
         line["dormant_pct"] = _share(Decimal(line["dormant"]), Decimal(line["clients"]))
-    board.teams = list(teams.values())
-    return board
+    return list(teams.values())

@@ -65,9 +65,20 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clients.models import Client, FrequencyClass, Purchase, RfmSegment, Status, VolumeTier
+from core.sql import (
+    add_days,
+    date_param,
+    date_value,
+    days_between,
+    distinct_from,
+    integer_cents,
+    is_postgres,
+    least,
+    table_analyze,
+    work_mem_set,
+)
 from segmentation.models import StatusChange
 from segmentation.rules import Thresholds
-from segmentation.sql import add_days, date_value, days_between, distinct_from, is_postgres, least
 
 logger = logging.getLogger(__name__)
 
@@ -128,10 +139,6 @@ class GlobalCuts:
         return cls(spenders=data["spenders"], spend_12m_cents=data["spend_12m_cents"], **bounds)
 
 
-def _as_of_param() -> str:
-    return "CAST(%(as_of)s AS DATE)" if is_postgres() else "%(as_of)s"
-
-
 def _aggregate_sql(range_sql: str, *, with_gaps: bool = True) -> str:
     """One row per client with purchases on or before as_of: figures in integer cents.
 
@@ -139,7 +146,7 @@ def _aggregate_sql(range_sql: str, *, with_gaps: bool = True) -> str:
     _frequency_sql), in the same pass over the purchases in (client, date) order. Without it
     (the global step) this is a plain GROUP BY that PostgreSQL runs in parallel.
     """
-    cents = "CAST(ROUND(p.amount * 100) AS BIGINT)"
+    cents = integer_cents("p.amount")
     figures = f"""p.client_id AS client_id, MIN(p.date) AS first_date, MAX(p.date) AS last_date,
                COUNT(*) AS n, CAST(SUM({cents}) AS BIGINT) AS total_c,
                CAST(SUM(CASE WHEN p.date >= %(window_start)s THEN {cents} ELSE 0 END) AS BIGINT) AS s12_c"""
@@ -222,10 +229,10 @@ def global_cuts(as_of: dt.date, *, from_temp_aggregate: bool = False, aggregate_
     aggregating again.
     """
     params = _base_params(as_of)
-    recency = days_between("last_date", _as_of_param())
+    recency = days_between("last_date", date_param("as_of"))
     bounds: dict[str, list[tuple[int, int]]] = {}
     with transaction.atomic(), connection.cursor() as cursor:
-        _sort_in_memory(cursor)
+        work_mem_set(cursor, WORK_MEM)
         source = aggregate_table
         if not from_temp_aggregate:
             source = TEMP_CUTS
@@ -272,15 +279,30 @@ def _quintile_ends(count: int) -> list[int]:
     return ends
 
 
-def _sort_in_memory(cursor) -> None:
-    """For this transaction only: sort and hash the aggregates in memory rather than in temp files."""
-    if is_postgres():
-        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
-
-
 def _tier_threshold_cents(ratio, cuts: GlobalCuts) -> int:
     """The smallest spend in cents whose ratio to the mean reaches `ratio` (exact, no floats)."""
     return math.ceil(Fraction(str(ratio)) * cuts.spend_12m_cents / cuts.spenders)
+
+
+def volume_tier_sql(spend_cents: str, thresholds: Thresholds, cuts: GlobalCuts, params: dict) -> str:
+    """The volume tier of a 12-month spend in integer cents (`spend_cents`, NULL for none): the
+    one definition of the cut, for the nightly run and the settings' preview alike.
+
+    No tier without spend; otherwise the highest cut whose threshold the spend reaches, the
+    ratios to the mean turned into cent thresholds in Python (exact, see _tier_threshold_cents).
+    """
+    if not cuts.spenders:
+        return "''"  # nobody spent: no mean, no tier
+    params.update(
+        very_high_c=_tier_threshold_cents(thresholds.tier_very_high, cuts),
+        high_c=_tier_threshold_cents(thresholds.tier_high, cuts),
+        medium_c=_tier_threshold_cents(thresholds.tier_medium, cuts),
+    )
+    return f"""CASE WHEN COALESCE({spend_cents}, 0) <= 0 THEN ''
+        WHEN {spend_cents} >= %(very_high_c)s THEN '{VolumeTier.VERY_HIGH}'
+        WHEN {spend_cents} >= %(high_c)s THEN '{VolumeTier.HIGH}'
+        WHEN {spend_cents} >= %(medium_c)s THEN '{VolumeTier.MEDIUM}'
+        ELSE '{VolumeTier.LOW}' END"""
 
 
 def _score_sql(value: str, bounds: list[tuple[int, int]], name: str, params: dict) -> str:
@@ -325,20 +347,8 @@ def _new_values_sql(
     """SELECT of every computed column for the clients in range (one row per client)."""
     status_params(as_of, thresholds, params)
     _frequency_params(thresholds, params)
-    if cuts.spenders:
-        params.update(
-            very_high_c=_tier_threshold_cents(thresholds.tier_very_high, cuts),
-            high_c=_tier_threshold_cents(thresholds.tier_high, cuts),
-            medium_c=_tier_threshold_cents(thresholds.tier_medium, cuts),
-        )
-        tier = f"""CASE WHEN COALESCE(a.s12_c, 0) = 0 THEN ''
-            WHEN a.s12_c >= %(very_high_c)s THEN '{VolumeTier.VERY_HIGH}'
-            WHEN a.s12_c >= %(high_c)s THEN '{VolumeTier.HIGH}'
-            WHEN a.s12_c >= %(medium_c)s THEN '{VolumeTier.MEDIUM}'
-            ELSE '{VolumeTier.LOW}' END"""
-    else:
-        tier = "''"
-    recency = days_between("a.last_date", _as_of_param())
+    tier = volume_tier_sql("a.s12_c", thresholds, cuts, params)
+    recency = days_between("a.last_date", date_param("as_of"))
     r_score = _score_sql(recency, cuts.r_bounds, "r", params)
     f_score = _score_sql("a.n", cuts.f_bounds, "f", params)
     m_score = _score_sql("a.total_c", cuts.m_bounds, "m", params)
@@ -391,66 +401,87 @@ def apply_chunk(
     every client (a single run then reads the purchases' aggregate once).
     """
     params = _base_params(as_of)
-    distinct = distinct_from()
-    changed = " OR ".join(f"c.{name} {distinct} n.{name}" for name in COMPUTED_COLUMNS)
-    assignments = ", ".join(f"{name} = n.{name}" for name in COMPUTED_COLUMNS)
     with transaction.atomic(), connection.cursor() as cursor:
-        _sort_in_memory(cursor)
-        for table in (TEMP_TABLE, TEMP_AGG, TEMP_IDS):
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        work_mem_set(cursor, WORK_MEM)
+        _scratch_drop(cursor)
         if isinstance(id_range, list):
-            cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_IDS} (id BIGINT PRIMARY KEY)")
-            ids = [(pk,) for pk in sorted(set(id_range))]
-            cursor.executemany(f"INSERT INTO {TEMP_IDS} (id) VALUES (%s)", ids)  # noqa: S608
+            _ids_load(cursor, id_range)
         if aggregate_table is None:
             aggregate_table = TEMP_AGG
-            aggregate_params = _frequency_params(thresholds, dict(params))
-            aggregate = _aggregate_sql(_range("p.client_id", id_range, aggregate_params))
-            cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_AGG} AS {aggregate}", aggregate_params)
+            _aggregate_create(cursor, as_of, thresholds, id_range)
         if cuts is None:
             cuts = global_cuts(as_of, from_temp_aggregate=id_range is None, aggregate_table=aggregate_table)
         select = _new_values_sql(
             as_of, thresholds, cuts, id_range, params, from_temp_aggregate=True, aggregate_table=aggregate_table,
         )
         cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_TABLE} AS {select}", params)
-        if is_postgres():
-            cursor.execute(f"ANALYZE {TEMP_TABLE}")  # small: let the joins below start from it
-        status_changes = 0
-        if record_changes:
-            cursor.execute(
-                f"""INSERT INTO {CHANGE_TABLE} (client_id, from_status, to_status, date, cause, created_at)
-                    SELECT c.id, c.status, n.status, %(as_of)s, %(cause)s, %(now)s
-                    FROM {CLIENT_TABLE} c JOIN {TEMP_TABLE} n ON n.client_id = c.id
-                    WHERE c.status <> n.status""",  # noqa: S608
-                {
-                    "as_of": date_value(as_of), "cause": str(cause),
-                    "now": connection.ops.adapt_datetimefield_value(timezone.now()),
-                },
-            )
-            status_changes = cursor.rowcount
-        cursor.execute(
-            f"""UPDATE {CLIENT_TABLE} AS c
-                SET {assignments},
-                    status_since = CASE WHEN c.status <> n.status THEN {_status_since_sql()} ELSE c.status_since END
-                FROM {TEMP_TABLE} n
-                WHERE n.client_id = c.id AND ({changed})""",  # noqa: S608
-            {
-                "as_of": date_value(as_of), "alta_days": thresholds.alta_window_days + 1,
-                "dormido_days": thresholds.dormido_after_days + 1, "baja_days": thresholds.baja_after_days + 1,
-            },
-        )
-        rows_changed = cursor.rowcount
-        count_params: dict = {}
-        scope = _range("c.id", id_range, count_params)
-        cursor.execute(f"SELECT c.status, COUNT(*) FROM {CLIENT_TABLE} c WHERE 1 = 1 {scope} GROUP BY c.status", count_params)  # noqa: S608
-        per_status = dict(cursor.fetchall())
-        for table in (TEMP_TABLE, TEMP_AGG, TEMP_IDS):
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
-    return {
-        "statuses": {code: per_status.get(code, 0) for code in Status.values},
-        "rows_changed": rows_changed,
-        "status_changes": status_changes,
-    }
+        table_analyze(cursor, TEMP_TABLE)  # small: let the joins below start from it
+        status_changes = _status_changes_record(cursor, as_of, cause) if record_changes else 0
+        rows_changed = _changed_clients_update(cursor, as_of, thresholds)
+        per_status = _clients_per_status(cursor, id_range)
+        _scratch_drop(cursor)
+    return {"statuses": per_status, "rows_changed": rows_changed, "status_changes": status_changes}
+
+
+def _scratch_drop(cursor) -> None:
+    for table in (TEMP_TABLE, TEMP_AGG, TEMP_IDS):
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _ids_load(cursor, ids: list[int]) -> None:
+    """The clients in scope of a run over a list of ids, as a table to join (see _range)."""
+    cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_IDS} (id BIGINT PRIMARY KEY)")
+    cursor.executemany(f"INSERT INTO {TEMP_IDS} (id) VALUES (%s)", [(pk,) for pk in sorted(set(ids))])  # noqa: S608
+
+
+def _aggregate_create(cursor, as_of: dt.date, thresholds: Thresholds, id_range) -> None:
+    """TEMP_AGG: the purchases' aggregate of the clients in scope (see _aggregate_sql)."""
+    params = _frequency_params(thresholds, _base_params(as_of))
+    aggregate = _aggregate_sql(_range("p.client_id", id_range, params))
+    cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_AGG} AS {aggregate}", params)
+
+
+def _status_changes_record(cursor, as_of: dt.date, cause: str) -> int:
+    """A StatusChange for every client in TEMP_TABLE whose status changes; returns how many."""
+    cursor.execute(
+        f"""INSERT INTO {CHANGE_TABLE} (client_id, from_status, to_status, date, cause, created_at)
+            SELECT c.id, c.status, n.status, %(as_of)s, %(cause)s, %(now)s
+            FROM {CLIENT_TABLE} c JOIN {TEMP_TABLE} n ON n.client_id = c.id
+            WHERE c.status <> n.status""",  # noqa: S608
+        {
+            "as_of": date_value(as_of), "cause": str(cause),
+            "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+        },
+    )
+    return cursor.rowcount
+
+
+def _changed_clients_update(cursor, as_of: dt.date, thresholds: Thresholds) -> int:
+    """Writes TEMP_TABLE's values over the clients whose values differ (status_since only where
+    the status changes); returns the rows written."""
+    changed = " OR ".join(f"c.{name} {distinct_from()} n.{name}" for name in COMPUTED_COLUMNS)
+    assignments = ", ".join(f"{name} = n.{name}" for name in COMPUTED_COLUMNS)
+    cursor.execute(
+        f"""UPDATE {CLIENT_TABLE} AS c
+            SET {assignments},
+                status_since = CASE WHEN c.status <> n.status THEN {_status_since_sql()} ELSE c.status_since END
+            FROM {TEMP_TABLE} n
+            WHERE n.client_id = c.id AND ({changed})""",  # noqa: S608
+        {
+            "as_of": date_value(as_of), "alta_days": thresholds.alta_window_days + 1,
+            "dormido_days": thresholds.dormido_after_days + 1, "baja_days": thresholds.baja_after_days + 1,
+        },
+    )
+    return cursor.rowcount
+
+
+def _clients_per_status(cursor, id_range) -> dict[str, int]:
+    """The clients in scope per status, after the update."""
+    params: dict = {}
+    scope = _range("c.id", id_range, params)
+    cursor.execute(f"SELECT c.status, COUNT(*) FROM {CLIENT_TABLE} c WHERE 1 = 1 {scope} GROUP BY c.status", params)  # noqa: S608
+    per_status = dict(cursor.fetchall())
+    return {code: per_status.get(code, 0) for code in Status.values}
 
 
 def merge_results(results: list[dict]) -> dict:
@@ -549,7 +580,7 @@ def _parallel_aggregate(as_of: dt.date, thresholds: Thresholds, workers: int, ta
             range_params = dict(params)
             sql = f"INSERT INTO {table} {_aggregate_sql(_range('p.client_id', id_range, range_params))}"
             with transaction.atomic(), connection.cursor() as cursor:
-                _sort_in_memory(cursor)
+                work_mem_set(cursor, WORK_MEM)
                 cursor.execute(sql, range_params)
         finally:
             connection.close()
@@ -590,29 +621,13 @@ def preview_tiers(thresholds: Thresholds) -> dict[str, int]:
     The mean spend does not depend on the cut points, so this is exactly what the next run
     would give if no purchase changed meanwhile ('' counts the clients without a tier).
     """
+    spend = integer_cents("spend_12m")
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*), SUM(CAST(ROUND(spend_12m * 100) AS BIGINT)) FROM {CLIENT_TABLE} WHERE spend_12m > 0"  # noqa: S608
-        )
+        cursor.execute(f"SELECT COUNT(*), SUM({spend}) FROM {CLIENT_TABLE} WHERE spend_12m > 0")  # noqa: S608
         spenders, spend_cents = cursor.fetchone()
-        if not spenders:
-            cursor.execute(f"SELECT COUNT(*) FROM {CLIENT_TABLE}")  # noqa: S608
-            return {"": cursor.fetchone()[0], **{code: 0 for code in VolumeTier.values}}
-        cuts = GlobalCuts(spenders=int(spenders), spend_12m_cents=int(spend_cents))
-        params = {
-            "very_high_c": _tier_threshold_cents(thresholds.tier_very_high, cuts),
-            "high_c": _tier_threshold_cents(thresholds.tier_high, cuts),
-            "medium_c": _tier_threshold_cents(thresholds.tier_medium, cuts),
-        }
-        cents = "CAST(ROUND(spend_12m * 100) AS BIGINT)"
-        cursor.execute(
-            f"""SELECT CASE WHEN spend_12m <= 0 THEN ''
-                    WHEN {cents} >= %(very_high_c)s THEN '{VolumeTier.VERY_HIGH}'
-                    WHEN {cents} >= %(high_c)s THEN '{VolumeTier.HIGH}'
-                    WHEN {cents} >= %(medium_c)s THEN '{VolumeTier.MEDIUM}'
-                    ELSE '{VolumeTier.LOW}' END, COUNT(*)
-                FROM {CLIENT_TABLE} GROUP BY 1""",  # noqa: S608
-            params,
-        )
+        cuts = GlobalCuts(spenders=int(spenders or 0), spend_12m_cents=int(spend_cents or 0))
+        params: dict = {}
+        tier = volume_tier_sql(spend, thresholds, cuts, params)
+        cursor.execute(f"SELECT {tier}, COUNT(*) FROM {CLIENT_TABLE} GROUP BY 1", params)  # noqa: S608
         counts = dict(cursor.fetchall())
     return {"": counts.get("", 0), **{code: counts.get(code, 0) for code in VolumeTier.values}}

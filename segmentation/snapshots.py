@@ -10,9 +10,9 @@ import datetime as dt
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 
-from clients.models import Client, Purchase
+from clients.models import NOT_IN_TRASH_SQL, Client, Purchase
+from core.sql import date_value
 from segmentation.models import DailySnapshot
-from segmentation.sql import date_value
 
 SNAPSHOT_TABLE = DailySnapshot._meta.db_table
 CLIENT_TABLE = Client._meta.db_table
@@ -27,7 +27,7 @@ def snapshot_take(*, day: dt.date) -> int:
             f"""INSERT INTO {SNAPSHOT_TABLE} (date, owner_id, status, volume_tier, frequency_class, alert, clients, spend_12m)
                 SELECT %s, owner_id, status, volume_tier, frequency_class, alert, COUNT(*), COALESCE(SUM(spend_12m), 0)
                 FROM {CLIENT_TABLE}
-                WHERE deleted_at IS NULL
+                WHERE {NOT_IN_TRASH_SQL}
                 GROUP BY owner_id, status, volume_tier, frequency_class, alert""",  # noqa: S608
             [date_value(day)],
         )
@@ -86,7 +86,7 @@ def segment_snapshots_take(*, day: dt.date) -> int:
     SegmentSnapshot.objects.filter(date=day).delete()
     rows = []
     for segment in Segment.objects.select_related("owner"):
-        filterset = ClientFilter(segment_query(segment), queryset=Client.objects.filter(deleted_at__isnull=True), user=segment.owner)
+        filterset = ClientFilter(segment_query(segment), queryset=Client.objects.not_in_trash(), user=segment.owner)
         if not filterset.is_valid():
             continue
         for owner_id, clients, spend in (

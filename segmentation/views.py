@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from accounts.models import Team
+from campaigns.nps import dashboard_nps_add
 from clients.exports import export_response
 from clients.models import Client, Status
 from clients.tables import PAGINATION, ClientTable
@@ -109,6 +110,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if request.GET.get("team", "").isdecimal():  # isdigit() lets "²" through, which int() refuses
             team = get_object_or_404(Team, pk=request.GET["team"])
     board = dashboard_build(user=request.user, team=team)
+    dashboard_nps_add(board, user=request.user)  # campaigns' figures, in the board's scope
     chart_data = {
         "statuses": {"labels": [r.label for r in board.statuses], "clients": [r.cell.clients for r in board.statuses]},
         "trend": {
