@@ -5,6 +5,8 @@ from collections.abc import Sequence
 
 from django.db import connection, models
 
+from core.sql import is_postgres
+
 BATCH_SIZE = 2000
 
 
@@ -16,7 +18,7 @@ def rows_insert(model: type[models.Model], objects: Sequence[models.Model]) -> N
     Fields are written as the objects hold them (their defaults are set when they are built);
     auto_now fields get the time now, as save() would give them.
     """
-    if connection.vendor != "postgresql" or not objects:
+    if not is_postgres() or not objects:
         model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
         return
     from psycopg.types.json import Jsonb

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from clients.models import Client, Contract, FollowUp, Interaction, Purchase, PurchaseLine, Status
 from clients.recommendations import recommendations_recompute
+from core.sql import is_postgres, work_mem_set
 from demo.blocks import BLOCK_CLIENTS, default_workers, generated_blocks, prepared_blocks
 from demo.catalogue import catalogue_create
 from demo.clients import Setup
@@ -73,7 +74,7 @@ def demo_build(
     faker_class()  # fail before writing anything
     started = time.monotonic()
     now = timezone.now()
-    postgres = connection.vendor == "postgresql"
+    postgres = is_postgres()
 
     def progress(message: str) -> None:
         log(f"{message} ({time.monotonic() - started:.1f} s)")
@@ -106,7 +107,7 @@ def demo_build(
 
 def _postgres_load_start(bulk_load: PostgresBulkLoad) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = '256MB'")
+        work_mem_set(cursor, "256MB")
         # We hand out the ids: keep other writers out until the commit.
         tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in LOADED)
         cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
