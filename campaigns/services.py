@@ -103,8 +103,6 @@ def campaign_launch(campaign: Campaign, *, user) -> bool:
     E-mail: one PENDING recipient per reachable client, then the background sending. Phone or
     visit: a follow-up for each client in their owner's agenda, due on the campaign's date.
     """
-    from campaigns.tasks import campaign_send
-
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if locked.state != Campaign.State.DRAFT:
@@ -121,7 +119,7 @@ def campaign_launch(campaign: Campaign, *, user) -> bool:
         locked.save(update_fields=["state", "launched_at", "finished_at"])
         if locked.is_email:
             for _worker in range(settings.CAMPAIGN_SENDERS):
-                transaction.on_commit(lambda: enqueue(campaign_send, locked.pk))
+                transaction.on_commit(lambda: enqueue("campaigns.tasks.campaign_send", locked.pk))
     campaign.refresh_from_db()
     return True
 
@@ -229,10 +227,8 @@ def campaign_finish(campaign_id: int) -> bool:
 
 def campaign_resume(campaign: Campaign) -> int:
     """After a crash: recipients caught in flight are not written to again; the rest are sent."""
-    from campaigns.tasks import campaign_send
-
     interrupted = _interrupted_fail(campaign.pk)
-    transaction.on_commit(lambda: enqueue(campaign_send, campaign.pk))
+    transaction.on_commit(lambda: enqueue("campaigns.tasks.campaign_send", campaign.pk))
     return interrupted
 
 

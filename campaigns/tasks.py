@@ -1,4 +1,13 @@
+"""Background work of campaigns: the senders, and the nightly resumption of interrupted ones
+(its own beat entry, segmentation migration 0009_chores_schedule)."""
+
+import logging
+
 from celery import shared_task
+
+from core.tasks import RetriedTask
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
@@ -13,3 +22,14 @@ def campaign_send(campaign_id: int) -> int:
         sent += taken
     campaign_finish(campaign_id)
     return sent
+
+
+@shared_task(base=RetriedTask)
+def campaigns_resume() -> int:
+    """A campaign whose sending was interrupted (a worker killed) gets a sender again, without
+    duplicates; with none interrupted this does nothing."""
+    from campaigns.services import campaigns_resume as resume
+
+    resumed = resume()
+    logger.info("Campaigns resumed: %s", resumed)
+    return resumed

@@ -67,14 +67,12 @@ def job_confirmable(job: ImportJob) -> bool:
 
 def job_confirm(job: ImportJob) -> bool:
     """Queues the import once: a second click, or a second tab, queues nothing."""
-    from imports.tasks import import_run
-
     if not job_confirmable(job):
         return False
     claimed = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.PREVIEW).update(state=ImportJob.State.QUEUED)
     if claimed:
         progress_set(job.pk, "queued", 0, job.rows)
-        transaction.on_commit(lambda: enqueue(import_run, job.pk))
+        transaction.on_commit(lambda: enqueue("imports.tasks.import_run", job.pk))
     return bool(claimed)
 
 
@@ -86,8 +84,6 @@ def jobs_requeue(*, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> int:
     queued again; running one twice is harmless, job_run claims it once. An import still
     "running" long after it started lost its worker: its transaction was rolled back, so it is
     marked as refused (nothing was written) and can go back to its preview."""
-    from imports.tasks import import_run
-
     for job in ImportJob.objects.filter(state=ImportJob.State.RUNNING, started_at__lt=timezone.now() - STALE_RUN):
         with translation.override(job.language):
             _finish(job, ImportJob.State.FAILED, failure=_("The import was interrupted (its worker stopped); nothing was written."))
@@ -96,7 +92,7 @@ def jobs_requeue(*, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> int:
         ImportJob.objects.filter(state=ImportJob.State.QUEUED, created_at__lt=timezone.now() - older_than)
         .values_list("pk", flat=True)
     )
-    return sum(enqueue(import_run, pk) for pk in stuck)
+    return sum(enqueue("imports.tasks.import_run", pk) for pk in stuck)
 
 
 def job_reopen(job: ImportJob) -> None:

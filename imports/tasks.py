@@ -1,4 +1,13 @@
+"""Background work of imports: running a confirmed import, and requeueing those the broker never
+took (its own beat entry, segmentation migration 0009_chores_schedule)."""
+
+import logging
+
 from celery import shared_task
+
+from core.tasks import RetriedTask
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
@@ -7,3 +16,14 @@ def import_run(job_id: int) -> None:
     from imports.jobs import job_run
 
     job_run(job_id)
+
+
+@shared_task(base=RetriedTask)
+def imports_requeue() -> int:
+    """Imports confirmed while the broker was down are queued again (job_run claims each once)."""
+    from imports.jobs import jobs_requeue
+
+    requeued = jobs_requeue()
+    if requeued:
+        logger.info("Imports queued again: %s", requeued)
+    return requeued

@@ -7,7 +7,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Status
-from segmentation.models import LifecycleSettings, StatusChange
+from segmentation.models import LifecycleSettings, NightlyRun, NightlyStep, StatusChange
 
 
 @admin.register(StatusChange)
@@ -56,3 +56,34 @@ class LifecycleSettingsAdmin(admin.ModelAdmin):
         return format_html_join(
             "", "<div>{}: {} → {}</div>", ((label, now.get(code, 0), after[code]) for code, label in Status.choices)
         )
+
+
+class NightlyStepInline(admin.TabularInline):
+    model = NightlyStep
+    fields = ("name", "state", "started_at", "duration", "rows_changed", "attempts", "error", "detail")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(NightlyRun)
+class NightlyRunAdmin(admin.ModelAdmin):
+    """Read-only: the runs are written by the nightly tasks (segmentation.nightly), never by hand."""
+
+    list_display = ("as_of", "started_at", "finished_at", "state")
+    list_filter = ("state",)
+    date_hierarchy = "as_of"
+    readonly_fields = ("as_of", "started_at", "finished_at", "state")
+    inlines = [NightlyStepInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -1,11 +1,14 @@
-"""What we conclude from the records: lifecycle history, thresholds, saved segments and daily snapshots."""
+"""What we conclude from the records: lifecycle history, thresholds, saved segments and daily snapshots;
+the nightly runs that compute them."""
 
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clients.models import Client, Status
 from segmentation.rules import Thresholds
@@ -257,3 +260,83 @@ class SegmentSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.segment_id} {self.owner_id}: {self.clients}"
+
+
+class NightlyRun(models.Model):
+    """One nightly run (segmentation.tasks): when it ran, for which day, and how it ended."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", pgettext_lazy("nightly run", "Running")
+        DONE = "done", pgettext_lazy("nightly run", "Done")
+        FAILED = "failed", pgettext_lazy("nightly run", "Failed")
+
+    as_of = models.DateField(_("day"))
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.RUNNING)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("nightly run")
+        verbose_name_plural = _("nightly runs")
+
+    def __str__(self) -> str:
+        return f"{self.as_of} ({self.state})"
+
+    @property
+    def seconds(self) -> float | None:
+        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
+
+
+class NightlyStep(models.Model):
+    """One step of a nightly run, written by the step's task (segmentation.nightly.step_recorded)."""
+
+    class Name(models.TextChoices):  # in the order they run
+        LIFECYCLE = "lifecycle", _("Lifecycle recompute")
+        FOLLOWUPS_COLOURS = "followups_colours", _("Automatic follow-ups and colours")
+        SNAPSHOTS = "snapshots", _("Dashboard snapshots")
+        RECOMMENDATIONS = "recommendations", _("Recommendations")
+        SUMMARIES = "summaries", _("Morning summaries")
+
+    class State(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("nightly run", "Waiting")
+        RUNNING = "running", pgettext_lazy("nightly run", "Running")
+        RETRYING = "retrying", pgettext_lazy("nightly run", "Retrying")
+        DONE = "done", pgettext_lazy("nightly run", "Done")
+        FAILED = "failed", pgettext_lazy("nightly run", "Failed")
+        SKIPPED = "skipped", pgettext_lazy("nightly run", "Not run")
+
+    run = models.ForeignKey(NightlyRun, on_delete=models.CASCADE, related_name="steps", verbose_name=_("run"))
+    name = models.CharField(_("step"), max_length=32, choices=Name.choices)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    duration = models.DurationField(_("duration"), null=True, blank=True)
+    rows_changed = models.PositiveIntegerField(_("rows changed"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+        verbose_name = _("nightly step")
+        verbose_name_plural = _("nightly steps")
+        constraints = [models.UniqueConstraint(fields=["run", "name"], name="nightly_step_once_per_run")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.name} ({self.state})"
+
+    @property
+    def seconds(self) -> float | None:
+        return self.duration.total_seconds() if self.duration is not None else None
+
+
+class RunLock(models.Model):
+    """The lock of the nightly run when there is no Redis: a row per lock name, taken by the one
+    UPDATE that finds it expired (segmentation.nightly)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    token = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,6 +1,6 @@
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q, Sum
@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client, Purchase, Status, VolumeTier
+from core.money import cents
 from segmentation.alerts import recompute_alerts
 from segmentation.automation import automatic_followups_create
 from segmentation.engine import TWELVE_MONTHS_DAYS, apply_chunk, preview_statuses, preview_tiers, recompute_lifecycle
@@ -37,7 +38,7 @@ def lifecycle_refresh_client(client_id: int, *, as_of: dt.date | None = None, ca
     client.purchase_count = count
     client.total_spent = total
     client.spend_12m = figures["spend_12m"] or Decimal("0")
-    client.average_basket = (total / count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if count else Decimal("0")
+    client.average_basket = cents(total / count) if count else Decimal("0")
     thresholds = current_thresholds()
     new_status = status_for(
         as_of=as_of, first_purchase=figures["first"], last_purchase=figures["last"],
@@ -68,29 +69,41 @@ def alert_refresh_client(client_id: int) -> int:
     return recompute_alerts(timezone.now(), current_thresholds(), [client_id])
 
 
-def after_recompute(*, as_of: dt.date, client_ids: list[int] | None = None) -> dict:
-    """What follows a recompute of every client (or of `client_ids`): the automatic follow-ups
-    the new statuses ask for, then the colours, which depend on both; after a full run, the
-    day's snapshot."""
+def followups_and_colours_refresh(*, as_of: dt.date, client_ids: list[int] | None = None) -> dict:
+    """The automatic follow-ups the new statuses ask for, then the colours, which depend on both."""
     thresholds = current_thresholds()
     created = automatic_followups_create(as_of=as_of, thresholds=thresholds, client_ids=client_ids)
-    result = {"followups_created": created, "alerts_changed": recompute_alerts(timezone.now(), thresholds, client_ids)}
+    return {"followups_created": created, "alerts_changed": recompute_alerts(timezone.now(), thresholds, client_ids)}
+
+
+def snapshots_take(*, as_of: dt.date) -> dict:
+    """The day's snapshots: the dashboard's figures and trends, and each saved segment's."""
+    return {"snapshot_rows": snapshot_take(day=as_of), "segment_snapshot_rows": segment_snapshots_take(day=as_of)}
+
+
+def after_recompute(*, as_of: dt.date, client_ids: list[int] | None = None) -> dict:
+    """What follows a recompute of every client (or of `client_ids`): follow-ups and colours;
+    after a full run, the day's snapshots."""
+    result = followups_and_colours_refresh(as_of=as_of, client_ids=client_ids)
     if client_ids is None:
-        result["snapshot_rows"] = snapshot_take(day=as_of)  # the dashboard's figures and trends
-        result["segment_snapshot_rows"] = segment_snapshots_take(day=as_of)
+        result.update(snapshots_take(as_of=as_of))
     return result
 
 
-def lifecycle_recompute(*, as_of: dt.date | None = None, id_range: tuple[int, int] | None = None) -> dict:
+def lifecycle_recompute(
+    *, as_of: dt.date | None = None, id_range: tuple[int, int] | None = None, with_consequences: bool = True,
+) -> dict:
     """Recomputes every client (or the ids in [lo, hi)) with the administrador's thresholds.
 
-    A run over every client then creates the automatic follow-ups and recomputes every alert.
+    A run over every client then creates the automatic follow-ups, recomputes every alert and
+    takes the day's snapshots, unless `with_consequences` is False: the nightly run does those
+    as steps of their own (segmentation.tasks).
     """
     from django.conf import settings
 
     as_of = as_of or timezone.localdate()
     result = recompute_lifecycle(as_of, current_thresholds(), id_range, workers=settings.LIFECYCLE_WORKERS)
-    if id_range is None:
+    if id_range is None and with_consequences:
         result.update(after_recompute(as_of=as_of))
     return result
 

@@ -90,89 +90,25 @@ def morning_summaries_send(*, day: dt.date, thresholds: Thresholds) -> int:
 
 def _message(*, user: User, day: dt.date, thresholds: Thresholds) -> EmailMultiAlternatives | None:
     """The e-mail in the active language, or None when there is nothing to tell."""
-    zone = timezone.get_default_timezone()
-    day_start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
-    day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-    site = settings.SITE_URL.rstrip("/")
-
-    def line(client: Client, detail: str, when: str = "") -> Line:
-        return Line(client=client.display_name, url=site + client.get_absolute_url(), detail=detail, when=when)
-
-    def short(value: dt.date) -> str:
-        return formats.date_format(value, "SHORT_DATE_FORMAT")
-
-    reds, reds_total = _head_and_total(
-        Client.objects.filter(owner=user, alert=Alert.RED, deleted_at__isnull=True).order_by("last_name", "first_name", "id"), MAX_REDS
-    )
-    pending = FollowUp.objects.filter(assigned_to=user, status=FollowUp.State.PENDING)
-    counts = pending.filter(due_at__lt=day_end).aggregate(
-        today=Count("pk", filter=Q(due_at__gte=day_start)), overdue=Count("pk", filter=Q(due_at__lt=day_start))
-    )
-    agenda = list(
-        pending.filter(due_at__gte=day_start, due_at__lt=day_end).select_related("client").order_by("due_at", "id")[:MAX_AGENDA]
-    )
-    dormant, dormant_total = _head_and_total(
-        StatusChange.objects.filter(date=day, to_status=Status.DORMANT, client__owner=user, client__deleted_at__isnull=True)
-        .select_related("client")
-        .order_by("client__last_name", "client__first_name", "client_id"),
-        MAX_DORMANT,
-    )
-    contracts, contracts_total = _head_and_total(
-        Contract.objects.filter(
-            client__owner=user, client__deleted_at__isnull=True, renewal_status=Contract.Renewal.PENDING,
-            end_date__gte=day, end_date__lte=day + dt.timedelta(days=thresholds.renewal_notice_days),
-        )
-        .select_related("client")
-        .order_by("end_date", "id"),
-        MAX_CONTRACTS,
-    )
-    if not (reds_total or counts["today"] or counts["overdue"] or dormant_total or contracts_total):
-        return None
-
+    links = _Links(settings.SITE_URL.rstrip("/"))
     sections = [
-        Section(
-            title=ngettext("%(count)d client in red", "%(count)d clients in red", reds_total) % {"count": reds_total},
-            lines=[line(client, client.alert_text()) for client in reds],
-            total=reds_total,
-        ),
-        Section(
-            title=ngettext("%(count)d follow-up today", "%(count)d follow-ups today", counts["today"])
-            % {"count": counts["today"]},
-            lines=[
-                line(f.client, f.get_kind_display(), when=formats.time_format(timezone.localtime(f.due_at, zone), "TIME_FORMAT"))
-                for f in agenda
-            ],
-            total=counts["today"],
-            note=ngettext("You also have %(count)d overdue follow-up.", "You also have %(count)d overdue follow-ups.",
-                          counts["overdue"]) % {"count": counts["overdue"]} if counts["overdue"] else "",
-        ),
-        Section(
-            title=ngettext("%(count)d client turned dormant", "%(count)d clients turned dormant", dormant_total)
-            % {"count": dormant_total},
-            lines=[
-                line(change.client, gettext("Last purchase on %(date)s") % {"date": short(change.client.last_purchase_date)}
-                     if change.client.last_purchase_date else "")
-                for change in dormant
-            ],
-            total=dormant_total,
-        ),
-        Section(
-            title=ngettext("%(count)d contract to renew", "%(count)d contracts to renew", contracts_total)
-            % {"count": contracts_total},
-            lines=[line(contract.client, contract.title, when=short(contract.end_date)) for contract in contracts],
-            total=contracts_total,
-        ),
+        _reds(user, links),
+        _agenda(user, day, links),
+        _dormant(user, day, links),
+        _contracts(user, day, thresholds, links),
     ]
+    if not any(section.total or section.note for section in sections):
+        return None
+    reds, agenda = sections[0].total, sections[1].total
     context = {
         "user": user,
         "day": formats.date_format(day, "DATE_FORMAT"),
         "sections": [section for section in sections if section.total or section.note],
-        "agenda_url": site + reverse("clients:agenda"),
+        "agenda_url": links.site + reverse("clients:agenda"),
     }
     subject = gettext("Your day in Cartera: %(reds)s, %(today)s") % {
-        "reds": ngettext("%(count)d red client", "%(count)d red clients", reds_total) % {"count": reds_total},
-        "today": ngettext("%(count)d follow-up today", "%(count)d follow-ups today", counts["today"])
-        % {"count": counts["today"]},
+        "reds": ngettext("%(count)d red client", "%(count)d red clients", reds) % {"count": reds},
+        "today": ngettext("%(count)d follow-up today", "%(count)d follow-ups today", agenda) % {"count": agenda},
     }
     message = EmailMultiAlternatives(
         subject=subject,
@@ -182,6 +118,95 @@ def _message(*, user: User, day: dt.date, thresholds: Thresholds) -> EmailMultiA
     )
     message.attach_alternative(render_to_string("emails/morning_summary.html", context), "text/html")
     return message
+
+
+@dataclass(frozen=True)
+class _Links:
+    """Absolute links to clients (the e-mail is read outside Cartera) and short dates."""
+
+    site: str
+
+    def line(self, client: Client, detail: str, when: str = "") -> Line:
+        return Line(client=client.display_name, url=self.site + client.get_absolute_url(), detail=detail, when=when)
+
+    @staticmethod
+    def short(value: dt.date) -> str:
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+
+
+def _reds(user: User, links: _Links) -> Section:
+    """The salesperson's clients in red, each with the reason (one query)."""
+    reds, total = _head_and_total(
+        Client.objects.filter(owner=user, alert=Alert.RED, deleted_at__isnull=True).order_by("last_name", "first_name", "id"),
+        MAX_REDS,
+    )
+    return Section(
+        title=ngettext("%(count)d client in red", "%(count)d clients in red", total) % {"count": total},
+        lines=[links.line(client, client.alert_text()) for client in reds],
+        total=total,
+    )
+
+
+def _agenda(user: User, day: dt.date, links: _Links) -> Section:
+    """Today's follow-ups, and how many are overdue (two queries: the counts, then the list)."""
+    zone = timezone.get_default_timezone()
+    day_start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    pending = FollowUp.objects.filter(assigned_to=user, status=FollowUp.State.PENDING)
+    counts = pending.filter(due_at__lt=day_end).aggregate(
+        today=Count("pk", filter=Q(due_at__gte=day_start)), overdue=Count("pk", filter=Q(due_at__lt=day_start))
+    )
+    agenda = list(
+        pending.filter(due_at__gte=day_start, due_at__lt=day_end).select_related("client").order_by("due_at", "id")[:MAX_AGENDA]
+    )
+    today, overdue = counts["today"], counts["overdue"]
+    return Section(
+        title=ngettext("%(count)d follow-up today", "%(count)d follow-ups today", today) % {"count": today},
+        lines=[
+            links.line(f.client, f.get_kind_display(), when=formats.time_format(timezone.localtime(f.due_at, zone), "TIME_FORMAT"))
+            for f in agenda
+        ],
+        total=today,
+        note=ngettext("You also have %(count)d overdue follow-up.", "You also have %(count)d overdue follow-ups.", overdue)
+        % {"count": overdue} if overdue else "",
+    )
+
+
+def _dormant(user: User, day: dt.date, links: _Links) -> Section:
+    """The clients who turned dormant today, with their last purchase (one query)."""
+    dormant, total = _head_and_total(
+        StatusChange.objects.filter(date=day, to_status=Status.DORMANT, client__owner=user, client__deleted_at__isnull=True)
+        .select_related("client")
+        .order_by("client__last_name", "client__first_name", "client_id"),
+        MAX_DORMANT,
+    )
+    return Section(
+        title=ngettext("%(count)d client turned dormant", "%(count)d clients turned dormant", total) % {"count": total},
+        lines=[
+            links.line(change.client, gettext("Last purchase on %(date)s") % {"date": links.short(change.client.last_purchase_date)}
+                       if change.client.last_purchase_date else "")
+            for change in dormant
+        ],
+        total=total,
+    )
+
+
+def _contracts(user: User, day: dt.date, thresholds: Thresholds, links: _Links) -> Section:
+    """The pending contracts ending within the renewal notice (one query)."""
+    contracts, total = _head_and_total(
+        Contract.objects.filter(
+            client__owner=user, client__deleted_at__isnull=True, renewal_status=Contract.Renewal.PENDING,
+            end_date__gte=day, end_date__lte=day + dt.timedelta(days=thresholds.renewal_notice_days),
+        )
+        .select_related("client")
+        .order_by("end_date", "id"),
+        MAX_CONTRACTS,
+    )
+    return Section(
+        title=ngettext("%(count)d contract to renew", "%(count)d contracts to renew", total) % {"count": total},
+        lines=[links.line(contract.client, contract.title, when=links.short(contract.end_date)) for contract in contracts],
+        total=total,
+    )
 
 
 def _head_and_total(queryset: QuerySet, limit: int) -> tuple[list, int]:

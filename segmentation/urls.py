@@ -12,4 +12,5 @@ urlpatterns = [
     path("segments/<int:pk>/export.<str:fmt>/", views.segment_export, name="segment_export"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("settings/lifecycle/", views.lifecycle_settings, name="lifecycle_settings"),
+    path("settings/nightly-runs/", views.nightly_runs, name="nightly_runs"),
 ]

@@ -18,7 +18,7 @@ from clients.models import Client, Status
 from clients.tables import PAGINATION, ClientTable
 from segmentation.dashboard import dashboard_build
 from segmentation.forms import LifecycleSettingsForm
-from segmentation.models import LifecycleSettings, Segment
+from segmentation.models import LifecycleSettings, NightlyRun, Segment
 from segmentation.segments import segment_clients, segment_create, segment_totals
 from segmentation.services import lifecycle_settings_preview, lifecycle_settings_update
 
@@ -145,3 +145,14 @@ def lifecycle_settings(request: HttpRequest) -> HttpResponse:
             return redirect("segmentation:lifecycle_settings")
         preview = lifecycle_settings_preview(proposed=form.instance.thresholds())
     return render(request, "segmentation/lifecycle_settings.html", {"form": form, "preview": preview})
+
+
+RUNS_SHOWN = 30
+
+
+def nightly_runs(request: HttpRequest) -> HttpResponse:
+    """The administrador's view of the last nightly runs, step by step (segmentation.tasks)."""
+    if not request.user.is_administrador:
+        raise PermissionDenied
+    runs = NightlyRun.objects.prefetch_related("steps")[:RUNS_SHOWN]
+    return render(request, "segmentation/nightly_runs.html", {"runs": runs, "shown": RUNS_SHOWN})

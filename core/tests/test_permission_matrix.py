@@ -127,6 +127,7 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "segmentation:segment_export": (CREATOR, lambda o: [o["segment"].pk, "csv"]),
     "segmentation:dashboard": (EVERYONE, lambda o: []),
     "segmentation:lifecycle_settings": (ADMIN_ONLY, lambda o: []),
+    "segmentation:nightly_runs": (ADMIN_ONLY, lambda o: []),
     "imports:import_list": (EVERYONE, lambda o: []),
     "imports:import_detail": (CREATOR, lambda o: [o["import"].pk]),
     "imports:import_progress": (CREATOR, lambda o: [o["import"].pk]),

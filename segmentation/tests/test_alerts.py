@@ -232,8 +232,9 @@ def test_alert_day_counts_must_be_positive():
 
 @pytest.mark.django_db
 def test_the_nightly_paths_recompute_every_alert(owner):
+    from segmentation.nightly import run_start
     from segmentation.services import lifecycle_recompute
-    from segmentation.tasks import nightly_recompute_done
+    from segmentation.tasks import followups_colours_step
 
     late, waiting = ClientFactory(owner=owner), ClientFactory(owner=owner)
     FollowUpFactory(client=late, due_at=timezone.now() - days(2))
@@ -241,7 +242,8 @@ def test_the_nightly_paths_recompute_every_alert(owner):
     assert result["alerts_changed"] == 1
     assert Client.objects.get(pk=late.pk).alert == "red"
     InteractionFactory(client=waiting, happened_at=timezone.now() - days(1), awaiting_reply=True)
-    merged = nightly_recompute_done([], timezone.localdate().isoformat(), "token")
+    run = run_start(as_of=timezone.localdate())
+    merged = followups_colours_step.delay(run.pk, timezone.localdate().isoformat()).get()
     assert merged["alerts_changed"] == 1
     assert Client.objects.get(pk=waiting.pk).alert == "green"
 

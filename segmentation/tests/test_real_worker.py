@@ -1,19 +1,24 @@
-"""The chunked nightly run on a real Celery worker process over Redis equals the single run."""
+"""The nightly run on a real Celery worker process over Redis: the chunked lifecycle equals the
+single run, and a failing step stops only what depends on it, its error callback freeing the lock."""
 
 import datetime as dt
 import time
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from clients.models import Client
 from clients.tests.factories import ClientFactory, PurchaseFactory
+from segmentation import nightly
 from segmentation.engine import COMPUTED_COLUMNS
+from segmentation.models import NightlyRun, NightlyStep
 from segmentation.services import lifecycle_recompute
-from segmentation.tasks import LOCK_KEY, nightly_recompute
+from segmentation.tasks import nightly_recompute
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+Step, State = NightlyStep.Name, NightlyStep.State
 
 
 def snapshot() -> list[tuple]:
@@ -29,23 +34,75 @@ def build_portfolio(owner, clients: int) -> None:
                             amount=Decimal(10 * index + extra))
 
 
-def test_chunked_run_on_a_real_worker_equals_the_single_run(worker_queue, owner, settings):
+@pytest.fixture
+def same_lock_key(monkeypatch):
+    """The worker names the Redis lock as this test process does (cache.make_key's prefix)."""
+    monkeypatch.setenv("CACHE_KEY_PREFIX", settings.CACHES["default"]["KEY_PREFIX"])
+
+
+@pytest.fixture
+def worker(same_lock_key, worker_queue):
+    return worker_queue
+
+
+@pytest.fixture
+def smtp_down(monkeypatch):
+    monkeypatch.setenv("EMAIL_URL", "smtp://127.0.0.1:1")  # nothing listens on port 1
+
+
+@pytest.fixture
+def worker_without_mail(same_lock_key, smtp_down, worker_queue):
+    """A worker whose SMTP server refuses connections: the morning summaries fail for good."""
+    return worker_queue
+
+
+def finished(run_id: int, seconds: float = 90) -> NightlyRun:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run = NightlyRun.objects.get(pk=run_id)
+        if run.finished_at is not None:
+            return run
+        time.sleep(0.3)
+    raise AssertionError(f"run {run_id} still running: {list(run.steps.values_list('name', 'state'))}")
+
+
+def lock_is_free() -> bool:
+    token = nightly.lock_acquire()
+    return token is not None and nightly.lock_release(token)
+
+
+def test_chunked_run_on_a_real_worker_equals_the_single_run(worker, owner, settings):
     build_portfolio(owner, clients=40)
     lifecycle_recompute(as_of=None)
     expected = snapshot()
     Client.objects.update(status="prospect", purchase_count=0, first_purchase_date=None, last_purchase_date=None,
                           volume_tier="", frequency_class="", r_score=None, f_score=None, m_score=None, rfm_segment="")
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    result = nightly_recompute.apply_async(kwargs={"chunk_size": 7}, queue=worker_queue).get(timeout=60)
-    assert result["chunks"] >= 5
-    deadline = time.monotonic() + 60
-    while snapshot() != expected and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert snapshot() == expected
-    # The chord's callback freed the lock.
-    from django.core.cache import cache
 
-    deadline = time.monotonic() + 10
-    while cache.get(LOCK_KEY) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert cache.get(LOCK_KEY) is None
+    result = nightly_recompute.apply_async(kwargs={"chunk_size": 7}, queue=worker).get(timeout=60)
+
+    assert result["chunks"] >= 5
+    run = finished(result["run"])
+    assert snapshot() == expected
+    assert run.state == NightlyRun.State.DONE
+    assert dict(run.steps.values_list("name", "state")) == dict.fromkeys(Step.values, State.DONE)
+    assert lock_is_free()  # nightly_finish freed it
+
+
+def test_on_a_real_worker_a_failing_step_stops_nothing_else_and_its_error_callback_frees_the_lock(
+    worker_without_mail, owner, settings,
+):
+    build_portfolio(owner, clients=12)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+
+    result = nightly_recompute.apply_async(kwargs={"chunk_size": 5}, queue=worker_without_mail).get(timeout=60)
+
+    run = finished(result["run"])
+    steps = {step.name: step for step in run.steps.all()}
+    assert {name: step.state for name, step in steps.items()} == {
+        Step.LIFECYCLE: State.DONE, Step.FOLLOWUPS_COLOURS: State.DONE, Step.SNAPSHOTS: State.DONE,
+        Step.RECOMMENDATIONS: State.DONE, Step.SUMMARIES: State.FAILED,
+    }
+    assert "ConnectionRefusedError" in steps[Step.SUMMARIES].error
+    assert run.state == NightlyRun.State.FAILED  # closed by nightly_failed, the chord's error callback
+    assert lock_is_free()

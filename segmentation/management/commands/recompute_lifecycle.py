@@ -13,6 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", help="evaluation date, YYYY-MM-DD (default: today)")
 
     def handle(self, *args, as_of: str | None = None, **options):
+        from segmentation.nightly import LockHeld, lock_held
         from segmentation.services import lifecycle_recompute
 
         try:
@@ -20,7 +21,14 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(f"--as-of must be a date as YYYY-MM-DD: {error}") from error
         started = time.monotonic()
-        result = lifecycle_recompute(as_of=day)
+        try:
+            with lock_held():  # the nightly run's lock: two runs at once would record each change twice
+                result = lifecycle_recompute(as_of=day)
+        except LockHeld:
+            raise CommandError(
+                "Another lifecycle recompute is under way (the nightly run or this command holds its lock); "
+                "nothing was changed. Run it again when that one has finished."
+            ) from None
         elapsed = time.monotonic() - started
         for code, label in Status.choices:
             self.stdout.write(f"{code:<10} {result['statuses'][code]:>9}  {label}")
