@@ -177,7 +177,7 @@ def campaign_send_batch(campaign_id: int, size: int = BATCH_SIZE) -> int:
     campaign = Campaign.objects.get(pk=campaign_id)
     recipients = list(Recipient.objects.filter(pk__in=claimed).select_related("client__owner").order_by("id"))
     # Still consenting, and not deleted since the launch (a client in the trash gets nothing).
-    reachable = Client.objects.filter(pk__in=[r.client_id for r in recipients], deleted_at__isnull=True)
+    reachable = Client.objects.not_in_trash().filter(pk__in=[r.client_id for r in recipients])
     consenting_ids = set(consenting(reachable, campaign.purpose).values_list("pk", flat=True))
     products = last_products([r.client_id for r in recipients])
     with get_connection() as mail:

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "imports",
     "audit",
     "campaigns",
+    "privacy",
     "demo",
 ]
 

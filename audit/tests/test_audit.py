@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from clients.models import Client, Purchase
-from segmentation.records import client_reassign
 from clients.tests.factories import ClientFactory, PurchaseFactory
 from clients.views import HISTORY_ITEMS
+from segmentation.records import client_reassign
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.consent import consent_set, consenting
+from campaigns.consent import consent_record, consenting
 from campaigns.models import Campaign, Consent, ConsentChange, ConsentSource, Purpose, Recipient, SurveyAnswer
 from campaigns.nps import nps, nps_score
 from campaigns.services import (
@@ -31,7 +31,7 @@ TODAY = timezone.localdate()
 
 
 def consented(client: Client, purpose: str = Purpose.PROMOTIONS) -> Client:
-    consent_set(client=client, purpose=purpose, granted=True, source=ConsentSource.FORM, evidence="Form 1")
+    consent_record(client=client, purpose=purpose, granted=True, source=ConsentSource.FORM, evidence="Form 1")
     return client
 
 
@@ -58,7 +58,7 @@ def test_only_clients_who_consented_and_have_an_address_are_written_to(owner):
     yes = consented(ClientFactory(owner=owner, first_name="Sí"))
     consented(ClientFactory(owner=owner, first_name="Retirado"))
     withdrawn = Client.objects.get(first_name="Retirado")
-    consent_set(client=withdrawn, purpose=Purpose.PROMOTIONS, granted=False, source=ConsentSource.PHONE)
+    consent_record(client=withdrawn, purpose=Purpose.PROMOTIONS, granted=False, source=ConsentSource.PHONE)
     consented(ClientFactory(owner=owner, first_name="Boletín"), Purpose.NEWSLETTER)  # another purpose
     consented(ClientFactory(owner=owner, first_name="Sin correo", email=""))
     ClientFactory(owner=owner, first_name="Nunca")  # never asked
@@ -129,7 +129,7 @@ def test_a_client_who_unsubscribes_during_the_sending_is_not_written_to(owner, m
     monkeypatch.setattr("django.conf.settings.CAMPAIGN_SENDERS", 0)
     campaign = email_campaign(owner)
     launch(campaign, owner)
-    consent_set(client=second, purpose=Purpose.PROMOTIONS, granted=False, source=ConsentSource.UNSUBSCRIBE)
+    consent_record(client=second, purpose=Purpose.PROMOTIONS, granted=False, source=ConsentSource.UNSUBSCRIBE)
     campaign_send(campaign.pk)
     assert [m.to for m in mail.outbox] == [[first.email]]
 
@@ -413,13 +413,13 @@ def test_a_resume_leaves_alone_the_messages_another_sender_is_sending(owner, mon
 
 
 def test_a_client_moved_to_the_trash_after_the_launch_is_not_written_to(owner, monkeypatch):
-    from clients.privacy import client_trash
+    from segmentation.records import client_trash
 
     kept, trashed = consented(ClientFactory(owner=owner)), consented(ClientFactory(owner=owner))
     monkeypatch.setattr("django.conf.settings.CAMPAIGN_SENDERS", 0)
     campaign = email_campaign(owner)
     launch(campaign, owner)
-    client_trash(client=trashed, user=owner)
+    client_trash(by=owner, client=trashed)
     campaign_send(campaign.pk)
     assert [m.to for m in mail.outbox] == [[kept.email]]
 

@@ -25,10 +25,10 @@ from django.utils import timezone
 from accounts.models import User
 from campaigns.models import Campaign, Recipient
 from campaigns.tokens import survey_token, unsubscribe_token
-from segmentation.records import client_trash
 from clients.tests.factories import ClientFactory, FollowUpFactory, PurchaseFactory
 from core.tests.test_access import all_urls
 from imports.models import ImportJob
+from segmentation.records import client_trash
 from segmentation.segments import segment_create
 
 PERSONAS = ["anonymous", "owner", "teammate", "manager", "other_manager", "admin_user"]

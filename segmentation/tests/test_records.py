@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from clients.models import Client, Contract, FollowUp, Interaction, Purchase, PurchaseLine
+from clients.models import Client, Contract, FollowUp, Interaction, PurchaseLine
 from clients.tests.factories import ClientFactory, FollowUpFactory, ProductFactory, PurchaseFactory
 from segmentation import records
 from segmentation.models import LifecycleSettings
@@ -207,9 +207,11 @@ def test_a_purchase_from_the_page_the_admin_and_an_import_leaves_the_same_trace(
 def test_an_edit_from_the_page_and_the_admin_leaves_the_same_trace(client, owner, admin_user):
     page, admin = ClientFactory(owner=owner, city="Vigo"), ClientFactory(owner=owner, city="Vigo")
     client.force_login(admin_user)
-    for record, url in ((page, reverse("clients:client_edit", args=[page.pk])),
-                        (admin, reverse("admin:clients_client_change", args=[admin.pk]))):
-        form = client.get(url).context["adminform"].form if "admin" in url else client.get(url).context["form"]
+    pages = ((reverse("clients:client_edit", args=[page.pk]), "form"),
+             (reverse("admin:clients_client_change", args=[admin.pk]), "adminform"))
+    for url, form_name in pages:
+        form = client.get(url).context[form_name]
+        form = getattr(form, "form", form)  # the admin wraps its form
         data = {name: value for name, value in form.initial.items() if value is not None and name != "interests"}
         data.update({"city": "Lugo", "version": 0, "seen_version": 0, "owner": owner.pk, "shares-TOTAL_FORMS": "0",
                      "shares-INITIAL_FORMS": "0", "shares-MIN_NUM_FORMS": "0", "shares-MAX_NUM_FORMS": "1000"})
