@@ -233,7 +233,7 @@ def campaign_resume(campaign: Campaign) -> int:
 
 
 def campaigns_resume() -> int:
-    """Every campaign still sending gets a sender again (the nightly run calls this)."""
+    """Every campaign still sending gets a sender again (a schedule entry of its own calls this)."""
     stalled = list(Campaign.objects.filter(state=Campaign.State.SENDING))
     for campaign in stalled:
         campaign_resume(campaign)

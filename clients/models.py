@@ -142,7 +142,7 @@ class ClientQuerySet(models.QuerySet):
 
     def in_trash_visible_to(self, user) -> "ClientQuerySet":
         """The trash under the same rule: what `user` may restore (erased clients never come back)."""
-        return self.filter(deleted_at__isnull=False, erased_at__isnull=True)._portfolio_of(user)
+        return self.exclude(not_in_trash()).filter(erased_at__isnull=True)._portfolio_of(user)
 
     def _portfolio_of(self, user) -> "ClientQuerySet":
         if not user.is_authenticated or not user.is_active:

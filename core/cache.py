@@ -1,6 +1,7 @@
 """Redis as a cache that never takes a page down: with Redis unreachable, reads miss and writes
 are dropped (logged once a minute), so every page still works; what relies on the cache for
-more than speed says so where it matters (the nightly lock, see segmentation/tasks.py)."""
+more than speed says so where it matters (the nightly run's lock is not kept here but in Redis
+itself or a database row: segmentation/nightly.py)."""
 
 import logging
 import time

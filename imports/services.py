@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEntry
-from clients.models import Client, Product, Purchase, PurchaseLine
+from clients.models import Client, Product, Purchase, PurchaseLine, not_in_trash
 from clients.text import fold, tax_key
 from core.bulk import rows_insert
 from imports.spreadsheets import Table, map_headers, parse_date, parse_decimal
@@ -311,7 +311,7 @@ def _matches(rows: list[_Row], visible: models.QuerySet | None) -> dict[tuple[st
     seen, trashed = set(), set()
     for start in range(0, len(ids), LOOKUP_CHUNK):
         chunk = ids[start:start + LOOKUP_CHUNK]
-        trashed.update(Client.objects.filter(pk__in=chunk, deleted_at__isnull=False).values_list("pk", flat=True))
+        trashed.update(Client.objects.filter(pk__in=chunk).exclude(not_in_trash()).values_list("pk", flat=True))
         if visible is not None:
             seen.update(visible.filter(pk__in=chunk).values_list("pk", flat=True))
     if visible is None:

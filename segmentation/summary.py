@@ -28,7 +28,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import Role, User
-from clients.models import Alert, Client, Contract, FollowUp, Status
+from clients.models import Alert, Client, Contract, FollowUp, Status, not_in_trash
 from segmentation.models import StatusChange
 from segmentation.rules import Thresholds
 
@@ -137,7 +137,7 @@ class _Links:
 def _reds(user: User, links: _Links) -> Section:
     """The salesperson's clients in red, each with the reason (one query)."""
     reds, total = _head_and_total(
-        Client.objects.filter(owner=user, alert=Alert.RED, deleted_at__isnull=True).order_by("last_name", "first_name", "id"),
+        Client.objects.not_in_trash().filter(owner=user, alert=Alert.RED).order_by("last_name", "first_name", "id"),
         MAX_REDS,
     )
     return Section(
@@ -175,7 +175,7 @@ def _agenda(user: User, day: dt.date, links: _Links) -> Section:
 def _dormant(user: User, day: dt.date, links: _Links) -> Section:
     """The clients who turned dormant today, with their last purchase (one query)."""
     dormant, total = _head_and_total(
-        StatusChange.objects.filter(date=day, to_status=Status.DORMANT, client__owner=user, client__deleted_at__isnull=True)
+        StatusChange.objects.filter(not_in_trash("client__"), date=day, to_status=Status.DORMANT, client__owner=user)
         .select_related("client")
         .order_by("client__last_name", "client__first_name", "client_id"),
         MAX_DORMANT,
@@ -194,10 +194,7 @@ def _dormant(user: User, day: dt.date, links: _Links) -> Section:
 def _contracts(user: User, day: dt.date, thresholds: Thresholds, links: _Links) -> Section:
     """The pending contracts ending within the renewal notice (one query)."""
     contracts, total = _head_and_total(
-        Contract.objects.filter(
-            client__owner=user, client__deleted_at__isnull=True, renewal_status=Contract.Renewal.PENDING,
-            end_date__gte=day, end_date__lte=day + dt.timedelta(days=thresholds.renewal_notice_days),
-        )
+        Contract.objects.renewal_due(day, thresholds.renewal_notice_days).filter(not_in_trash("client__"), client__owner=user)
         .select_related("client")
         .order_by("end_date", "id"),
         MAX_CONTRACTS,

@@ -110,8 +110,9 @@ def figures() -> list[tuple]:
 @pytest.mark.django_db
 def test_a_nightly_run_killed_half_way_writes_nothing_and_the_next_one_is_complete(owner, monkeypatch):
     from segmentation import engine
+    from segmentation.nightly import lock_acquire, lock_release
     from segmentation.services import lifecycle_recompute
-    from segmentation.tasks import LOCK_KEY, nightly_recompute
+    from segmentation.tasks import nightly_recompute
 
     for index in range(12):
         record = ClientFactory(owner=owner)
@@ -127,7 +128,9 @@ def test_a_nightly_run_killed_half_way_writes_nothing_and_the_next_one_is_comple
     with pytest.raises(SystemExit):
         nightly_recompute()
     assert figures() == before  # nothing half-written
-    assert cache.get(LOCK_KEY) is None  # the lock went with the run
+    token = lock_acquire()
+    assert token is not None  # the lock went with the run
+    lock_release(token)
     monkeypatch.setattr(engine, "_new_values_sql", real)
     nightly_recompute()
     after = figures()
