@@ -411,6 +411,15 @@ def test_the_command_refuses_while_a_run_holds_the_lock(portfolio):
     assert StatusChange.objects.count() == 8
 
 
+def test_the_command_says_so_when_redis_cannot_be_reached(portfolio, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+
+    with pytest.raises(CommandError, match="cannot be reached"):
+        call_command("recompute_lifecycle", "--as-of", AS_OF.isoformat(), stdout=StringIO())
+
+    assert not StatusChange.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_one_is_refused_and_each_status_change_is_recorded_once(portfolio, monkeypatch):
     from segmentation import services

@@ -2,6 +2,7 @@ import datetime as dt
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from redis.exceptions import RedisError
 
 from clients.models import Status
 
@@ -28,6 +29,10 @@ class Command(BaseCommand):
             raise CommandError(
                 "Another lifecycle recompute is under way (the nightly run or this command holds its lock); "
                 "nothing was changed. Run it again when that one has finished."
+            ) from None
+        except RedisError as error:
+            raise CommandError(
+                f"Redis (REDIS_URL), which holds the run's lock, cannot be reached: {error}. Nothing was changed."
             ) from None
         elapsed = time.monotonic() - started
         for code, label in Status.choices:
