@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import models
+from django.utils import timezone
 
 from audit.models import AuditEntry
 
@@ -18,6 +19,8 @@ def as_text(value) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, dt.datetime):
+        # In the business's time zone, whether the value came from a form or from the database.
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
         return value.isoformat(timespec="minutes")
     if isinstance(value, dt.date):
         return value.isoformat()

@@ -3,6 +3,8 @@
 
 from django.core import signing
 
+from campaigns.models import Purpose
+
 UNSUBSCRIBE_SALT = "campaigns.unsubscribe"
 SURVEY_SALT = "campaigns.survey"
 
@@ -15,6 +17,8 @@ def unsubscribe_read(token: str) -> tuple[int, str, int | None] | None:
     """(client id, purpose, campaign id or None), or None for a tampered or foreign token."""
     try:
         client_id, purpose, campaign_id = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        if purpose not in Purpose.values:  # signed by us, but for a purpose that no longer exists
+            return None
         return int(client_id), str(purpose), int(campaign_id) if campaign_id else None
     except (signing.BadSignature, ValueError, TypeError):
         return None

@@ -4,12 +4,13 @@ refreshed figures as the same change made in Cartera's pages; what has no servic
 (interactions and follow-ups, which have their pages) is read-only."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import salespeople_visible_to
 from clients.models import (
     Category,
     Client,
@@ -54,8 +55,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ClientShareFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        for inline in self.forms:
+            user = inline.cleaned_data.get("user") if inline not in self.deleted_forms else None
+            if user is not None and user.pk == self.instance.owner_id:
+                inline.add_error("user", _("This salesperson already owns the client."))
+
+
 class ClientShareInline(admin.TabularInline):
     model = ClientShare
+    formset = ClientShareFormSet
     raw_id_fields = ("user",)
     extra = 0
 
@@ -68,9 +79,17 @@ class ClientAdminForm(forms.ModelForm):
         model = Client
         fields = [*Client.DATA_FIELDS, "owner"]
 
+    salespeople = User.objects.none()  # set per request by ClientAdmin.get_form: whom the editor may assign
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["seen_version"].initial = self.instance.version
+
+    def clean_owner(self) -> User:
+        owner = self.cleaned_data["owner"]
+        if owner.pk != self.instance.owner_id and not self.salespeople.filter(pk=owner.pk).exists():
+            raise ValidationError(_("You cannot assign clients to this salesperson."))
+        return owner
 
     def clean(self) -> dict:
         data = super().clean()
@@ -108,20 +127,26 @@ class ClientAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # A client in the trash (or erased) is restored in Cartera first; it is not edited here.
+        return super().has_change_permission(request, obj) and (obj is None or obj.deleted_at is None)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.salespeople = salespeople_visible_to(request.user)
+        return form
+
     def save_model(self, request, obj: Client, form, change: bool) -> None:
+        """One transaction with the shares (the admin's changeform is atomic): a service that
+        refuses (an edit saved by someone else a moment ago) undoes the whole save."""
         data = {name: form.cleaned_data[name] for name in Client.DATA_FIELDS if name != "interests"}
-        try:
-            with transaction.atomic():
-                records.client_update(
-                    by=request.user, client=obj, data=data, interests=form.cleaned_data["interests"],
-                    seen_version=form.cleaned_data.get("seen_version") or 0,
-                )
-                if "owner" in form.changed_data:
-                    records.client_reassign(by=request.user, client_ids=[obj.pk], new_owner=form.cleaned_data["owner"])
-        except records.EditConflict:  # saved by someone else between the form's check and now
-            messages.error(request, _("Someone else saved this client meanwhile: nothing of yours was saved."))
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+        if set(form.changed_data) & set(Client.DATA_FIELDS):
+            records.client_update(
+                by=request.user, client=obj, data=data, interests=form.cleaned_data["interests"],
+                seen_version=form.cleaned_data.get("seen_version") or 0,
+            )
+        if "owner" in form.changed_data:
+            records.client_reassign(by=request.user, client_ids=[obj.pk], new_owner=form.cleaned_data["owner"])
 
     def save_related(self, request, form, formsets, change: bool) -> None:
         # The interests were written by client_update; each share goes through its service.
@@ -145,6 +170,9 @@ class PurchaseLineInline(admin.TabularInline):
     model = PurchaseLine
     raw_id_fields = ("product",)
     extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return obj is None
 
     def has_change_permission(self, request, obj=None) -> bool:
         return obj is None

@@ -30,6 +30,7 @@ from audit.models import AuditEntry
 from clients.models import Client, Product, Purchase, PurchaseLine, not_in_trash
 from clients.text import fold, tax_key
 from core.bulk import rows_insert
+from core.money import cents
 from imports.spreadsheets import Table, map_headers, parse_date, parse_decimal
 from segmentation import records
 from segmentation.models import StatusChange
@@ -490,7 +491,7 @@ def _purchases_create(rows: list[PurchaseRow], created: dict[str, Client], by, c
     purchases = [
         Purchase(
             client_id=created[row.client].pk if isinstance(row.client, str) else row.client,
-            date=row.date, amount=row.amount, currency=settings.CURRENCY, created_by=by,
+            date=row.date, amount=cents(row.amount), currency=settings.CURRENCY, created_by=by,
         )
         for row in rows
     ]

@@ -94,7 +94,8 @@ def client_update(
     """Saves an edit of the client's own data, unless a person made it over an older version
     (raises EditConflict: a second person's save never overwrites the first one's; a system's
     write, with no version seen, is not refused). A closing date changes the status at once."""
-    current = Client.objects.select_for_update().get(pk=client.pk)
+    # FOR NO KEY UPDATE: a purchase being inserted for this client (FOR KEY SHARE) does not deadlock with it.
+    current = Client.objects.select_for_update(no_key=True).get(pk=client.pk)
     if seen_version is not None and current.version != seen_version:
         raise EditConflict(current.version)
     fields = [*data, "interests"] if interests is not None else list(data)
@@ -253,7 +254,10 @@ def purchase_correct(*, purchase: Purchase, by: User | None, **changes) -> Purch
 @transaction.atomic
 def purchase_delete(*, purchase: Purchase, by: User | None) -> int:
     """Deletes a purchase recorded by mistake (its lines go with it); returns its client's id."""
-    current = Purchase.objects.select_for_update().get(pk=purchase.pk)  # as stored, not as the caller last saw it
+    # As stored, not as the caller last saw it; already gone (a second click): nothing to do.
+    current = Purchase.objects.select_for_update().filter(pk=purchase.pk).first()
+    if current is None:
+        return purchase.client_id
     client_id, purchase_id = current.client_id, current.pk
     before = snapshot(current, PURCHASE_AUDITED)
     current.delete()
@@ -380,7 +384,7 @@ def contract_create(
     renewal_status: str = Contract.Renewal.PENDING, notes: str = "",
 ) -> Contract:
     contract = Contract(
-        client=client, title=title, start_date=start_date, end_date=end_date, value=value,
+        client=client, title=title, start_date=start_date, end_date=end_date, value=cents(value),
         renewal_status=renewal_status, notes=notes,
     )
     contract.full_clean()
@@ -397,6 +401,8 @@ def contract_create(
 def contract_update(*, contract: Contract, by: User | None, **changes) -> Contract:
     if unknown := set(changes) - set(CONTRACT_AUDITED):
         raise ValueError(f"Not an editable field of a contract: {sorted(unknown)}")
+    if changes.get("value") is not None:
+        changes["value"] = cents(changes["value"])
     current = Contract.objects.select_for_update().get(pk=contract.pk)
     before = snapshot(current, CONTRACT_AUDITED)
     for name, value in changes.items():

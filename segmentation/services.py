@@ -25,7 +25,8 @@ def current_thresholds() -> Thresholds:
 def lifecycle_refresh_client(client_id: int, *, as_of: dt.date | None = None, cause: str = StatusChange.Cause.PURCHASE) -> Client:
     """Recomputes one client's figures and status at once (after a purchase or an edit)."""
     as_of = as_of or timezone.localdate()
-    client = Client.objects.select_for_update().get(pk=client_id)
+    # FOR NO KEY UPDATE: concurrent purchases of this client (their FK check takes FOR KEY SHARE) do not deadlock.
+    client = Client.objects.select_for_update(no_key=True).get(pk=client_id)
     window_start = as_of - dt.timedelta(days=TWELVE_MONTHS_DAYS - 1)
     figures = Purchase.objects.filter(client_id=client_id, date__lte=as_of).aggregate(
         first=Min("date"), last=Max("date"), count=Count("id"), total=Sum("amount"),

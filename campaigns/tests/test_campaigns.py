@@ -445,3 +445,11 @@ def test_the_campaign_form_and_the_survey_page_run_a_constant_number_of_queries(
     # the recipient with its client and campaign, whether it was answered
     with django_assert_num_queries(2):
         assert client.get(reverse("campaigns:survey", args=[survey_token(recipient.pk)])).status_code == 200
+
+
+def test_an_unsubscribe_link_for_an_unknown_purpose_is_invalid_not_an_error(client, owner):
+    from campaigns.tokens import unsubscribe_token
+
+    record = ClientFactory(owner=owner)
+    response = client.get(f"/campaigns/unsubscribe/{unsubscribe_token(record.pk, 'gone', None)}/")
+    assert response.status_code == 404  # found by the fuzz test: a signed token with "\x8e\x83" answered 500

@@ -228,9 +228,56 @@ def test_the_admin_refuses_an_edit_over_a_newer_version(client, owner, admin_use
             "owner": owner.pk, "seen_version": 0, "shares-TOTAL_FORMS": "0", "shares-INITIAL_FORMS": "0",
             "shares-MIN_NUM_FORMS": "0", "shares-MAX_NUM_FORMS": "1000"}
     response = client.post(url, data)
-    assert response.status_code == 200 and "Someone else saved this client" in response.content.decode()
+    assert response.status_code == 200 and response.context["adminform"].form.non_field_errors()
     record.refresh_from_db()
     assert (record.city, record.version) == ("Lugo", 1)
+
+
+def _admin_client_data(record, owner, **changes) -> dict:
+    """The admin's form as it opens (every field as stored), with a new owner and `changes`."""
+    from clients.admin import ClientAdminForm
+
+    initial = ClientAdminForm(instance=record).initial
+    data = {name: value for name, value in initial.items() if value is not None and name != "interests"}
+    data.update({"owner": owner.pk, "seen_version": record.version, "shares-TOTAL_FORMS": "0",
+                 "shares-INITIAL_FORMS": "0", "shares-MIN_NUM_FORMS": "0", "shares-MAX_NUM_FORMS": "1000"})
+    return {**data, **changes}
+
+
+def test_the_admin_moves_an_owner_without_touching_the_version_and_refuses_a_non_salesperson(
+    client, owner, teammate, manager, admin_user,
+):
+    record = ClientFactory(owner=owner, city="Vigo")
+    client.force_login(admin_user)
+    url = reverse("admin:clients_client_change", args=[record.pk])
+    refused = client.post(url, _admin_client_data(record, admin_user))  # an administrador holds no portfolio
+    assert refused.status_code == 200 and "owner" in refused.context["adminform"].form.errors
+    assert client.post(url, _admin_client_data(record, teammate)).status_code == 302
+    record.refresh_from_db()
+    assert (record.owner, record.version) == (teammate, 0)  # an edit opened by the salesperson is not stale
+    assert [row[0] for row in trace(record, "client")] == ["reassign"]
+
+
+def test_sharing_with_the_owner_in_the_admin_is_a_form_error_not_a_crash(client, owner, admin_user):
+    record = ClientFactory(owner=owner)
+    client.force_login(admin_user)
+    data = _admin_client_data(record, owner, **{"shares-TOTAL_FORMS": "1", "shares-0-user": owner.pk})
+    response = client.post(reverse("admin:clients_client_change", args=[record.pk]), data)
+    assert response.status_code == 200 and not record.shares.exists()
+
+
+def test_amounts_and_times_are_audited_as_the_pages_show_them(owner):
+    record = ClientFactory(owner=owner)
+    contract = records.contract_create(
+        client=record, by=owner, title="Soporte", start_date=TODAY, end_date=TODAY + dt.timedelta(days=400),
+        value=Decimal("10"),
+    )
+    records.contract_update(contract=contract, by=owner, value=Decimal("10.00"), title="Soporte anual")
+    assert [c.get("value") for _a, c, _v in trace(record, "contract")] == [["", "10.00"], None]
+    utc = dt.datetime(2026, 7, 1, 8, 0, tzinfo=dt.UTC)
+    records.followup_schedule(client=record, by=owner, kind="call", due_at=utc)
+    [(_action, changes, _version)] = trace(record, "followup")
+    assert changes["due_at"][1] == timezone.localtime(utc).isoformat(timespec="minutes")  # Madrid: 10:00+02:00
 
 
 def test_the_admin_deletes_a_purchase_through_the_service(client, owner, admin_user):
