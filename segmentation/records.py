@@ -182,6 +182,25 @@ def client_restore(*, by: User, client: Client) -> None:
     _recolour(client.pk)
 
 
+def _fields_update(model, pk: int, changes: dict, *, by: User | None, fields: tuple, money: str):
+    """Changes some of a record's `fields` as stored now (locked), with its audit entry."""
+    if unknown := set(changes) - set(fields):
+        raise ValueError(f"Not an editable field of a {model._meta.model_name}: {sorted(unknown)}")
+    if changes.get(money) is not None:
+        changes[money] = cents(changes[money])
+    current = model.objects.select_for_update().get(pk=pk)
+    before = snapshot(current, fields)
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.full_clean()
+    current.save(update_fields=list(changes) or None)
+    audit_record(
+        user=by, client_id=current.client_id, subject=model._meta.model_name, object_id=current.pk,
+        action=Action.UPDATE, changes=diff(before, snapshot(current, fields)),
+    )
+    return current
+
+
 # Purchases
 
 @dataclass(frozen=True)
@@ -233,20 +252,7 @@ def purchase_record(
 @transaction.atomic
 def purchase_correct(*, purchase: Purchase, by: User | None, **changes) -> Purchase:
     """Corrects a purchase's date, amount, currency, payment method, channel or notes."""
-    if unknown := set(changes) - set(PURCHASE_AUDITED):
-        raise ValueError(f"Not a correctable field of a purchase: {sorted(unknown)}")
-    if changes.get("amount") is not None:
-        changes["amount"] = cents(changes["amount"])
-    current = Purchase.objects.select_for_update().get(pk=purchase.pk)
-    before = snapshot(current, PURCHASE_AUDITED)
-    for name, value in changes.items():
-        setattr(current, name, value)
-    current.full_clean()
-    current.save(update_fields=list(changes) or None)
-    audit_record(
-        user=by, client_id=current.client_id, subject=Subject.PURCHASE, object_id=current.pk,
-        action=Action.UPDATE, changes=diff(before, snapshot(current, PURCHASE_AUDITED)),
-    )
+    current = _fields_update(Purchase, purchase.pk, changes, by=by, fields=PURCHASE_AUDITED, money="amount")
     _refresh(current.client_id)
     return current
 
@@ -399,19 +405,6 @@ def contract_create(
 
 @transaction.atomic
 def contract_update(*, contract: Contract, by: User | None, **changes) -> Contract:
-    if unknown := set(changes) - set(CONTRACT_AUDITED):
-        raise ValueError(f"Not an editable field of a contract: {sorted(unknown)}")
-    if changes.get("value") is not None:
-        changes["value"] = cents(changes["value"])
-    current = Contract.objects.select_for_update().get(pk=contract.pk)
-    before = snapshot(current, CONTRACT_AUDITED)
-    for name, value in changes.items():
-        setattr(current, name, value)
-    current.full_clean()
-    current.save()
-    audit_record(
-        user=by, client_id=current.client_id, subject=Subject.CONTRACT, object_id=current.pk, action=Action.UPDATE,
-        changes=diff(before, snapshot(current, CONTRACT_AUDITED)),
-    )
+    current = _fields_update(Contract, contract.pk, changes, by=by, fields=CONTRACT_AUDITED, money="value")
     _after_contract(current.client_id)
     return current
