@@ -13,7 +13,7 @@ from clients.models import Client
 from clients.tables import ClientTable
 
 EXPORT_FORMATS = {"csv", "xlsx"}
-NAME_ORDER = ("last_name", "first_name", "id")
+NAME_ORDER = ("sort_name", "id")
 
 
 @require_GET

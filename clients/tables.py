@@ -33,7 +33,7 @@ class ClientTable(tables.Table):
 
     select = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"data-select-all": "true", "aria-label": _("Select all")}, "td__input": {"name": "clients", "form": "reassign-form"}})
     alert = tables.Column(verbose_name="", order_by=("alert", "id"), empty_values=(), attrs={"th": {"aria-label": _("Alert")}})
-    name = tables.Column(verbose_name=_("Client"), accessor="pk", order_by=("last_name", "first_name", "id"))
+    name = tables.Column(verbose_name=_("Client"), accessor="pk", order_by=("sort_name", "id"))
     city = tables.Column(verbose_name=_("City"), order_by=("city", "id"))
     owner = tables.Column(
         verbose_name=_("Salesperson"), order_by=("owner__last_name", "owner__first_name", "id"),

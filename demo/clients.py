@@ -289,4 +289,7 @@ def _add_search_keys(values: dict) -> None:
     """The same keys Client.save() writes (and the e-mail as it stores it)."""
     stand_in = SimpleNamespace(**values)
     Client.refresh_search_fields(stand_in)
-    values.update(search_text=stand_in.search_text, phone_key=stand_in.phone_key, tax_key=stand_in.tax_key, email=stand_in.email)
+    values.update(
+        search_text=stand_in.search_text, sort_name=stand_in.sort_name, phone_key=stand_in.phone_key,
+        tax_key=stand_in.tax_key, email=stand_in.email,
+    )

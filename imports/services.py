@@ -541,6 +541,6 @@ def _clients_complete(updates: dict[int, dict[str, str]]) -> list[Client]:
                 setattr(client, name, value)
             client.refresh_search_fields()
             client.version += 1  # a form opened before the import is refused, not saved over it
-        Client.objects.bulk_update(clients, [*names, "search_text", "phone_key", "tax_key", "email", "version"])
+        Client.objects.bulk_update(clients, [*names, "search_text", "sort_name", "phone_key", "tax_key", "email", "version"])
         done += clients
     return done

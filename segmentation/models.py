@@ -1,6 +1,7 @@
 """What we conclude from the records: lifecycle history, thresholds, saved segments and daily snapshots;
 the nightly runs that compute them."""
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -118,6 +119,20 @@ class LifecycleSettings(models.Model):
         _("morning summary e-mail"), default=True,
         help_text=_("Each salesperson receives their reds, today's agenda, new dormant clients and contracts to renew."),
     )
+    renewal_window_days = models.PositiveSmallIntegerField(
+        _("renewal portfolio window (days)"), default=60, choices=[(30, "30"), (60, "60"), (90, "90")],
+        help_text=_("The renewal page lists the contracts ending within this many days unless the user picks another."),
+    )
+    comercial_adds_products = models.BooleanField(
+        _("salespeople may add products from the purchase form"), default=False,
+        help_text=_("Otherwise only managers and administrators add products to the catalogue."),
+    )
+    campaign_calls_per_day = models.PositiveSmallIntegerField(
+        _("campaign calls or visits per salesperson and day"), default=8,
+        help_text=_("A phone or visit campaign spreads each salesperson's calls over working days at this pace."),
+    )
+    workday_start = models.TimeField(_("working day starts"), default=datetime.time(9, 0))
+    workday_end = models.TimeField(_("working day ends"), default=datetime.time(18, 0))
     nightly_hour = models.PositiveSmallIntegerField(
         _("nightly recompute hour"), default=2, help_text=_("Hour of the day (0–23, Europe/Madrid) of the nightly run."),
     )
@@ -158,6 +173,10 @@ class LifecycleSettings(models.Model):
                 errors["tier_high"] = _("The high cut point must be above the medium one.")
             if not self.frequent_max_days < self.habitual_max_days:
                 errors["habitual_max_days"] = _("The habitual limit must be longer than the frequent one.")
+        if self.campaign_calls_per_day is not None and self.campaign_calls_per_day <= 0:
+            errors["campaign_calls_per_day"] = _("Must be at least one a day.")
+        if self.workday_start and self.workday_end and not self.workday_start < self.workday_end:
+            errors["workday_end"] = _("The working day must end after it starts.")
         if self.nightly_hour is not None and not 0 <= self.nightly_hour <= 23:
             errors["nightly_hour"] = _("Must be an hour between 0 and 23.")
         if errors:

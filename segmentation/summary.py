@@ -137,7 +137,7 @@ class _Links:
 def _reds(user: User, links: _Links) -> Section:
     """The salesperson's clients in red, each with the reason (one query)."""
     reds, total = _head_and_total(
-        Client.objects.not_in_trash().filter(owner=user, alert=Alert.RED).order_by("last_name", "first_name", "id"),
+        Client.objects.not_in_trash().filter(owner=user, alert=Alert.RED).order_by("sort_name", "id"),
         MAX_REDS,
     )
     return Section(

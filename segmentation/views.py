@@ -81,7 +81,7 @@ def segment_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """The segment's clients as CSV or XLSX, in the user's language (formulas neutralised)."""
     segment = get_object_or_404(Segment.objects.visible_to(request.user), pk=pk)
     clients = segment_clients(user=request.user, segment=segment).select_related("owner")
-    return export_response(clients.order_by("last_name", "first_name", "id"), fmt, slugify(segment.name) or "segment")
+    return export_response(clients.order_by("sort_name", "id"), fmt, slugify(segment.name) or "segment")
 
 
 @require_POST

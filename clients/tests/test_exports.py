@@ -82,13 +82,14 @@ def test_the_lists_filters_apply(client, owner):
 
 @pytest.mark.django_db
 def test_the_lists_sort_applies(client, owner):
-    ClientFactory(owner=owner, last_name="Alba", spend_12m=Decimal("10"))
-    ClientFactory(owner=owner, last_name="Zamora", spend_12m=Decimal("99"))
+    # The list sorts by the name shown (first name first), as the export does.
+    ClientFactory(owner=owner, first_name="Ana", last_name="Zamora", spend_12m=Decimal("99"))
+    ClientFactory(owner=owner, first_name="Zoe", last_name="Alba", spend_12m=Decimal("10"))
     client.force_login(owner)
     rows = csv_rows(client.get(export_url("csv")), ";")
-    assert [row[2] for row in rows[1:]] == ["Alba", "Zamora"]
-    rows = csv_rows(client.get(export_url("csv", "sort=-spend_12m")), ";")
     assert [row[2] for row in rows[1:]] == ["Zamora", "Alba"]
+    rows = csv_rows(client.get(export_url("csv", "sort=spend_12m")), ";")
+    assert [row[2] for row in rows[1:]] == ["Alba", "Zamora"]
 
 
 @pytest.mark.django_db

@@ -204,7 +204,7 @@ def test_nobody_without_something_to_do_or_an_address_gets_a_summary(manager):
 def test_long_sections_list_the_first_rows_and_count_the_rest():
     owner = salesperson("marta")
     for n in range(MAX_REDS + 2):
-        red_client(owner, last_name=f"Rojo{n:02d}")
+        red_client(owner, first_name="Ana", last_name=f"Rojo{n:02d}")
 
     morning_summaries_send(day=DAY, thresholds=Thresholds())
 
