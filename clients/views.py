@@ -138,6 +138,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": timeline,
         "pending_followups": [f for f in followups if f.status == FollowUp.State.PENDING],
         "contracts": list(client.contracts.all()),
+        "shared_with": list(client.shared_with.order_by("first_name", "last_name", "username")),
         "interests": list(client.interests.all()),
         "recommendations": list(client.recommendations.select_related("product").order_by("kind", "rank")),
     }

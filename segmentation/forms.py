@@ -12,10 +12,20 @@ class LifecycleSettingsForm(forms.ModelForm):
             "renewal_notice_days", "due_soon_days", "awaiting_limit_days", "contact_cadence_days",
             "valuable_dormant_enabled", "auto_reactivation_enabled", "reactivation_due_days", "auto_renewal_enabled",
             "renewal_call_days", "auto_welcome_enabled", "welcome_after_days", "morning_summary_enabled", "nightly_hour",
+            "renewal_window_days", "comercial_adds_products", "campaign_calls_per_day", "workday_start", "workday_end",
         ]
+        widgets = {
+            "workday_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "workday_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
-            css = "form-check-input" if isinstance(field.widget, forms.CheckboxInput) else "form-control"
+            if isinstance(field.widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(field.widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
             field.widget.attrs.setdefault("class", css)

@@ -51,8 +51,9 @@ def test_client_page_queries_do_not_grow(client, django_assert_num_queries, owne
     InteractionFactory.create_batch(size, client=record, user=owner)
     client.force_login(owner)
     # client, purchases, their lines, the lines' products, interactions, follow-ups, status changes,
-    # contracts, interests, recommendations (with their products, one join), consents.
-    with django_assert_num_queries(BASE + 11):
+    # contracts, the colleagues it is shared with, interests, recommendations (with their products,
+    # one join), consents.
+    with django_assert_num_queries(BASE + 12):
         response = client.get(record.get_absolute_url())
     assert response.status_code == 200
 
