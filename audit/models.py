@@ -22,6 +22,11 @@ class AuditEntry(models.Model):
         EXPORT = "export", _("Personal data exported")
         SHARE = "share", _("Shared")
         UNSHARE = "unshare", _("No longer shared")
+        RESCHEDULE = "reschedule", _("Rescheduled")
+        HAND_OVER = "hand_over", _("Handed over")
+        CANCEL = "cancel", _("Cancelled")
+        RENEW = "renew", _("Renewed")
+        END = "end", _("Ended")
 
     class Subject(models.TextChoices):
         CLIENT = "client", _("Client")
