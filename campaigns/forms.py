@@ -20,8 +20,12 @@ class CampaignForm(forms.ModelForm):
         }
         help_texts = {
             "segment": _("The campaign reaches the clients of this segment that you can see, as they are when it is launched."),
-            "followup_due": _("Phone and visit campaigns put a call or a visit in each owner's agenda for this day."),
+            "followup_due": _(
+                "Phone and visit campaigns start on this day (or the next working day): each salesperson's calls "
+                "are spread over their working days and hours, a few a day."
+            ),
         }
+        labels = {"followup_due": _("Calls or visits from")}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -32,12 +36,33 @@ class CampaignForm(forms.ModelForm):
                 "You have no segment yet. On Clients, filter the list and open “Save this filter as a segment”; "
                 "then it is offered here."
             )
-        self.fields["body"].help_text = _("Merge fields: %(fields)s.") % {
-            "fields": ", ".join(f"{{{{ {name} }}}} ({label})" for name, label in MERGE_FIELDS.items())
-        }
+        self._body_texts()
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)
+
+    def _body_texts(self) -> None:
+        """The message of an e-mail; for calls and visits, the talking points every follow-up
+        carries. The page shows the one of the chosen channel (static/js/cartera.js switches them
+        when the channel changes, from the data attributes)."""
+        channel = self.data.get(self.add_prefix("channel")) if self.is_bound else self.instance.channel
+        email = {
+            "label": str(_("Message")),
+            "help": str(_("Merge fields: %(fields)s.") % {
+                "fields": ", ".join(f"{{{{ {name} }}}} ({label})" for name, label in MERGE_FIELDS.items())}),
+        }
+        talk = {
+            "label": str(_("Talking points")),
+            "help": str(_("What the salesperson should say or bring: it is copied into each call or visit on their agenda.")),
+        }
+        shown = email if channel in (None, "", Campaign.Channel.EMAIL) else talk
+        body = self.fields["body"]
+        body.label, body.help_text = shown["label"], shown["help"]
+        body.widget.attrs.update({
+            "data-email-label": email["label"], "data-email-help": email["help"],
+            "data-talk-label": talk["label"], "data-talk-help": talk["help"],
+        })
+        self.fields["channel"].widget.attrs["data-channel"] = ""
 
     def clean(self):
         cleaned = super().clean()

@@ -27,6 +27,7 @@ from campaigns.consent import consent_record, consenting
 from campaigns.messages import last_products, message_build
 from campaigns.models import Campaign, ConsentChange, ConsentSource, Recipient, SurveyAnswer
 from campaigns.nps import nps
+from campaigns.pacing import Pace, first_working_day, numbered_recipients, schedule
 from clients.models import Client, FollowUp, Interaction, Purchase, Status
 from core.tasks import enqueue
 from segmentation import records
@@ -139,18 +140,20 @@ def _recipients_insert(campaign: Campaign, audience: models.QuerySet[Client]) ->
 
 
 def _followups_create(campaign: Campaign, *, user, now: dt.datetime) -> None:
-    """followup_schedule's set-based twin: one follow-up per recipient, the same audit entries,
-    the colours refreshed in one pass."""
+    """followup_schedule's set-based twin: one follow-up per recipient, spread over its owner's
+    working days and hours (campaigns.pacing), with the campaign's talking points in its notes;
+    the same audit entries, the colours refreshed in one pass."""
     zone = timezone.get_current_timezone()
-    due = dt.datetime.combine(campaign.followup_due, dt.time(10, 0), tzinfo=zone)
+    start = first_working_day(campaign.followup_due, timezone.localdate(now))
+    due = schedule(numbered_recipients(campaign), start=start, pace=Pace.current(), zone=zone)
     kind = FollowUp.Kind.VISIT if campaign.channel == Campaign.Channel.VISIT else FollowUp.Kind.CALL
-    rows = Recipient.objects.filter(campaign=campaign).values_list("client_id", "client__owner_id")
+    notes = followup_notes(campaign)
     followups = [
         FollowUp(
-            client_id=client_id, kind=kind, due_at=due, assigned_to_id=owner_id, notes=campaign.name,
+            client_id=client_id, kind=kind, due_at=due_at, assigned_to_id=owner_id, notes=notes,
             created_by=user, created_at=now, origin=FollowUp.Origin.CAMPAIGN, origin_key=str(campaign.pk),
         )
-        for client_id, owner_id in rows.iterator(chunk_size=2000)
+        for client_id, owner_id, due_at in due
     ]
     # The unique (client, origin, origin_key) constraint keeps a client from getting two.
     FollowUp.objects.bulk_create(followups, batch_size=2000, ignore_conflicts=True)
@@ -161,6 +164,12 @@ def _followups_create(campaign: Campaign, *, user, now: dt.datetime) -> None:
     ids = [followup.client_id for followup in followups]
     if ids:
         recompute_alerts(now, current_thresholds(), ids)
+
+
+def followup_notes(campaign: Campaign) -> str:
+    """What the salesperson reads on the agenda: the campaign's name and its talking points."""
+    points = campaign.body.strip()
+    return f"{campaign.name}\n\n{points}" if points else campaign.name
 
 
 def campaign_send_batch(campaign_id: int, size: int = BATCH_SIZE) -> int:

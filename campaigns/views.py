@@ -16,6 +16,7 @@ from campaigns.consent import consent_record
 from campaigns.forms import CampaignForm, ConsentForm, SurveyForm
 from campaigns.messages import client_language, last_products, message_build
 from campaigns.models import Campaign, Purpose, Recipient, SurveyAnswer
+from campaigns.pacing import spread_done, spread_planned
 from campaigns.services import (
     AlreadyAnswered,
     audience_counts,
@@ -86,6 +87,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if campaign.state == Campaign.State.DRAFT:
         visible = Client.objects.visible_to(campaign.created_by)  # the access rule, looked up once
         context["audience"] = audience_counts(campaign, visible=visible)
+        if not campaign.is_email:
+            context["spread"] = spread_planned(campaign, campaign_audience(campaign, visible=visible))
         if campaign.is_email:
             # Any recipient: the first ones, or those a search finds among the audience.
             audience = campaign_audience(campaign, visible=visible).select_related("owner")
@@ -95,6 +98,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             context.update(preview_choices=choices, preview=_preview(campaign, chosen), preview_query=query)
     else:
         context["results"] = campaign_results(campaign)
+        if not campaign.is_email:
+            context["spread"] = spread_done(campaign)
     return render(request, "campaigns/campaign_detail.html", context)
 
 
