@@ -1,14 +1,33 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from accounts.models import Role, Team, User
 
 
+def _set_role(user: User, role: str) -> None:
+    """A person has one role: the auth group named by it (accounts.models.Role)."""
+    user.groups.set([Group.objects.get_or_create(name=role)[0]])
+    user.__dict__.pop("roles", None)
+
+
 @transaction.atomic
 def user_create(
-    *, username: str, password: str, role: str, first_name: str = "", last_name: str = "",
+    *, username: str, role: str, password: str | None = None, first_name: str = "", last_name: str = "",
     email: str = "", team: Team | None = None, language: str = "es",
 ) -> User:
+    """A new user. Without a password they get a "set your password" e-mail once the user is
+    saved (the password-reset link): the administrador never knows or sends anyone's password."""
     user = User.objects.create_user(
         username=username, password=password, first_name=first_name, last_name=last_name,
         email=email, team=team, language=language,
@@ -16,5 +35,65 @@ def user_create(
         # Django's own checks, like the admin's "view site" links, consistent.
         is_staff=role == Role.ADMINISTRADOR,
     )
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    _set_role(user, role)
+    if password is None and email:
+        transaction.on_commit(lambda: password_set_send(user=user))
     return user
+
+
+@transaction.atomic
+def user_update(
+    *, user: User, role: str, team: Team | None, first_name: str, last_name: str, email: str, language: str,
+) -> User:
+    """An administrador's edit of a person: their name, e-mail, language, role and team."""
+    if role != Role.GERENTE and user.managed_teams.exists():
+        raise ValidationError(_("This person manages a team: give the team another manager first."))
+    user.first_name, user.last_name, user.email, user.language, user.team = first_name, last_name, email, language, team
+    user.is_staff = role == Role.ADMINISTRADOR
+    user.save(update_fields=["first_name", "last_name", "email", "language", "team", "is_staff"])
+    _set_role(user, role)
+    return user
+
+
+def account_update(*, user: User, first_name: str, last_name: str, email: str, language: str) -> User:
+    """A person's edit of their own details (their role and team are the administrador's)."""
+    user.first_name, user.last_name, user.email, user.language = first_name, last_name, email, language
+    user.save(update_fields=["first_name", "last_name", "email", "language"])
+    return user
+
+
+def user_reactivate(*, user: User) -> User:
+    """Lets a deactivated person log in again; the clients handed over stay with their heir."""
+    User.objects.filter(pk=user.pk).update(is_active=True)
+    user.is_active = True
+    return user
+
+
+def team_save(*, team: Team | None = None, name: str, manager: User) -> Team:
+    """Creates a team or renames it and gives it a manager (a gerente)."""
+    if Role.GERENTE not in manager.roles or not manager.is_active:
+        raise ValidationError(_("The manager of a team must be an active manager."))
+    team = team or Team()
+    team.name, team.manager = name, manager
+    team.full_clean()
+    team.save()
+    return team
+
+
+def site_parts() -> tuple[str, str]:
+    """The protocol and domain of the links in e-mails (settings.SITE_URL), whatever host asked."""
+    parts = urlsplit(settings.SITE_URL)
+    return parts.scheme or "https", parts.netloc
+
+
+def password_set_send(*, user: User) -> None:
+    """The new user's invitation: a link to choose their password, in their language."""
+    protocol, domain = site_parts()
+    context = {
+        "user": user, "protocol": protocol, "domain": domain,
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user),
+    }
+    with translation.override(user.language):
+        subject = "".join(render_to_string("registration/password_set_subject.txt", context).splitlines())
+        body = render_to_string("registration/password_set_email.txt", context)
+    send_mail(subject, body, None, [user.email])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clients import export_views, feeds, trash_views, views
+from clients import export_views, feeds, share_views, trash_views, views
 
 app_name = "clients"
 
@@ -18,6 +18,8 @@ urlpatterns = [
     path("clients/<int:pk>/restore/", trash_views.client_restore_view, name="client_restore"),
     path("clients/<int:pk>/", views.client_detail, name="client_detail"),
     path("clients/<int:pk>/edit/", views.ClientUpdateView.as_view(), name="client_edit"),
+    path("clients/<int:pk>/share/", share_views.client_share, name="client_share"),
+    path("clients/<int:pk>/unshare/", share_views.client_unshare, name="client_unshare"),
     path("clients/<int:pk>/purchases/new/", views.purchase_create, name="purchase_create"),
     path("clients/<int:pk>/purchases/<int:purchase_pk>/edit/", views.purchase_edit, name="purchase_edit"),
     path("clients/<int:pk>/purchases/<int:purchase_pk>/delete/", views.purchase_delete, name="purchase_delete"),

@@ -31,6 +31,7 @@ from clients.forms import (
 from clients.history import history_rows
 from clients.models import Client, FollowUp
 from clients.selectors import visible_client
+from clients.share_views import share_context
 from clients.tables import PAGINATION, ClientTable
 from segmentation import records
 
@@ -138,11 +139,11 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": timeline,
         "pending_followups": [f for f in followups if f.status == FollowUp.State.PENDING],
         "contracts": list(client.contracts.all()),
-        "shared_with": list(client.shared_with.order_by("first_name", "last_name", "username")),
         "interests": list(client.interests.all()),
         "recommendations": list(client.recommendations.select_related("product").order_by("kind", "rank")),
     }
     context.update(consent_context(client))
+    context.update(share_context(request.user, client))
     if request.user.is_gerente or request.user.is_administrador:  # the audit history is theirs to read
         context["history"] = history_rows(client.audit_entries.select_related("user")[:HISTORY_ITEMS])
     return render(request, "clients/client_detail.html", context)

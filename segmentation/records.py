@@ -20,7 +20,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -164,6 +164,52 @@ def client_unshare(*, by: User, client: Client, user: User) -> bool:
             changes={"shared_with": [user.username, ""]},
         )
     return bool(deleted)
+
+
+@transaction.atomic
+def salesperson_deactivate(*, by: User, user: User, heir: User | None = None) -> int:
+    """Closes `user`'s account, handing what they carry to `heir` first: their clients (through
+    client_reassign, one REASSIGN entry per client) and their pending follow-ups (HAND_OVER
+    entries, SEQUENCE + 1 so subscribed calendars move the event). A follow-up of theirs on a
+    client someone else owns goes back to that client's owner, who can see it; the heir might
+    not. A gerente who still manages a team must give it another gerente first. Returns how many
+    clients moved."""
+    if not by.is_administrador:
+        raise PermissionDenied
+    if user.pk == by.pk:
+        raise ValidationError(_("You cannot deactivate your own account."))
+    if team_names := list(user.managed_teams.values_list("name", flat=True)):
+        raise ValidationError(
+            _("%(person)s manages the team %(teams)s: give the team another manager first.")
+            % {"person": user, "teams": ", ".join(team_names)}
+        )
+    # FOR NO KEY UPDATE, as client_update: purchases being recorded for these clients meanwhile still go in.
+    owned = list(Client.objects.not_in_trash().select_for_update(no_key=True).filter(owner=user).values_list("pk", flat=True))
+    pending = FollowUp.objects.select_for_update().filter(assigned_to=user, status=FollowUp.State.PENDING)
+    carried = list(pending.values_list("pk", "client_id", "client__owner_id"))
+    if owned and heir is None:
+        raise ValidationError(_("Choose who receives this person's clients and pending follow-ups."))
+    if heir is not None and heir.pk == user.pk:
+        raise ValidationError(_("Choose someone else to receive the clients."))
+    if carried:
+        ids = [fid for fid, _client, _owner in carried]
+        FollowUp.objects.filter(pk__in=ids, client__owner=user).update(assigned_to=heir, sequence=F("sequence") + 1)
+        FollowUp.objects.filter(pk__in=ids).exclude(client__owner=user).update(
+            assigned_to_id=Subquery(Client.objects.filter(pk=OuterRef("client_id")).values("owner_id")),
+            sequence=F("sequence") + 1,
+        )
+        names = dict(User.objects.filter(pk__in={owner for *_ids, owner in carried}).values_list("pk", "username"))
+        audit_bulk([
+            AuditEntry(
+                user=by, client_id=client_id, subject=Subject.FOLLOWUP, object_id=fid, action=Action.HAND_OVER,
+                changes={"assigned_to": [user.username, heir.username if owner == user.pk else names[owner]]},
+            )
+            for fid, client_id, owner in carried
+        ])
+    moved = client_reassign(by=by, client_ids=owned, new_owner=heir) if owned else 0
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    return moved
 
 
 @transaction.atomic
