@@ -100,8 +100,10 @@ def message_build(
         footer = _("You receive this because you agreed to hear from us. Unsubscribe with one click: %(url)s") % {
             "url": unsubscribe_url
         }
+        # The link text is its own msgid, outside the f-string: makemessages never looks inside one.
+        link_text = _("Unsubscribe with one click")
         html_footer = _("You receive this because you agreed to hear from us. %(link)s") % {
-            "link": f'<a href="{escape(unsubscribe_url)}">{escape(_("Unsubscribe with one click"))}</a>'
+            "link": f'<a href="{escape(unsubscribe_url)}">{escape(link_text)}</a>'
         }
     message = EmailMultiAlternatives(
         subject=subject, body=f"{body}\n\n-- \n{footer}\n", to=[client.email],

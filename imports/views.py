@@ -110,5 +110,6 @@ def import_report(request: HttpRequest, pk: int) -> HttpResponse:
     for line, column, value, message in job.errors:
         writer.writerow([line, neutralise(column), neutralise(value), message])
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = attachment(f"{_('errors')}-{job.pk}", "csv")
+    name = _("errors")  # outside the f-string, where makemessages finds it
+    response["Content-Disposition"] = attachment(f"{name}-{job.pk}", "csv")
     return response

@@ -15,11 +15,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Team, User
+from accounts.models import Role, Team, User
 from accounts.selectors import salespeople_visible_to
 from clients.models import Alert, Client, FollowUp, FrequencyClass, Status, VolumeTier
 from segmentation.models import DailySnapshot, Segment, SegmentSnapshot, StatusChange
@@ -91,7 +91,9 @@ def _rows(choices, cells: dict[str, Cell], total: Cell, *, empty_label: str | No
 
 def dashboard_build(*, user: User, team: Team | None = None, today: dt.date | None = None) -> Dashboard:
     today = today or timezone.localdate()
-    people = list(salespeople_visible_to(user).select_related("team"))
+    # Whether each is a comercial, in the same query: a gerente is listed only with clients.
+    sells = Exists(User.groups.through.objects.filter(user_id=OuterRef("pk"), group__name=Role.COMERCIAL))
+    people = list(salespeople_visible_to(user).select_related("team").annotate(sells=sells))
     if team is not None:
         people = [person for person in people if person.team_id == team.pk]
     snapshots = DailySnapshot.objects.filter(owner_id__in=[person.pk for person in people])
@@ -144,6 +146,8 @@ def _people_add(board: Dashboard, portfolios: _Portfolios) -> None:
         ).values_list("assigned_to_id").annotate(n=Count("pk")).order_by()
     )
     for person in board.people:
+        if not (person.sells or person.pk in portfolios.statuses or overdue.get(person.pk)):
+            continue  # a gerente without clients in scope is no salesperson with a row of zeros
         cells = portfolios.statuses.get(person.pk, {})
         total = Cell()
         for cell in cells.values():
