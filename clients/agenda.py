@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber, TruncDate
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.text import capfirst
 
 from clients.models import Alert, FollowUp
 
@@ -40,7 +41,9 @@ class Section:
 
 
 def agenda_lists(person, now: dt.datetime) -> dict[str, Section]:
-    """Pending follow-ups: overdue, due today and in the next UPCOMING_DAYS days.
+    """Overdue (pending, from before today's local midnight), today (all of today's, pending and
+    done, all day long: the morning's calls stay, ticked or marked late) and the next
+    UPCOMING_DAYS days (pending).
 
     Each section lists its first SECTION_LIMIT in due order (a salesperson with hundreds overdue
     still sees today's), red clients first among them: ordering a whole section by colour would
@@ -48,13 +51,13 @@ def agenda_lists(person, now: dt.datetime) -> dict[str, Section]:
     40,000 overdue), and overdue ones are all red anyway. At most four queries:
     the counts, then one per section that has any.
     """
-    pending, ranges = _pending(person), _ranges(now)
+    listed, ranges = _listed(person, now), _ranges(now)
     totals = agenda_counts(person, now)
     return {
         name: Section(
             # The agenda index gives each section in due order; red first among those listed.
             followups=red_first(
-                list(pending.filter(condition).select_related("client").order_by("due_at", "id")[:SECTION_LIMIT])
+                list(listed.filter(condition).select_related("client").order_by("due_at", "id")[:SECTION_LIMIT])
             ) if totals[name] else [],
             total=totals[name],
         )
@@ -63,25 +66,54 @@ def agenda_lists(person, now: dt.datetime) -> dict[str, Section]:
 
 
 def agenda_counts(person, now: dt.datetime) -> dict[str, int]:
-    """{section: pending follow-ups} for the agenda's three sections, in one query."""
-    return _pending(person).aggregate(
+    """{section: follow-ups listed} for the agenda's three sections, in one query (two ranges of
+    the agenda index: every pending one, and today's done ones)."""
+    return _listed(person, now).aggregate(
         **{name: Count("due_at", filter=condition) for name, condition in _ranges(now).items()}
     )
 
 
-def _pending(person):
-    return FollowUp.objects.filter(assigned_to=person, status=FollowUp.State.PENDING)
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _listed(person, now: dt.datetime):
+    """What the list may show: pending follow-ups, and those done today (ticked in "today")."""
+    today = timezone.localdate(now)
+    done_today = Q(
+        status=FollowUp.State.DONE, due_at__gte=_local_midnight(today),
+        due_at__lt=_local_midnight(today + dt.timedelta(days=1)),
+    )
+    return FollowUp.objects.filter(Q(status=FollowUp.State.PENDING) | done_today, assigned_to=person)
 
 
 def _ranges(now: dt.datetime) -> dict[str, Q]:
-    now = timezone.localtime(now)
-    today_end = now.replace(hour=23, minute=59, second=59, microsecond=999999)
-    until = today_end + dt.timedelta(days=UPCOMING_DAYS)
+    # Days start at local midnight (DST included): "overdue" is what was due before today.
+    today = timezone.localdate(now)
+    midnight, tomorrow = _local_midnight(today), _local_midnight(today + dt.timedelta(days=1))
+    until = _local_midnight(today + dt.timedelta(days=1 + UPCOMING_DAYS))
+    pending = Q(status=FollowUp.State.PENDING)
     return {
-        "overdue": Q(due_at__lt=now),
-        "today": Q(due_at__gte=now, due_at__lte=today_end),
-        "upcoming": Q(due_at__gt=today_end, due_at__lte=until),
+        "overdue": pending & Q(due_at__lt=midnight),
+        "today": Q(due_at__gte=midnight, due_at__lt=tomorrow),
+        "upcoming": pending & Q(due_at__gte=tomorrow, due_at__lt=until),
     }
+
+
+def natural_case(text: str) -> str:
+    """Spanish and Portuguese write month and weekday names in lower case ("dezembro de 2026"),
+    though Django's pt_BR catalogue capitalises them."""
+    language = translation.get_language() or ""
+    return text.lower() if language.startswith(("es", "pt")) else text
+
+
+def month_title(day: dt.date) -> str:
+    return natural_case(formats.date_format(day, "YEAR_MONTH_FORMAT"))
+
+
+def day_title(day: dt.date) -> str:
+    """The heading of a day in the phone's list: "Quarta-feira, 2 de dezembro", "Wednesday, December 2"."""
+    return capfirst(natural_case(f"{formats.date_format(day, 'l')}, {formats.date_format(day, 'MONTH_DAY_FORMAT')}"))
 
 
 def red_first(followups: list[FollowUp]) -> list[FollowUp]:
@@ -102,6 +134,10 @@ class Day:
         total = len(self.followups) if self.total is None else self.total
         return max(0, total - MONTH_CELL_ITEMS)
 
+    @property
+    def title(self) -> str:
+        return day_title(self.date)
+
 
 @dataclass
 class Calendar:
@@ -117,6 +153,13 @@ class Calendar:
     @property
     def weekdays(self) -> list[dt.date]:
         return [day.date for day in self.weeks[0]]
+
+    @property
+    def title(self) -> str:
+        if self.view == View.MONTH:
+            return month_title(self.anchor)
+        last = self.end - dt.timedelta(days=1)
+        return natural_case(f"{formats.date_format(self.start, 'j M')} – {formats.date_format(last, 'j M Y')}")
 
 
 def _monday(day: dt.date) -> dt.date:
@@ -144,11 +187,8 @@ def agenda_calendar(person, view: str, anchor: dt.date, today: dt.date) -> Calen
     """The follow-ups (pending and done, not cancelled) of the week or month around `anchor`."""
     start, end, previous, following = calendar_bounds(view, anchor)
 
-    def local_midnight(day: dt.date) -> dt.datetime:
-        return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
     shown = (
-        FollowUp.objects.filter(assigned_to=person, due_at__gte=local_midnight(start), due_at__lt=local_midnight(end))
+        FollowUp.objects.filter(assigned_to=person, due_at__gte=_local_midnight(start), due_at__lt=_local_midnight(end))
         .exclude(status=FollowUp.State.CANCELLED)
     )
     days = {}

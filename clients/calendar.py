@@ -78,6 +78,8 @@ def _event(followup: FollowUp, *, stamp: str, base_url: str) -> list[str]:
         "BEGIN:VEVENT",
         f"UID:followup-{followup.pk}@cartera",
         f"DTSTAMP:{stamp}",
+        # Same UID, higher SEQUENCE: a calendar app moves or cancels its copy instead of adding one.
+        f"SEQUENCE:{followup.sequence}",
         f"DTSTART:{_utc(followup.due_at)}",
         f"DTEND:{_utc(followup.due_at + EVENT_LENGTH)}",
         f"SUMMARY:{escape_text(summary)}",

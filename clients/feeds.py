@@ -22,7 +22,8 @@ FEED_LIMIT = 1000
 @login_not_required  # calendar apps fetch it without a session: the token is the credential
 @require_safe  # GET and HEAD
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
-    """The user's follow-ups from 30 days ago to 180 days ahead, whatever their status.
+    """The user's follow-ups from 30 days ago to 180 days ahead, whatever their status: a cancelled
+    one stays as STATUS:CANCELLED with its new SEQUENCE, so that a phone removes its copy.
 
     Two queries: the user by token, the follow-ups with their clients.
     """

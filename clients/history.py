@@ -13,7 +13,10 @@ from clients.models import Client, Contract, FollowUp, Interaction, Purchase
 
 Subject = AuditEntry.Subject
 # Changes that are not a field: what a bulk path did to a client, whom it was shared with.
-BULK_LABELS = {"purchases": gettext_lazy("Purchases added"), "shared_with": gettext_lazy("Shared with")}
+BULK_LABELS = {
+    "purchases": gettext_lazy("Purchases added"), "shared_with": gettext_lazy("Shared with"),
+    "reason": gettext_lazy("Reason"),  # why a follow-up was rescheduled
+}
 
 MODELS = {
     Subject.CLIENT: Client, Subject.PURCHASE: Purchase, Subject.FOLLOWUP: FollowUp,

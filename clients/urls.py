@@ -1,12 +1,29 @@
 from django.urls import path
 
-from clients import export_views, feeds, share_views, trash_views, views
+from clients import (
+    contract_views,
+    export_views,
+    feeds,
+    followup_views,
+    product_views,
+    purchase_views,
+    quick_views,
+    share_views,
+    trash_views,
+    views,
+)
 
 app_name = "clients"
 
 urlpatterns = [
     path("agenda/", views.agenda, name="agenda"),
     path("agenda/followups/<int:pk>/complete/", views.followup_complete, name="followup_complete"),
+    path("agenda/followups/<int:pk>/", followup_views.followup_entry, name="followup_entry"),
+    path("agenda/followups/<int:pk>/reschedule/", followup_views.followup_reschedule, name="followup_reschedule"),
+    path("agenda/followups/<int:pk>/postpone/<str:to>/", followup_views.followup_postpone, name="followup_postpone"),
+    path("agenda/followups/<int:pk>/hand-over/", followup_views.followup_hand_over, name="followup_hand_over"),
+    path("agenda/followups/<int:pk>/cancel/", followup_views.followup_cancel, name="followup_cancel"),
+    path("agenda/followups/<int:pk>/note/", followup_views.followup_note, name="followup_note"),
     path("agenda/calendar/", feeds.calendar_feed_manage, name="calendar_feed_manage"),
     path("calendar/<slug:token>.ics", feeds.calendar_feed, name="calendar_feed"),
     path("clients/", views.ClientListView.as_view(), name="client_list"),
@@ -20,9 +37,27 @@ urlpatterns = [
     path("clients/<int:pk>/edit/", views.ClientUpdateView.as_view(), name="client_edit"),
     path("clients/<int:pk>/share/", share_views.client_share, name="client_share"),
     path("clients/<int:pk>/unshare/", share_views.client_unshare, name="client_unshare"),
-    path("clients/<int:pk>/purchases/new/", views.purchase_create, name="purchase_create"),
-    path("clients/<int:pk>/purchases/<int:purchase_pk>/edit/", views.purchase_edit, name="purchase_edit"),
-    path("clients/<int:pk>/purchases/<int:purchase_pk>/delete/", views.purchase_delete, name="purchase_delete"),
+    path("clients/<int:pk>/purchases/new/", purchase_views.purchase_create, name="purchase_create"),
+    path("clients/<int:pk>/purchases/<int:purchase_pk>/edit/", purchase_views.purchase_edit, name="purchase_edit"),
+    path("clients/<int:pk>/purchases/<int:purchase_pk>/delete/", purchase_views.purchase_delete, name="purchase_delete"),
     path("clients/<int:pk>/interactions/new/", views.interaction_create, name="interaction_create"),
     path("clients/<int:pk>/followups/new/", views.followup_create, name="followup_create"),
+    path("clients/<int:pk>/call/", quick_views.quick_call, name="quick_call"),
+    path("clients/<int:pk>/contracts/new/", contract_views.contract_create, name="contract_create"),
+    path("clients/<int:pk>/contracts/<int:contract_pk>/edit/", contract_views.contract_edit, name="contract_edit"),
+    path("clients/<int:pk>/contracts/<int:contract_pk>/renew/", contract_views.contract_renew, name="contract_renew"),
+    path("clients/<int:pk>/contracts/<int:contract_pk>/end/", contract_views.contract_end, name="contract_end"),
+    path(
+        "clients/<int:pk>/contracts/<int:contract_pk>/proposal-sent/", contract_views.contract_proposal_sent,
+        name="contract_proposal_sent",
+    ),
+    path("products/", product_views.product_list, name="product_list"),
+    path("products/new/", product_views.product_create, name="product_create"),
+    path("products/options/", product_views.product_options, name="product_options"),
+    path("products/quick-add/", product_views.product_quick_create, name="product_quick_create"),
+    path("products/categories/new/", product_views.category_create, name="category_create"),
+    path("products/<int:pk>/edit/", product_views.product_edit, name="product_edit"),
+    path("products/<int:pk>/active/", product_views.product_activate, name="product_activate"),
+    path("renewals/", contract_views.renewals, name="renewals"),
+    path("renewals/export.<str:fmt>/", contract_views.renewals_export, name="renewals_export"),
 ]

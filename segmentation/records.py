@@ -19,16 +19,28 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
-from django.utils import timezone
+from django.db import IntegrityError, transaction
+from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import salespeople_visible_to
 from audit.models import AuditEntry
 from audit.services import Action, Subject, as_text, audit_bulk, audit_record, diff, snapshot
-from clients.models import Client, ClientShare, Contract, FollowUp, Interaction, Product, Purchase, PurchaseLine
+from clients.models import (
+    Client,
+    ClientShare,
+    Contract,
+    FollowUp,
+    Interaction,
+    Product,
+    Purchase,
+    PurchaseLine,
+    client_total_error,
+    purchase_amount_error,
+)
+from clients.renewals import can_mark_proposal_sent, can_renew, may_manage_contracts, renewal_defaults
 from core.money import cents
 from segmentation.automation import automatic_followups_create
 from segmentation.services import alert_refresh_client, current_thresholds, lifecycle_refresh_client
@@ -254,50 +266,135 @@ class LineData:
     product: Product
     quantity: Decimal
     unit_price: Decimal
+    discount: Decimal = Decimal("0")  # percent off the line
+
+    @property
+    def total(self) -> Decimal:
+        return PurchaseLine.total_for(self.quantity, self.unit_price, self.discount)
+
+    def as_text(self) -> str:
+        """The line as the audit history keeps it: 3 × Product @ 10.00 -5% = 28.50."""
+        off = f" -{self.discount.normalize():f}%" if self.discount else ""
+        return f"{self.quantity.normalize():f} × {self.product} @ {self.unit_price:f}{off} = {self.total:f}"
 
 
-def line_for(*, product: Product, quantity: Decimal | None = None, amount: Decimal | None = None) -> LineData:
-    """One product bought: its unit price is what was paid over the quantity, or the catalogue's
-    price when the amount is not known (the unit-price rule is PurchaseLine.unit_price_for)."""
+def line_for(
+    *, product: Product, quantity: Decimal | None = None, amount: Decimal | None = None,
+    unit_price: Decimal | None = None, discount: Decimal | None = None,
+) -> LineData:
+    """One product bought: its unit price as given, or what was paid over the quantity, or the
+    catalogue's price when neither is known (the unit-price rule is PurchaseLine.unit_price_for)."""
     quantity = quantity or Decimal("1")
-    unit_price = PurchaseLine.unit_price_for(amount, quantity) if amount is not None else product.price
-    return LineData(product=product, quantity=quantity, unit_price=unit_price)
+    discount = discount or Decimal("0")
+    if unit_price is None:
+        unit_price = PurchaseLine.unit_price_for(amount, quantity, discount) if amount is not None else product.price
+    return LineData(product=product, quantity=quantity, unit_price=unit_price, discount=discount)
 
 
-def purchase_created_entry(purchase: Purchase, *, by: User | None) -> AuditEntry:
+class AlreadyRecorded(Exception):
+    """The submission that carried this key was recorded before (a double click, a resubmitted
+    form): nothing new was written; `purchase` is the one recorded then."""
+
+    def __init__(self, purchase: Purchase):
+        super().__init__(purchase.pk)
+        self.purchase = purchase
+
+
+def purchase_created_entry(purchase: Purchase, *, by: User | None, lines: list[LineData] = ()) -> AuditEntry:
+    changes = diff({}, snapshot(purchase, PURCHASE_AUDITED))
+    if lines:
+        # "items", not "lines": that name is the purchase's reverse relation, not a field.
+        changes["items"] = ["", " · ".join(line.as_text() for line in lines)]
     return AuditEntry(
         user=by, client_id=purchase.client_id, subject=Subject.PURCHASE, object_id=purchase.pk, action=Action.CREATE,
-        changes=diff({}, snapshot(purchase, PURCHASE_AUDITED)),
+        changes=changes,
     )
+
+
+def _line_errors(lines: list[LineData]) -> list[str]:
+    """What does not fit the line columns (SQLite stores it anyway, then cannot read it back)."""
+    errors = []
+    for number, line in enumerate(lines, start=1):
+        row = PurchaseLine(product=line.product, quantity=line.quantity, unit_price=line.unit_price, discount=line.discount)
+        try:
+            row.clean_fields(exclude=["purchase", "product"])
+            if line.quantity <= 0 or line.unit_price < 0 or not 0 <= line.discount <= 100:
+                raise ValidationError(_("Use a quantity above zero, a price not below zero and a discount from 0 to 100."))
+            if message := purchase_amount_error(line.total):
+                raise ValidationError(message)
+        except ValidationError as error:
+            errors += [_("Line %(number)d: %(error)s") % {"number": number, "error": text} for text in error.messages]
+    return errors
+
+
+def _purchase_for_key(key: str | None) -> Purchase | None:
+    return Purchase.objects.filter(idempotency_key=key).first() if key else None
 
 
 @transaction.atomic
 def purchase_record(
     *, client: Client, by: User | None, date: date, amount: Decimal | None = None, lines: list[LineData] = (),
     currency: str = "", payment_method: str = "", channel: str = "", notes: str = "",
+    idempotency_key: str | None = None,
 ) -> Purchase:
-    """A purchase with its lines (without an amount, the sum of the lines), in the business
-    currency unless another is given."""
+    """A purchase with its lines (without an amount, the sum of the line totals, each rounded to
+    the cent), in the business currency unless another is given.
+
+    A purchase that would not fit its columns, or the client's figures, is a ValidationError and
+    nothing is written. With an `idempotency_key` (a form's one-time token) a second submission
+    raises AlreadyRecorded carrying the first purchase, also when both arrive at once.
+    """
+    if existing := _purchase_for_key(idempotency_key):
+        raise AlreadyRecorded(existing)
+    if errors := _line_errors(lines):
+        raise ValidationError(errors)
     if amount is None:
-        amount = sum((line.quantity * line.unit_price for line in lines), Decimal("0"))
+        amount = sum((line.total for line in lines), Decimal("0"))
+    amount = cents(amount)
+    if message := purchase_amount_error(amount):
+        raise ValidationError(message)
+    # Locked before the check: two purchases at once cannot both fit under the limit and overflow it together.
+    Client.objects.select_for_update(no_key=True).filter(pk=client.pk).exists()
+    recorded = Purchase.objects.filter(client=client).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    if message := client_total_error(recorded, amount):
+        raise ValidationError(message)
     purchase = Purchase(
-        client=client, date=date, amount=cents(amount), currency=currency or settings.CURRENCY,
-        payment_method=payment_method, channel=channel, notes=notes, created_by=by,
+        client=client, date=date, amount=amount, currency=currency or settings.CURRENCY,
+        payment_method=payment_method, channel=channel, notes=notes, created_by=by, idempotency_key=idempotency_key,
     )
-    purchase.full_clean()
-    purchase.save()
+    # The key's uniqueness is the database's to enforce (below): checked here it would race.
+    purchase.full_clean(exclude=["idempotency_key"])
+    try:
+        with transaction.atomic():
+            purchase.save()
+    except IntegrityError:
+        if existing := _purchase_for_key(idempotency_key):  # the same submission, committed meanwhile
+            raise AlreadyRecorded(existing) from None
+        raise
     PurchaseLine.objects.bulk_create(
-        PurchaseLine(purchase=purchase, product=line.product, quantity=line.quantity, unit_price=line.unit_price)
+        PurchaseLine(
+            purchase=purchase, product=line.product, quantity=line.quantity, unit_price=line.unit_price,
+            discount=line.discount,
+        )
         for line in lines
     )
-    audit_bulk([purchase_created_entry(purchase, by=by)])
+    audit_bulk([purchase_created_entry(purchase, by=by, lines=lines)])
     _refresh(client.pk)
     return purchase
 
 
 @transaction.atomic
 def purchase_correct(*, purchase: Purchase, by: User | None, **changes) -> Purchase:
-    """Corrects a purchase's date, amount, currency, payment method, channel or notes."""
+    """Corrects a purchase's date, amount, currency, payment method, channel or notes.
+
+    Its lines stay as recorded: they are what was sold (the recommendations learn from them), so a
+    wrong line is fixed by deleting the purchase and recording it again, both in the history."""
+    if changes.get("amount") is not None:
+        Client.objects.select_for_update(no_key=True).filter(pk=purchase.client_id).exists()
+        others = Purchase.objects.filter(client_id=purchase.client_id).exclude(pk=purchase.pk)
+        recorded = others.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+        if message := purchase_amount_error(cents(changes["amount"])) or client_total_error(recorded, cents(changes["amount"])):
+            raise ValidationError(message)
     current = _fields_update(Purchase, purchase.pk, changes, by=by, fields=PURCHASE_AUDITED, money="amount")
     _refresh(current.client_id)
     return current
@@ -368,14 +465,17 @@ def followup_schedule(
     return followup
 
 
-def _followup_close(*, followup: FollowUp, client: Client, by: User, interaction: Interaction) -> None:
-    # Locked and checked again inside the transaction: two completions of one follow-up (a double
-    # click, two tabs) record one outcome; the second is told it is no longer pending.
-    pending = FollowUp.objects.select_for_update().filter(
-        pk=followup.pk, client=client, status=FollowUp.State.PENDING
-    ).exists()
-    if not pending:
+def _followup_pending_locked(followup: FollowUp, **where) -> FollowUp:
+    """The follow-up as stored now, locked until the transaction ends, or a ValidationError when
+    it is no longer pending: of two changes at once (a double click, two tabs) the second waits for
+    the first and is then refused, so it writes nothing."""
+    current = FollowUp.objects.select_for_update().filter(pk=followup.pk, **where).first()
+    if current is None or current.status != FollowUp.State.PENDING:
         raise ValidationError(_("This follow-up is no longer pending."))
+    return current
+
+
+def _followup_close(*, followup: FollowUp, client: Client, by: User, interaction: Interaction) -> None:
     followup.status = FollowUp.State.DONE
     followup.closed_by = interaction
     followup.completed_at = timezone.now()
@@ -391,7 +491,12 @@ def interaction_record(
     *, client: Client, by: User | None, interaction: Interaction, closes: FollowUp | None = None,
     next_kind: str = "", next_due_at: datetime | None = None, next_notes: str = "",
 ) -> tuple[Interaction, FollowUp | None]:
-    """Writes what was said, closes the follow-up it answers and schedules the next step, all or nothing."""
+    """Writes what was said, closes the follow-up it answers and schedules the next step, all or nothing.
+
+    The follow-up is locked before anything is written: of two recordings that close it at once,
+    the second writes no interaction and no next step (ValidationError)."""
+    if closes is not None:
+        _followup_pending_locked(closes, client=client)
     interaction.client = client
     interaction.user = by
     interaction.full_clean()
@@ -422,6 +527,109 @@ def followup_complete(
     )
 
 
+
+# Follow-ups that move: rescheduled, postponed, handed over, cancelled, their note edited.
+# Anyone who can see the client (Client.objects.visible_to) may do these; the callers fetch the
+# follow-up through that rule. Only a pending follow-up changes: each service locks it and
+# refuses one that was completed, cancelled or put on hold meanwhile (ValidationError).
+
+class Postpone:
+    TOMORROW = "tomorrow"
+    NEXT_MONDAY = "monday"
+    ALL = (TOMORROW, NEXT_MONDAY)
+
+
+def _followup_change(
+    current: FollowUp, *, by: User | None, action: str, changes: dict, extra: dict | None = None, moves: bool = True,
+) -> FollowUp:
+    """Writes `changes` to the locked follow-up with its audit entry (before/after, plus `extra`),
+    raises its calendar SEQUENCE when the event moves for the calendar apps, and recolours."""
+    fields = list(changes)
+    before = snapshot(current, fields)
+    for name, value in changes.items():
+        setattr(current, name, value)
+    if moves:
+        current.sequence += 1
+        fields.append("sequence")
+    current.full_clean()
+    current.save(update_fields=fields)
+    audit_record(
+        user=by, client_id=current.client_id, subject=Subject.FOLLOWUP, object_id=current.pk, action=action,
+        changes={**diff(before, snapshot(current, list(changes))), **(extra or {})},
+    )
+    _recolour(current.client_id)
+    return current
+
+
+@transaction.atomic
+def followup_reschedule(*, followup: FollowUp, by: User | None, due_at: datetime, reason: str = "") -> FollowUp:
+    """Moves a pending follow-up to another date and time; the reason, if given, goes to the history."""
+    current = _followup_pending_locked(followup)
+    if current.due_at == due_at:
+        raise ValidationError(_("The follow-up is already at that date and time."))
+    extra = {"reason": ["", reason.strip()]} if reason.strip() else None
+    return _followup_change(current, by=by, action=Action.RESCHEDULE, changes={"due_at": due_at}, extra=extra)
+
+
+def postpone_to(due_at: datetime, to: str, *, today: date) -> datetime:
+    """Tomorrow or next Monday (counted from `today`, a Monday's next Monday being a week on), at the
+    follow-up's own time of day."""
+    days = 1 if to == Postpone.TOMORROW else 7 - today.weekday()
+    day = date.fromordinal(today.toordinal() + days)
+    return timezone.make_aware(datetime.combine(day, timezone.localtime(due_at).time()))
+
+
+def followup_postpone(*, followup: FollowUp, by: User | None, to: str, today: date | None = None) -> FollowUp:
+    """Postpones a pending follow-up to tomorrow or to next Monday, keeping its time of day."""
+    if to not in Postpone.ALL:
+        raise ValueError(f"Unknown postponement: {to!r}")
+    due_at = postpone_to(followup.due_at, to, today=today or timezone.localdate())
+    return followup_reschedule(followup=followup, by=by, due_at=due_at)
+
+
+def followup_handover_candidates(*, client: Client, by: User):
+    """Whom a follow-up of `client` may be handed to: the client's owner and the gerente of the
+    owner's team; a gerente or administrador may also choose any salesperson they see."""
+    rule = Q(pk=client.owner_id) | Q(managed_teams__members=client.owner_id)
+    if by.can_manage_portfolios:
+        rule |= Q(pk__in=salespeople_visible_to(by).values("pk"))
+    return User.objects.filter(rule, is_active=True).distinct().order_by("first_name", "last_name", "username")
+
+
+@transaction.atomic
+def followup_hand_over(*, followup: FollowUp, by: User, to: User) -> FollowUp:
+    """Gives a pending follow-up to a colleague (followup_handover_candidates). One who cannot see
+    the client yet gets it shared with them, or the call would lead to a page they may not open."""
+    current = _followup_pending_locked(followup)
+    if current.assigned_to_id == to.pk:
+        raise ValidationError(_("The follow-up is already assigned to %(name)s.") % {"name": to})
+    client = Client.objects.get(pk=current.client_id)
+    if not followup_handover_candidates(client=client, by=by).filter(pk=to.pk).exists():
+        raise ValidationError(_("You cannot hand this follow-up to that salesperson."))
+    if not Client.objects.visible_to(to).filter(pk=client.pk).exists():
+        client_share(by=by, client=client, user=to)
+    return _followup_change(current, by=by, action=Action.HAND_OVER, changes={"assigned_to": to})
+
+
+@transaction.atomic
+def followup_cancel(*, followup: FollowUp, by: User | None, reason: str) -> FollowUp:
+    """Cancels a pending follow-up; the reason is kept on it and in the history."""
+    if not reason.strip():
+        raise ValidationError(_("Say why the follow-up is cancelled."))
+    current = _followup_pending_locked(followup)
+    return _followup_change(
+        current, by=by, action=Action.CANCEL,
+        changes={"status": FollowUp.State.CANCELLED, "cancel_reason": reason.strip()},
+    )
+
+
+@transaction.atomic
+def followup_note_update(*, followup: FollowUp, by: User | None, notes: str) -> FollowUp:
+    """Edits a pending follow-up's note (the event stays where it is: no new SEQUENCE)."""
+    current = _followup_pending_locked(followup)
+    return _followup_change(current, by=by, action=Action.UPDATE, changes={"notes": notes.strip()}, moves=False)
+
+
 # Contracts
 
 def _after_contract(client_id: int) -> None:
@@ -435,6 +643,7 @@ def contract_create(
     *, client: Client, by: User | None, title: str, start_date: date, end_date: date, value: Decimal = Decimal("0"),
     renewal_status: str = Contract.Renewal.PENDING, notes: str = "",
 ) -> Contract:
+    _contracts_check(by, client)
     contract = Contract(
         client=client, title=title, start_date=start_date, end_date=end_date, value=cents(value),
         renewal_status=renewal_status, notes=notes,
@@ -451,6 +660,129 @@ def contract_create(
 
 @transaction.atomic
 def contract_update(*, contract: Contract, by: User | None, **changes) -> Contract:
+    _contracts_check(by, contract.client)
     current = _fields_update(Contract, contract.pk, changes, by=by, fields=CONTRACT_AUDITED, money="value")
+    _after_contract(current.client_id)
+    return current
+
+
+# A contract's renewal: renewed into a new term, ended on purpose, or a proposal sent. Each locks the
+# contract and refuses one whose renewal was settled meanwhile (ValidationError).
+
+CONTRACT_END_AUDITED = ("renewal_status", "end_date", "ended_on", "end_reason", "notes")
+
+
+def _contracts_check(by: User | None, client: Client) -> None:
+    """The owner, their gerente or an administrador (clients.renewals.may_manage_contracts); `by`
+    None is the system (an import, a command)."""
+    if by is not None and not may_manage_contracts(by, client):
+        raise PermissionDenied("Only the owner, their manager or an administrator changes a client's contracts.")
+
+
+def _contract_open_locked(contract: Contract) -> Contract:
+    current = Contract.objects.select_for_update().get(pk=contract.pk)
+    if not can_renew(current):
+        raise ValidationError(_("This contract was already renewed or ended."))
+    return current
+
+
+def _renewal_call_cancel(contract: Contract, *, by: User | None, reason: str) -> None:
+    """Cancels the contract's pending automatic renewal call (at most one: followup_automatic_once):
+    the renewal is settled, so the call is no longer on anyone's agenda. Cancelled rather than
+    completed: a completed follow-up is one answered by a recorded conversation (closed_by), and
+    the renewal may have been agreed without that call; a cancelled one with its reason tells the
+    truth, and the calendar feed shows it cancelled (a higher SEQUENCE)."""
+    calls = FollowUp.objects.select_for_update().filter(
+        client_id=contract.client_id, origin=FollowUp.Origin.RENEWAL, origin_key=str(contract.pk),
+        status=FollowUp.State.PENDING,
+    )
+    for call in calls:
+        call.status, call.cancel_reason, call.sequence = FollowUp.State.CANCELLED, reason, call.sequence + 1
+        call.save(update_fields=["status", "cancel_reason", "sequence"])
+        audit_record(
+            user=by, client_id=call.client_id, subject=Subject.FOLLOWUP, object_id=call.pk, action=Action.CANCEL,
+            changes={"status": [FollowUp.State.PENDING, FollowUp.State.CANCELLED], "cancel_reason": ["", reason]},
+        )
+
+
+@transaction.atomic
+def contract_renew(
+    *, contract: Contract, by: User | None, title: str | None = None, start_date: date | None = None,
+    end_date: date | None = None, value: Decimal | None = None, notes: str = "",
+) -> Contract:
+    """Renews a contract: a new term (by default clients.renewals.renewal_defaults: same title and
+    value, from the day after the old end for as long as the old term) that renews it; the old one
+    is renewed and its pending renewal call cancelled."""
+    _contracts_check(by, contract.client)
+    old = _contract_open_locked(contract)
+    terms = {**renewal_defaults(old), **{
+        name: given for name, given in
+        (("title", title), ("start_date", start_date), ("end_date", end_date), ("value", value)) if given is not None
+    }}
+    renewal = Contract(client_id=old.client_id, renewed_from=old, notes=notes, **{**terms, "value": cents(terms["value"])})
+    renewal.full_clean()
+    renewal.save()
+    audit_record(
+        user=by, client_id=old.client_id, subject=Subject.CONTRACT, object_id=renewal.pk, action=Action.CREATE,
+        changes=diff({}, snapshot(renewal, [*CONTRACT_AUDITED, "renewed_from"])),
+    )
+    before = snapshot(old, ["renewal_status"])
+    old.renewal_status = Contract.Renewal.RENEWED
+    old.save(update_fields=["renewal_status"])
+    audit_record(
+        user=by, client_id=old.client_id, subject=Subject.CONTRACT, object_id=old.pk, action=Action.RENEW,
+        changes=diff(before, snapshot(old, ["renewal_status"])),
+    )
+    _renewal_call_cancel(old, by=by, reason=_("Contract renewed"))
+    _after_contract(old.client_id)
+    return renewal
+
+
+@transaction.atomic
+def contract_end(
+    *, contract: Contract, by: User | None, ended_on: date, reason: str, notes: str = "",
+) -> Contract:
+    """Ends a contract on purpose: the renewal is lost, with the reason; the end date moves to
+    `ended_on` when that is earlier (never before the start); its pending renewal call is cancelled."""
+    _contracts_check(by, contract.client)
+    if reason not in Client.CloseReason.values:
+        raise ValidationError(_("Choose why the contract ends."))
+    current = _contract_open_locked(contract)
+    if ended_on < current.start_date:
+        raise ValidationError(
+            _("A contract cannot end before it starts (%(start)s).") % {"start": formats.date_format(current.start_date)}
+        )
+    before = snapshot(current, CONTRACT_END_AUDITED)
+    current.renewal_status = Contract.Renewal.NOT_RENEWING
+    current.ended_on, current.end_reason = ended_on, reason
+    current.end_date = min(current.end_date, ended_on)
+    if notes.strip():
+        current.notes = f"{current.notes}\n{notes.strip()}".strip()
+    current.full_clean()
+    current.save(update_fields=list(CONTRACT_END_AUDITED))
+    audit_record(
+        user=by, client_id=current.client_id, subject=Subject.CONTRACT, object_id=current.pk, action=Action.END,
+        changes=diff(before, snapshot(current, CONTRACT_END_AUDITED)),
+    )
+    _renewal_call_cancel(current, by=by, reason=_("Contract ended"))
+    _after_contract(current.client_id)
+    return current
+
+
+@transaction.atomic
+def contract_proposal_sent(*, contract: Contract, by: User | None) -> Contract:
+    """The renewal proposal was sent: the contract leaves "nothing done yet" (and so the renewal
+    window of the automatic calls and the red alert); a booked renewal call stays on the agenda."""
+    _contracts_check(by, contract.client)
+    current = Contract.objects.select_for_update().get(pk=contract.pk)
+    if not can_mark_proposal_sent(current):
+        raise ValidationError(_("Only a contract with nothing done yet can be marked as proposal sent."))
+    before = snapshot(current, ["renewal_status"])
+    current.renewal_status = Contract.Renewal.IN_NEGOTIATION
+    current.save(update_fields=["renewal_status"])
+    audit_record(
+        user=by, client_id=current.client_id, subject=Subject.CONTRACT, object_id=current.pk, action=Action.UPDATE,
+        changes=diff(before, snapshot(current, ["renewal_status"])),
+    )
     _after_contract(current.client_id)
     return current

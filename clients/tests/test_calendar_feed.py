@@ -248,3 +248,40 @@ def test_card_shows_the_link_only_when_there_is_one(owner):
     assert f'value="http://testserver/calendar/{token}.ics"' in html
     assert f'href="webcal://testserver/calendar/{token}.ics"' in html
     assert 'name="csrfmiddlewaretoken"' in html
+
+
+# --- Follow-ups that move --------------------------------------------------------------------
+
+def event_of(text: str, followup: FollowUp) -> list[str]:
+    lines = unfold(text).split("\r\n")
+    start = lines.index(f"UID:followup-{followup.pk}@cartera") - 1
+    return lines[start:lines.index("END:VEVENT", start) + 1]
+
+
+@pytest.mark.django_db
+def test_a_moved_follow_up_keeps_its_uid_with_a_higher_sequence(client, owner, followup):
+    from segmentation import records
+
+    token = calendar_token_rotate(user=owner)
+    before = event_of(client.get(feed_url(token)).content.decode(), followup)
+    assert "SEQUENCE:0" in before and "STATUS:CONFIRMED" in before
+    records.followup_postpone(followup=followup, by=owner, to=records.Postpone.NEXT_MONDAY)
+    records.followup_hand_over(followup=followup, by=owner.team.manager, to=owner.team.manager)
+    records.followup_hand_over(followup=followup, by=owner.team.manager, to=owner)
+
+    text = client.get(feed_url(token)).content.decode()
+    assert unfold(text).count(f"UID:followup-{followup.pk}@cartera") == 1  # updated, not duplicated
+    after = event_of(text, followup)
+    followup.refresh_from_db()
+    assert "SEQUENCE:3" in after
+    assert f"DTSTART:{followup.due_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}" in after
+
+
+@pytest.mark.django_db
+def test_a_cancelled_follow_up_stays_in_the_feed_as_cancelled(client, owner, followup):
+    from segmentation import records
+
+    token = calendar_token_rotate(user=owner)
+    records.followup_cancel(followup=followup, by=owner, reason="Cerrado por vacaciones")
+    event = event_of(client.get(feed_url(token)).content.decode(), followup)
+    assert "STATUS:CANCELLED" in event and "SEQUENCE:1" in event
