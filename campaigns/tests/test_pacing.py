@@ -179,3 +179,24 @@ def test_the_form_calls_the_message_talking_points_for_calls(client, manager):
     assert b'data-talk-label="Talking points"' in page.content
     response = client.post(reverse("campaigns:campaign_create"), {"channel": "phone"}, HTTP_ACCEPT_LANGUAGE="en")
     assert b'<label class="form-label" for="id_body">Talking points</label>' in response.content
+
+
+@pytest.mark.parametrize("size", [1, 6])
+def test_a_call_campaigns_page_runs_a_constant_number_of_queries(client, pace, manager, owner, teammate, django_assert_num_queries, size):
+    for index in range(size):
+        ClientFactory(owner=owner if index % 2 else teammate)
+    campaign = call_campaign(manager, body="Ofrecer la renovación")
+    client.force_login(manager)
+    # session, user, roles, the people whose campaigns the user sees, the campaign, the access
+    # rule's team and shares, the audience count, the pace, the clients per salesperson
+    with django_assert_num_queries(QUERIES_DRAFT):
+        client.get(campaign.get_absolute_url())
+    launch(campaign, manager)
+    # session, user, roles, the people, the campaign, the results (states, unsubscribed, NPS,
+    # purchases and their revenue, reactivated), the follow-ups per salesperson and day
+    with django_assert_num_queries(QUERIES_LAUNCHED):
+        client.get(campaign.get_absolute_url())
+
+
+QUERIES_DRAFT = 10
+QUERIES_LAUNCHED = 11
