@@ -99,27 +99,46 @@ def export_response(queryset: QuerySet[Client], fmt: str, stem: str) -> HttpResp
 
 def clients_csv_response(queryset: QuerySet[Client], filename_stem: str) -> StreamingHttpResponse:
     """Streams the clients as CSV; see the module docstring for the separator, numbers and dates."""
+    return rows_csv_response([header for header, _value in EXPORT_COLUMNS], _rows(queryset), filename_stem)
+
+
+def clients_xlsx_response(queryset: QuerySet[Client], filename_stem: str) -> HttpResponse:
+    """The clients as one XLSX sheet."""
+    headers = [header for header, _value in EXPORT_COLUMNS]
+    return rows_xlsx_response(headers, _rows(queryset), filename_stem, sheet_title=_("Clients"))
+
+
+def rows_response(headers: list, rows: Iterator[list[Value]], fmt: str, stem: str, *, sheet_title) -> HttpResponse:
+    """Any table (`rows` already neutralised, produced lazily) as `fmt`; an unknown format is a 404."""
+    if fmt == "csv":
+        return rows_csv_response(headers, rows, stem)
+    if fmt == "xlsx":
+        return rows_xlsx_response(headers, rows, stem, sheet_title=sheet_title)
+    raise Http404("Unknown export format")
+
+
+def rows_csv_response(headers: list, rows: Iterator[list[Value]], filename_stem: str) -> StreamingHttpResponse:
     language = translation.get_language()
     response = StreamingHttpResponse(
-        _csv_lines(_rows(queryset), language=language, delimiter=csv_delimiter()),
+        _csv_lines(headers, rows, language=language, delimiter=csv_delimiter()),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = attachment(filename_stem, "csv")
     return response
 
 
-def clients_xlsx_response(queryset: QuerySet[Client], filename_stem: str) -> HttpResponse:
-    """The clients as one XLSX sheet: real dates and numbers, a bold and frozen header row.
+def rows_xlsx_response(headers: list, rows: Iterator[list[Value]], filename_stem: str, *, sheet_title) -> HttpResponse:
+    """One XLSX sheet: real dates and numbers, a bold and frozen header row.
 
     openpyxl's write-only mode keeps only the current row in memory while building; the finished
     file (a few tens of MB at the limit) is sent in one piece.
     """
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=str(_("Clients"))[:31])
+    sheet = workbook.create_sheet(title=str(sheet_title)[:31])
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
-    sheet.append([_xlsx_cell(sheet, str(header), font=bold) for header, _value in EXPORT_COLUMNS])
-    for row in _rows(queryset):
+    sheet.append([_xlsx_cell(sheet, str(header), font=bold) for header in headers])
+    for row in rows:
         sheet.append([_xlsx_cell(sheet, value) for value in row])
     buffer = BytesIO()
     workbook.save(buffer)
@@ -141,11 +160,11 @@ class _Echo:
         return value
 
 
-def _csv_lines(rows: Iterator[list[Value]], *, language: str, delimiter: str) -> Iterator[str]:
+def _csv_lines(headers: list, rows: Iterator[list[Value]], *, language: str, delimiter: str) -> Iterator[str]:
     # The body is produced after the view returns: keep the request's language for its labels.
     with translation.override(language):
         writer = csv.writer(_Echo(), delimiter=delimiter, lineterminator="\r\n")
-        yield "\ufeff" + writer.writerow([neutralise(str(header)) for header, _value in EXPORT_COLUMNS])
+        yield "\ufeff" + writer.writerow([neutralise(str(header)) for header in headers])
         for row in rows:
             yield writer.writerow([_csv_text(value) for value in row])
 

@@ -18,6 +18,7 @@ from django_tables2 import SingleTableMixin
 from accounts.selectors import salespeople_visible_to
 from campaigns.forms import consent_context
 from clients import agenda as agenda_views
+from clients.contract_views import contracts_context
 from clients.filters import ClientFilter
 from clients.forms import (
     ClientForm,
@@ -138,11 +139,11 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "client": client,
         "timeline": timeline,
         "pending_followups": [f for f in followups if f.status == FollowUp.State.PENDING],
-        "contracts": list(client.contracts.all()),
         "interests": list(client.interests.all()),
         "recommendations": list(client.recommendations.select_related("product").order_by("kind", "rank")),
     }
     context.update(consent_context(client))
+    context.update(contracts_context(request.user, client))
     context.update(share_context(request.user, client))
     if request.user.is_gerente or request.user.is_administrador:  # the audit history is theirs to read
         context["history"] = history_rows(client.audit_entries.select_related("user")[:HISTORY_ITEMS])

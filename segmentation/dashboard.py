@@ -22,9 +22,11 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, Team, User
 from accounts.selectors import salespeople_visible_to
 from clients.models import Alert, Client, FollowUp, FrequencyClass, Status, VolumeTier
+from clients.renewals import renewal_outcomes
 from segmentation.models import DailySnapshot, Segment, SegmentSnapshot, StatusChange
 
 TREND_MONTHS = 12
+RENEWAL_PERIOD_DAYS = 365  # the renewal rate's period: the last 12 months, like the revenue
 
 
 @dataclass
@@ -69,6 +71,8 @@ class Dashboard:
     # the scope's NPS over the last 12 months (also on each by_person entry and segment Row).
     nps: dict = field(default_factory=dict)
     nps_campaigns: list[dict] = field(default_factory=list)
+    # Contracts that came to term in the last RENEWAL_PERIOD_DAYS: renewed and lost, their value, the rate.
+    renewals: dict = field(default_factory=dict)
 
     @property
     def owner_ids(self) -> list[int]:
@@ -105,6 +109,9 @@ def dashboard_build(*, user: User, team: Team | None = None, today: dt.date | No
     _flows_add(board)
     _segments_add(board, user)
     board.teams = _teams(board.by_person)
+    board.renewals = renewal_outcomes(
+        owner_ids=board.owner_ids, since=today - dt.timedelta(days=RENEWAL_PERIOD_DAYS - 1), until=today,
+    )
     return board
 
 
