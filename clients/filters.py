@@ -44,7 +44,9 @@ class ClientFilter(django_filters.FilterSet):
     city = django_filters.CharFilter(label=_("City"), lookup_expr="iexact")
     region = django_filters.CharFilter(label=_("Region"), lookup_expr="iexact")
     sector = django_filters.CharFilter(label=_("Sector"), lookup_expr="iexact")
-    interests = ModelMultipleChoiceFilter(label=_("Interests"), queryset=Category.objects.all())
+    interests = ModelMultipleChoiceFilter(
+        label=_("Interests"), queryset=Category.objects.all(), widget=forms.CheckboxSelectMultiple
+    )
     last_purchase = django_filters.DateFromToRangeFilter(
         label=_("Last purchase between"), field_name="last_purchase_date",
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),

@@ -1,8 +1,10 @@
 import django_tables2 as tables
 from django.core.paginator import EmptyPage
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from clients import phones
 from clients.models import Client
 from core.templatetags.money import money
 
@@ -26,37 +28,48 @@ class ClientPaginator(tables.LazyPaginator):
 
 
 PAGINATION = {"paginator_class": ClientPaginator, "per_page": 25}
+WIDE = "d-none d-md-table-cell"
+
+
+def _wide(td: str = "", th: str = "") -> dict:
+    """Attributes of a column hidden on a phone (below Bootstrap's md breakpoint)."""
+    return {"th": {"class": f"{WIDE} {th}".strip()}, "td": {"class": f"{WIDE} {td}".strip()}}
 
 
 class ClientTable(tables.Table):
     """The client list's columns. Every column reads the row only: no query per row."""
 
     select = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"data-select-all": "true", "aria-label": _("Select all")}, "td__input": {"name": "clients", "form": "reassign-form"}})
-    alert = tables.Column(verbose_name="", order_by=("alert", "id"), empty_values=(), attrs={"th": {"aria-label": _("Alert")}})
+    # The colour's cell has an id: logging a call swaps the new colour into it (quick_call_done.html).
+    alert = tables.Column(
+        verbose_name="", order_by=("alert", "id"), empty_values=(),
+        attrs={"th": {"aria-label": _("Alert")}, "td": {"id": lambda record: f"client-alert-{record.pk}"}},
+    )
     name = tables.Column(verbose_name=_("Client"), accessor="pk", order_by=("sort_name", "id"))
-    city = tables.Column(verbose_name=_("City"), order_by=("city", "id"))
+    # On a phone the list shows the colour, the name (with its quick contact) and the status; the
+    # other columns from 768 px on.
+    city = tables.Column(verbose_name=_("City"), order_by=("city", "id"), attrs=_wide())
     owner = tables.Column(
-        verbose_name=_("Salesperson"), order_by=("owner__last_name", "owner__first_name", "id"),
-        attrs={"td": {"class": "text-nowrap"}},
+        verbose_name=_("Salesperson"), order_by=("owner__last_name", "owner__first_name", "id"), attrs=_wide("text-nowrap"),
     )
     # Sorts that an index serves (see Client.Meta.indexes); the others sort in memory.
     status = tables.Column(verbose_name=_("Status"), order_by=("status", "last_purchase_date", "id"))
     last_purchase_date = tables.DateColumn(
-        verbose_name=_("Last purchase"), short=True, order_by=("last_purchase_date", "id"), attrs={"td": {"class": "text-nowrap"}}
+        verbose_name=_("Last purchase"), short=True, order_by=("last_purchase_date", "id"), attrs=_wide("text-nowrap"),
     )
     spend_12m = tables.Column(
-        verbose_name=_("12-month spend"), attrs={"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}},
-        order_by=("spend_12m", "id"),
+        verbose_name=_("12-month spend"), attrs=_wide("text-end text-nowrap", th="text-end"), order_by=("spend_12m", "id"),
     )
-    volume_tier = tables.Column(verbose_name=_("Volume"), order_by=("volume_tier", "id"))
-    frequency_class = tables.Column(verbose_name=_("Frequency"), order_by=("frequency_class", "id"))
-    rfm_segment = tables.Column(verbose_name=_("RFM segment"), order_by=("rfm_segment", "id"))
+    volume_tier = tables.Column(verbose_name=_("Volume"), order_by=("volume_tier", "id"), attrs=_wide())
+    frequency_class = tables.Column(verbose_name=_("Frequency"), order_by=("frequency_class", "id"), attrs=_wide())
+    rfm_segment = tables.Column(verbose_name=_("RFM segment"), order_by=("rfm_segment", "id"), attrs=_wide())
 
     class Meta:
         model = Client
         fields = ()
         sequence = ("select", "alert", "name", "city", "owner", "status", "last_purchase_date", "spend_12m", "volume_tier", "frequency_class", "rfm_segment")
         attrs = {"class": "table table-sm table-hover align-middle mb-0", "data-testid": "client-table"}
+        row_attrs = {"data-client": lambda record: record.pk}
         empty_text = _("No clients match these filters.")
         order_by = ("name",)
 
@@ -69,19 +82,37 @@ class ClientTable(tables.Table):
         if not record.alert:
             return ""
         return format_html(
-            '<span class="alert-dot {}" title="{}" aria-label="{}"></span>',
-            record.alert, record.alert_text() or record.get_alert_display(), record.get_alert_display(),
+            '<span class="alert-dot {}" data-testid="alert-dot" data-alert="{}" title="{}" aria-label="{}"></span>',
+            record.alert, record.alert, record.alert_text() or record.get_alert_display(), record.get_alert_display(),
         )
 
     def render_name(self, record: Client) -> str:
-        """The name as a link, and the alert's reason in words under it (visible, not only on hover)."""
+        """The name as a link; the alert's reason in words under it (visible, not only on hover);
+        then the quick contact: the phone to dial, WhatsApp and "log a call"."""
         reason = record.alert_text() if record.alert else ""
-        if not reason:
-            return format_html('<a href="{}">{}</a>', record.get_absolute_url(), record.display_name)
         return format_html(
-            '<a href="{}">{}</a><div class="small text-body-secondary" data-testid="alert-reason">{}</div>',
-            record.get_absolute_url(), record.display_name, reason,
+            '<a href="{}">{}</a><div class="small text-body-secondary" data-testid="alert-reason" id="client-reason-{}">{}</div>'
+            '<div class="quick-contact small" data-testid="quick-contact">{}</div>',
+            record.get_absolute_url(), record.display_name, record.pk, reason, self._quick_contact(record),
         )
+
+    def _quick_contact(self, record: Client) -> str:
+        links = []
+        if record.phone:
+            links.append(format_html(
+                '<a href="{}" data-testid="tel-link" title="{}">{}</a>', phones.tel_href(record.phone, record.country),
+                _("Call"), record.phone,
+            ))
+            if whatsapp := phones.whatsapp_url(record.phone, record.country):
+                links.append(format_html(
+                    '<a href="{}" target="_blank" rel="noopener" data-testid="whatsapp-link" title="{}">WhatsApp</a>',
+                    whatsapp, _("Open a WhatsApp chat (new tab)"),
+                ))
+        links.append(format_html(
+            '<a href="{}?on=list" data-quick-call data-testid="quick-call">{}</a>',
+            reverse("clients:quick_call", args=[record.pk]), _("Log a call"),
+        ))
+        return format_html_join(" · ", "{}", ((link,) for link in links))
 
     def render_status(self, record: Client) -> str:
         return record.get_status_display()

@@ -1,0 +1,52 @@
+"""A stored phone as people dial it: E.164 for `tel:` links and WhatsApp's click-to-chat.
+
+Phones are typed freely (spaces, dashes, brackets, a trunk 0, 00 or + before the country code);
+the client's country (ISO code) says how to read a number written without its country code.
+Only a number that Google's libphonenumber holds valid gets a WhatsApp link: a link to a wrong
+number is worse than none.
+"""
+
+import phonenumbers
+
+WHATSAPP_URL = "https://wa.me/{digits}"
+MEXICO = 52
+# Mexico dropped its mobile "1" after +52 and the 044/045/01/02 dialling prefixes in 2019–2020;
+# people and old address books still write them. libphonenumber reads the old forms as invalid.
+_MEXICO_OLD_PREFIXES = (("1", 11), ("044", 13), ("045", 13), ("01", 12), ("02", 12))
+
+
+def e164(phone: str, country: str = "") -> str | None:
+    """'612 34 56 78' (ES) -> '+34612345678'; None when the number cannot be a valid phone."""
+    if not phone or not phone.strip():
+        return None
+    region = (country or "").strip().upper() or None
+    try:
+        number = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number) and number.country_code == MEXICO:
+        number = _mexico_current(number)
+    if number is None or not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _mexico_current(number: phonenumbers.PhoneNumber) -> phonenumbers.PhoneNumber | None:
+    national = str(number.national_number)
+    if number.italian_leading_zero:
+        national = "0" * (number.number_of_leading_zeros or 1) + national
+    for prefix, length in _MEXICO_OLD_PREFIXES:
+        if national.startswith(prefix) and len(national) == length:
+            return phonenumbers.parse(f"+{MEXICO}{national[len(prefix):]}")
+    return None
+
+
+def tel_href(phone: str, country: str = "") -> str:
+    """The `tel:` target: E.164 when the number is valid, else what was typed, without spaces."""
+    return f"tel:{e164(phone, country) or ''.join(phone.split())}"
+
+
+def whatsapp_url(phone: str, country: str = "") -> str | None:
+    """wa.me's click-to-chat link (digits of E.164, no '+'), or None for an unusable number."""
+    number = e164(phone, country)
+    return WHATSAPP_URL.format(digits=number[1:]) if number else None
