@@ -25,8 +25,6 @@ from clients.forms import (
     FollowUpCompleteForm,
     FollowUpForm,
     InteractionForm,
-    PurchaseEditForm,
-    PurchaseForm,
     ReassignForm,
 )
 from clients.history import history_rows
@@ -154,51 +152,16 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def purchase_create(request: HttpRequest, pk: int) -> HttpResponse:
-    client = visible_client(request, pk)
-    form = PurchaseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        lines = []
-        if data["product"]:
-            lines = [records.line_for(product=data["product"], quantity=data["quantity"], amount=data["amount"])]
-        records.purchase_record(
-            client=client, by=request.user, date=data["date"], amount=data["amount"], lines=lines,
-            currency=data["currency"], payment_method=data["payment_method"], channel=data["channel"],
-            notes=data["notes"],
-        )
-        messages.success(request, _("Purchase recorded."))
-        return redirect(client)
-    return render(request, "clients/purchase_form.html", {"client": client, "form": form})
-
-
-def purchase_edit(request: HttpRequest, pk: int, purchase_pk: int) -> HttpResponse:
-    client = visible_client(request, pk)
-    purchase = get_object_or_404(client.purchases.prefetch_related("lines__product"), pk=purchase_pk)
-    form = PurchaseEditForm(request.POST or None, instance=purchase)
-    if request.method == "POST" and form.is_valid():
-        records.purchase_correct(purchase=purchase, by=request.user, **form.cleaned_data)
-        messages.success(request, _("Purchase corrected."))
-        return redirect(client)
-    return render(request, "clients/purchase_form.html", {"client": client, "form": form, "purchase": purchase})
-
-
-@require_POST
-def purchase_delete(request: HttpRequest, pk: int, purchase_pk: int) -> HttpResponse:
-    client = visible_client(request, pk)
-    purchase = get_object_or_404(client.purchases, pk=purchase_pk)
-    records.purchase_delete(purchase=purchase, by=request.user)
-    messages.success(request, _("Purchase deleted."))
-    return redirect(client)
-
-
 def interaction_create(request: HttpRequest, pk: int) -> HttpResponse:
     client = visible_client(request, pk)
     closes = None
     if followup_id := request.GET.get("followup") or request.POST.get("followup"):
         if not followup_id.isdecimal():
             raise Http404("Not a follow-up")  # get_object_or_404 raises ValueError on "x"
-        closes = get_object_or_404(client.followups.filter(status=FollowUp.State.PENDING), pk=followup_id)
+        closes = get_object_or_404(client.followups, pk=followup_id)
+        if closes.status != FollowUp.State.PENDING and request.method != "POST":
+            messages.error(request, _("This follow-up is no longer pending."))
+            return redirect(client)  # a POST goes on: the service refuses it and the form says why
     form = InteractionForm(request.POST or None, initial={"kind": closes.kind if closes else "call"})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -293,9 +256,10 @@ def followup_complete(request: HttpRequest, pk: int) -> HttpResponse:
     GET gives the form, POST records the interaction, closes the follow-up, schedules the next one
     and refreshes the client's colour, all or nothing; without htmx it falls back to the full page.
     """
-    followup = get_object_or_404(
-        FollowUp.objects.visible_to(request.user).filter(status=FollowUp.State.PENDING).select_related("client"), pk=pk
-    )
+    followup = get_object_or_404(FollowUp.objects.visible_to(request.user).select_related("client"), pk=pk)
+    if followup.status != FollowUp.State.PENDING and request.htmx:  # a second click, another tab
+        error = _("This follow-up is no longer pending.")
+        return render(request, "clients/partials/agenda_entry.html", {"followup": followup, "error": error})
     if not request.htmx:
         url = reverse("clients:interaction_create", args=[followup.client_id])
         return redirect(f"{url}?followup={followup.pk}")

@@ -217,11 +217,16 @@ def test_another_portfolios_follow_up_is_a_404(client, owner, outsider):
     assert followup.status == "pending"
 
 
-def test_a_follow_up_already_done_is_a_404(client, owner):
+def test_completing_a_follow_up_already_done_says_so_and_writes_nothing(client, owner):
     followup = overdue_call(owner)
     FollowUp.objects.filter(pk=followup.pk).update(status=FollowUp.State.DONE)
     client.force_login(owner)
-    assert client.get(complete_url(followup), headers=HTMX).status_code == 404
+    response = client.get(complete_url(followup), headers=HTMX)
+    assert response.status_code == 200 and b'data-testid="followup-error"' in response.content
+    assert b"complete-form" not in response.content
+    response = client.post(complete_url(followup), form_data(followup, outcome="interested"), headers=HTMX)
+    assert b'data-testid="followup-error"' in response.content
+    assert not Interaction.objects.exists()
 
 
 def test_the_agenda_shows_the_reason_of_each_colour_and_the_origin_of_automatic_calls(client, owner):
