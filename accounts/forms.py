@@ -76,7 +76,15 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
                               html_email_template_name)
 
 
-class AccountForm(forms.ModelForm):
+class UniqueEmailMixin:
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if email and User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("Another user already has this e-mail address."))
+        return email
+
+
+class AccountForm(UniqueEmailMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ["first_name", "last_name", "email", "language"]
@@ -86,7 +94,7 @@ class AccountForm(forms.ModelForm):
         _bootstrap(self)
 
 
-class PersonForm(forms.ModelForm):
+class PersonForm(UniqueEmailMixin, forms.ModelForm):
     """An administrador's form for a person: who they are, their role and team."""
 
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
@@ -95,8 +103,9 @@ class PersonForm(forms.ModelForm):
         model = User
         fields = ["username", "first_name", "last_name", "email", "role", "team", "language"]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, editor: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.editor = editor
         self.fields["email"].required = True
         self.fields["email"].help_text = _("New people get an e-mail here to choose their password.")
         self.fields["team"].queryset = Team.objects.select_related("manager")
@@ -108,11 +117,11 @@ class PersonForm(forms.ModelForm):
             )
         _bootstrap(self)
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"]
-        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError(_("Another user already has this e-mail address."))
-        return email
+    def clean_role(self) -> str:
+        role = self.cleaned_data["role"]
+        if self.instance.pk == self.editor.pk and role != Role.ADMINISTRADOR:
+            raise forms.ValidationError(_("You cannot take away your own administrator role."))
+        return role
 
 
 class TeamForm(forms.ModelForm):

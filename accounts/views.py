@@ -114,7 +114,7 @@ def people(request: HttpRequest) -> HttpResponse:
 
 def person_create(request: HttpRequest) -> HttpResponse:
     _administrador_only(request)
-    form = PersonForm(request.POST or None, initial={"language": request.user.language})
+    form = PersonForm(request.POST or None, initial={"language": request.user.language}, editor=request.user)
     if request.method == "POST" and form.is_valid():
         person = user_create(**form.cleaned_data)
         messages.success(request, _("%(person)s was created and has been sent an e-mail to choose a password.")
@@ -126,7 +126,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _administrador_only(request)
     person = get_object_or_404(User, pk=pk)
-    form = PersonForm(request.POST or None, instance=person)
+    form = PersonForm(request.POST or None, instance=person, editor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             user_update(user=person, **form.cleaned_data)

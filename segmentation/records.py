@@ -210,11 +210,12 @@ def salesperson_deactivate(*, by: User, user: User, heir: User | None = None) ->
             assigned_to_id=Subquery(Client.objects.filter(pk=OuterRef("client_id")).values("owner_id")),
             sequence=F("sequence") + 1,
         )
-        names = dict(User.objects.filter(pk__in={owner for *_ids, owner in carried}).values_list("pk", "username"))
+        # The names as followup_hand_over's entries show them (audit.services.as_text).
+        names = {pk: as_text(person) for pk, person in User.objects.in_bulk({o for *_ids, o in carried}).items()}
         audit_bulk([
             AuditEntry(
                 user=by, client_id=client_id, subject=Subject.FOLLOWUP, object_id=fid, action=Action.HAND_OVER,
-                changes={"assigned_to": [user.username, heir.username if owner == user.pk else names[owner]]},
+                changes={"assigned_to": [as_text(user), as_text(heir) if owner == user.pk else names[owner]]},
             )
             for fid, client_id, owner in carried
         ])

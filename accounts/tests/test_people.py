@@ -147,8 +147,8 @@ def test_deactivating_a_comercial_hands_clients_and_followups_to_the_heir(client
     assert sorted(reassigned.values_list("client_id", flat=True)) == sorted(c.pk for c in mine)
     handed = dict(AuditEntry.objects.filter(action=AuditEntry.Action.HAND_OVER).values_list("object_id", "changes"))
     assert handed == {
-        visit.pk: {"assigned_to": [owner.username, teammate.username]},
-        call.pk: {"assigned_to": [owner.username, outsider.username]},
+        visit.pk: {"assigned_to": [str(owner), str(teammate)]},
+        call.pk: {"assigned_to": [str(owner), str(outsider)]},
     }
 
 
@@ -207,3 +207,13 @@ def test_people_page_queries_do_not_grow(client, django_assert_num_queries, admi
     # their groups (one prefetch), the teams with their managers and members counted.
     with django_assert_num_queries(6):
         assert client.get(reverse("people")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_administrador_cannot_demote_themselves(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(reverse("person_edit", args=[admin_user.pk]), {
+        "first_name": "A", "last_name": "B", "email": "a@example.com", "role": Role.COMERCIAL, "language": "es",
+    })
+    assert response.status_code == 200 and response.context["form"].errors["role"]
+    assert User.objects.get(pk=admin_user.pk).is_administrador
