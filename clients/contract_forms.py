@@ -4,7 +4,7 @@ import datetime as dt
 
 from django import forms
 from django.core.validators import MinValueValidator
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
@@ -49,7 +49,7 @@ class ContractEndForm(BootstrapFormMixin, forms.Form):
         if ended_on < self.contract.start_date:
             raise forms.ValidationError(
                 _("A contract cannot end before it starts (%(start)s)."),
-                params={"start": self.contract.start_date.isoformat()},
+                params={"start": formats.date_format(self.contract.start_date, "SHORT_DATE_FORMAT")},
             )
         return ended_on
 

@@ -750,9 +750,8 @@ def contract_end(
         raise ValidationError(_("Choose why the contract ends."))
     current = _contract_open_locked(contract)
     if ended_on < current.start_date:
-        raise ValidationError(
-            _("A contract cannot end before it starts (%(start)s).") % {"start": formats.date_format(current.start_date)}
-        )
+        start = formats.date_format(current.start_date, "SHORT_DATE_FORMAT")
+        raise ValidationError(_("A contract cannot end before it starts (%(start)s).") % {"start": start})
     before = snapshot(current, CONTRACT_END_AUDITED)
     current.renewal_status = Contract.Renewal.NOT_RENEWING
     current.ended_on, current.end_reason = ended_on, reason
