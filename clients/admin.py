@@ -3,6 +3,8 @@ of segmentation/records.py, so that a change made here leaves the same audit ent
 refreshed figures as the same change made in Cartera's pages; what has no service here
 (interactions and follow-ups, which have their pages) is read-only."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -214,7 +216,10 @@ class PurchaseAdmin(admin.ModelAdmin):
             records.purchase_correct(purchase=form.instance, by=request.user, **data)
             return
         lines = [
-            records.LineData(product=line["product"], quantity=line["quantity"], unit_price=line["unit_price"])
+            records.LineData(
+                product=line["product"], quantity=line["quantity"], unit_price=line["unit_price"],
+                discount=line.get("discount") or Decimal("0"),
+            )
             for formset in formsets for line in formset.cleaned_data
             if line and line.get("product") and not line.get("DELETE")
         ]

@@ -1,12 +1,10 @@
 import datetime as dt
-from decimal import Decimal
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Client, FollowUp, Interaction, Product, Purchase
+from clients.models import Client, FollowUp, Interaction
 from core.forms import ModelMultipleChoiceField
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -92,59 +90,6 @@ class ClientForm(BootstrapFormMixin, forms.ModelForm):
         if data.get("closed_at") and data["closed_at"] > timezone.localdate():
             self.add_error("closed_at", _("The closing date cannot be in the future."))
         return data
-
-
-class PurchaseForm(BootstrapFormMixin, forms.ModelForm):
-    product = forms.ModelChoiceField(
-        label=_("product"), queryset=Product.objects.filter(is_active=True), required=False
-    )
-    quantity = forms.DecimalField(label=_("quantity"), min_value=Decimal("0.001"), initial=1, required=False)
-
-    class Meta:
-        model = Purchase
-        fields = Purchase.DATA_FIELDS
-        widgets = {"date": DATE_INPUT}
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["date"].initial = timezone.localdate
-        self.fields["amount"].required = False
-        self.fields["amount"].help_text = _("Leave empty to use the product's price times the quantity.")
-        self.fields["amount"].widget.attrs["min"] = "0"
-        codes = dict.fromkeys([settings.CURRENCY, "EUR", "BRL", "USD", "MXN", "ARS", "CLP", "COP", "PEN"])
-        self.fields["currency"].widget = forms.Select(choices=[(code, code) for code in codes])
-        self.fields["currency"].initial = settings.CURRENCY
-        self.fields["currency"].widget.attrs["class"] = "form-select"
-
-    def clean_date(self) -> dt.date:
-        day = self.cleaned_data["date"]
-        if day > timezone.localdate():
-            raise forms.ValidationError(_("A purchase cannot be dated in the future."))
-        return day
-
-    def clean_amount(self) -> Decimal | None:
-        amount = self.cleaned_data["amount"]
-        if amount is not None and amount < 0:
-            raise forms.ValidationError(_("The amount cannot be negative."))
-        return amount
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("amount") is None and not data.get("product"):
-            raise forms.ValidationError(_("Enter the amount or choose a product."))
-        return data
-
-
-class PurchaseEditForm(BootstrapFormMixin, forms.ModelForm):
-    """Corrects a recorded purchase; its lines (what was bought) stay as recorded."""
-
-    class Meta:
-        model = Purchase
-        fields = Purchase.DATA_FIELDS
-        widgets = {"date": DATE_INPUT}
-
-    def clean_date(self) -> dt.date:
-        return PurchaseForm.clean_date(self)
 
 
 class FollowUpForm(BootstrapFormMixin, forms.Form):

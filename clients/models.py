@@ -455,7 +455,7 @@ class Purchase(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # Set by whoever submits it (a form's one-time token, an API client's Idempotency-Key): a second
     # submission with the same key finds this purchase instead of recording another one.
-    idempotency_key = models.CharField(max_length=80, null=True, blank=True, editable=False)
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True, editable=False)  # noqa: DJ001 (NULL: no key, outside the unique constraint)
 
     objects = ClientChildQuerySet.as_manager()
 
@@ -501,12 +501,56 @@ class PurchaseLine(models.Model):
 
     @property
     def total(self) -> Decimal:
-        return self.quantity * self.unit_price
+        return self.total_for(self.quantity, self.unit_price, self.discount)
 
     @staticmethod
-    def unit_price_for(amount: Decimal, quantity: Decimal) -> Decimal:
+    def total_for(quantity: Decimal, unit_price: Decimal, discount: Decimal = Decimal("0")) -> Decimal:
+        """What a line comes to: each line rounded to the cent on its own, then the lines added up
+        (the purchase's amount), so the page, the form and the stored amount agree."""
+        return cents(quantity * unit_price * (1 - discount / 100))
+
+    @staticmethod
+    def unit_price_for(amount: Decimal, quantity: Decimal, discount: Decimal = Decimal("0")) -> Decimal:
         """The unit price of a line known by what was paid for it in all (the form, an import)."""
-        return cents(amount / quantity)
+        paid_share = 1 - discount / 100
+        return cents(amount / quantity / paid_share) if paid_share else Decimal("0")
+
+
+def column_max(model: type[models.Model], name: str) -> Decimal:
+    """The largest value a decimal column holds (12 digits with 2 decimals: 9,999,999,999.99).
+    SQLite stores more without a word, and then the page that reads it back fails."""
+    field = model._meta.get_field(name)
+    return Decimal(10) ** (field.max_digits - field.decimal_places) - Decimal(10) ** -field.decimal_places
+
+
+# What a purchase may hold; also the limit of a client's figures, which add up all its purchases.
+AMOUNT_MAX = column_max(Purchase, "amount")
+QUANTITY_MAX = column_max(PurchaseLine, "quantity")
+UNIT_PRICE_MAX = column_max(PurchaseLine, "unit_price")
+CLIENT_TOTAL_MAX = column_max(Client, "total_spent")
+
+
+def _money(value: Decimal) -> str:
+    return formats.number_format(value, 2, use_l10n=True, force_grouping=True)
+
+
+def purchase_amount_error(amount: Decimal) -> str | None:
+    """Why a purchase of `amount` cannot be recorded (its column's limit), or None."""
+    if amount > AMOUNT_MAX:
+        return gettext("The purchase comes to %(amount)s; a purchase holds at most %(max)s.") % {
+            "amount": _money(amount), "max": _money(AMOUNT_MAX),
+        }
+    return None
+
+
+def client_total_error(recorded: Decimal, amount: Decimal) -> str | None:
+    """Why one more purchase of `amount` would not fit the client's figures (total spent), or None."""
+    if recorded + amount > CLIENT_TOTAL_MAX:
+        return gettext(
+            "With this purchase the client's purchases would add up to %(total)s, more than the %(max)s "
+            "a client's figures hold."
+        ) % {"total": _money(recorded + amount), "max": _money(CLIENT_TOTAL_MAX)}
+    return None
 
 
 class Interaction(models.Model):

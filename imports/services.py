@@ -22,12 +22,20 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEntry
-from clients.models import Client, Product, Purchase, PurchaseLine, not_in_trash
+from clients.models import (
+    UNIT_PRICE_MAX,
+    Client,
+    Product,
+    Purchase,
+    PurchaseLine,
+    client_total_error,
+    not_in_trash,
+)
 from clients.text import fold, tax_key
 from core.bulk import rows_insert
 from core.money import cents
@@ -262,6 +270,12 @@ def _check_purchase(row: _Row, headers: dict[str, str], today: dt.date) -> None:
             cells["quantity"] = quantity
         except ValueError as error:
             row.error("quantity", headers, str(error))
+    amount, quantity = cells.get("amount"), cells.get("quantity")
+    if not row.errors and isinstance(quantity, Decimal) and amount / quantity > UNIT_PRICE_MAX:
+        # The line's unit price is the amount over the quantity: it must fit its column too.
+        row.error("quantity", headers, _("The amount over this quantity gives a unit price above %(max)s.") % {
+            "max": formats.number_format(UNIT_PRICE_MAX, 2, use_l10n=True, force_grouping=True),
+        })
     if not _keys(cells):
         row.errors.append(RowError(row.line, "", "", _("The row has no client reference, tax id or e-mail.")))
 
@@ -416,6 +430,26 @@ def _plan_purchases(analysis: Analysis, rows: list[_Row], headers: dict[str, str
             analysis.already_imported += 1
         else:
             analysis.purchases.append(purchase)
+    _check_client_totals(analysis, rows, headers)
+
+
+def _check_client_totals(analysis: Analysis, rows: list[_Row], headers: dict[str, str]) -> None:
+    """A row that would take its client's purchases past what the client's figures hold is a row
+    error (the figures are recomputed from all the purchases after the import)."""
+    ids = sorted({p.client for p in analysis.purchases if isinstance(p.client, int)})
+    totals: dict[int | str, Decimal] = {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        totals.update(Client.objects.filter(pk__in=ids[start:start + LOOKUP_CHUNK]).values_list("pk", "total_spent"))
+    by_line = {row.line: row for row in rows}
+    kept = []
+    for purchase in analysis.purchases:
+        recorded = totals.get(purchase.client, Decimal("0"))
+        if message := client_total_error(recorded, purchase.amount):
+            by_line[purchase.line].error("amount", headers, message)
+            continue
+        totals[purchase.client] = recorded + purchase.amount
+        kept.append(purchase)
+    analysis.purchases = kept
 
 
 def _recorded(pending: list[PurchaseRow]) -> Counter:

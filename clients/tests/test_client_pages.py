@@ -61,7 +61,10 @@ def test_recording_a_purchase_updates_figures_and_status_at_once(client, owner):
     today = timezone.localdate()
     response = client.post(
         reverse("clients:purchase_create", args=[record.pk]),
-        {"date": today.isoformat(), "product": product.pk, "quantity": "3", "currency": "EUR", "channel": "visit"},
+        {
+            "date": today.isoformat(), "currency": "EUR", "channel": "visit", "lines-TOTAL_FORMS": "1",
+            "lines-INITIAL_FORMS": "0", "lines-0-product": product.name, "lines-0-quantity": "3",
+        },
     )
     assert response.status_code == 302
     purchase = Purchase.objects.get()

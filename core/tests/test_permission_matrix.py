@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import User
 from campaigns.models import Campaign, Recipient
 from campaigns.tokens import survey_token, unsubscribe_token
-from clients.tests.factories import ClientFactory, FollowUpFactory, PurchaseFactory
+from clients.tests.factories import ClientFactory, FollowUpFactory, ProductFactory, PurchaseFactory
 from core.tests.test_access import all_urls
 from imports.models import ImportJob
 from segmentation.records import client_trash
@@ -86,6 +86,7 @@ def _objects_of(person: User, *, label: str) -> dict[str, object]:
         "followup": FollowUpFactory(client=client, assigned_to=person), "segment": segment, "campaign": campaign,
         "draft": draft, "import": job, "survey": survey_token(recipient.pk),
         "unsubscribe": unsubscribe_token(client.pk, "newsletter", campaign.pk),
+        "product": ProductFactory(name=f"Producto {label}"),
     }
 
 
@@ -119,6 +120,14 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "clients:purchase_edit": (PORTFOLIO, lambda o: [o["client"].pk, o["purchase"].pk]),
     "clients:purchase_delete": (PORTFOLIO, lambda o: [o["client"].pk, o["purchase"].pk]),
     "clients:interaction_create": (PORTFOLIO, _client),
+    "clients:product_list": (MANAGERS, lambda o: []),
+    "clients:product_create": (MANAGERS, lambda o: []),
+    "clients:product_edit": (MANAGERS, lambda o: [o["product"].pk]),
+    "clients:product_activate": (MANAGERS, lambda o: [o["product"].pk]),
+    "clients:category_create": (MANAGERS, lambda o: []),
+    "clients:product_options": (EVERYONE, lambda o: []),
+    # A comercial adds products from the purchase form only when the settings say so (off by default).
+    "clients:product_quick_create": (MANAGERS, lambda o: []),
     "clients:followup_create": (PORTFOLIO, _client),
     "segmentation:segment_list": (EVERYONE, lambda o: []),
     "segmentation:segment_save": (EVERYONE, lambda o: []),

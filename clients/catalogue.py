@@ -1,0 +1,71 @@
+"""The product catalogue's writes: products and their categories. Products are not a client's
+records (no audit entry, no figures to refresh); what they share with purchases is the price limit."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from clients.models import Category, Product
+
+PRODUCT_EDITABLE = ("name", "category", "price", "is_active")
+
+
+def category_create(*, name: str) -> Category:
+    """A new category; one whose name differs only in case is the same category (returned as is)."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": _("Give the category a name.")})
+    if existing := _same_name(Category.objects.all(), name):
+        return existing
+    category = Category(name=name)
+    category.full_clean()
+    category.save()
+    return category
+
+
+@transaction.atomic
+def product_create(
+    *, name: str, price: Decimal, category: Category | None = None, new_category: str = "", is_active: bool = True,
+) -> Product:
+    """A product of an existing category, or of a category created with it (`new_category`)."""
+    if new_category.strip():
+        category = category_create(name=new_category)
+    if category is None:
+        raise ValidationError({"category": _("Choose a category or name a new one.")})
+    product = Product(name=" ".join(name.split()), category=category, price=price, is_active=is_active)
+    _validate(product)
+    product.save()
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, new_category: str = "", **changes) -> Product:
+    """Changes a product's name, category, price or whether it is offered (is_active); purchases
+    already recorded keep the price they were sold at."""
+    if unknown := set(changes) - set(PRODUCT_EDITABLE):
+        raise ValueError(f"Not an editable field of a product: {sorted(unknown)}")
+    if new_category.strip():
+        changes["category"] = category_create(name=new_category)
+    current = Product.objects.select_for_update().get(pk=product.pk)
+    for name, value in changes.items():
+        setattr(current, name, " ".join(value.split()) if name == "name" else value)
+    _validate(current)
+    current.save(update_fields=list(changes) or None)
+    return current
+
+
+def _validate(product: Product) -> None:
+    if not product.name:
+        raise ValidationError({"name": _("Give the product a name.")})
+    if clash := _same_name(Product.objects.exclude(pk=product.pk), product.name):
+        raise ValidationError({"name": _("The catalogue already has a product called %(name)s.") % {"name": clash.name}})
+    product.full_clean()
+
+
+def _same_name(queryset, name: str):
+    """The row whose name differs from `name` at most in case (in Python: SQLite's case-insensitive
+    comparison knows ASCII only, so "CAFÉ" and "Café" would both go in)."""
+    wanted = name.casefold()
+    return next((row for row in queryset.only("pk", "name") if row.name.casefold() == wanted), None)
