@@ -5,6 +5,7 @@ import datetime as dt
 from django import forms
 from django.core.validators import MinValueValidator
 from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
@@ -57,16 +58,14 @@ class ContractEndForm(BootstrapFormMixin, forms.Form):
 class RenewalFilterForm(BootstrapFormMixin, forms.Form):
     """The renewal page's window and, for a gerente or an administrador, whose contracts."""
 
-    days = forms.TypedChoiceField(
-        label=_("Ending within"), coerce=int, required=False,
-        choices=[(days, _("%(days)s days") % {"days": days}) for days in WINDOWS],
-    )
+    days = forms.TypedChoiceField(label=_("Ending within"), coerce=int, required=False)
     owner = forms.ModelChoiceField(label=_("salesperson"), queryset=User.objects.none(), required=False)
     team = forms.ModelChoiceField(label=_("team"), queryset=Team.objects.none(), required=False)
 
     def __init__(self, *args, user: User, default_days: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.default_days = default_days
+        self.fields["days"].choices = [(days, gettext("%(days)s days") % {"days": days}) for days in WINDOWS]
         self.fields["days"].initial = default_days
         if user.can_manage_portfolios:
             self.fields["owner"].queryset = salespeople_visible_to(user).order_by("first_name", "last_name", "username")

@@ -159,7 +159,7 @@ def renewals(request: HttpRequest) -> HttpResponse:
 
 
 EXPORT_HEADERS = [
-    gettext_lazy("Client"), gettext_lazy("Contract"), gettext_lazy("End"), gettext_lazy("Days left"),
+    gettext_lazy("Client"), gettext_lazy("Contract"), gettext_lazy("End date"), gettext_lazy("Days left"),
     gettext_lazy("Value at stake"), gettext_lazy("Salesperson"), gettext_lazy("Renewal state"),
 ]
 

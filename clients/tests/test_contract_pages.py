@@ -286,7 +286,7 @@ def test_the_export_has_the_pages_rows_and_filters(client, manager, teammate, po
     response = client.get(url("renewals_export", fmt), {"days": 30, "owner": teammate.pk}, **EN)
     assert response.status_code == 200
     rows = csv_rows(response, ",") if fmt == "csv" else xlsx_rows(response)
-    assert list(rows[0]) == ["Client", "Contract", "End", "Days left", "Value at stake", "Salesperson", "Renewal state"]
+    assert list(rows[0]) == ["Client", "Contract", "End date", "Days left", "Value at stake", "Salesperson", "Renewal state"]
     assert [row[1] for row in rows[1:]] == ["'@peligro", "Compartido 7", "Compañero 10"]
     first = list(rows[1])
     if fmt == "csv":
