@@ -474,3 +474,60 @@ def test_quick_call_form_and_save_run_constant_queries(client, django_assert_num
 
 
 SAVE_QUERIES = 26
+
+
+
+@pytest.mark.django_db
+def test_client_page_with_quick_contact_runs_the_same_queries_at_any_size(client, owner):
+    """The phone links and the "log a call" button add no query: the page counts the same with
+    1 or 10 of everything (its exact number is clients/tests/test_query_counts.py's)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(owner)
+    counts = []
+    for size in (1, 10):
+        record = portfolio(owner, 1)[0]
+        InteractionFactory.create_batch(size, client=record, user=owner)
+        FollowUpFactory.create_batch(size, client=record, due_at=timezone.now() - dt.timedelta(hours=2))
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(record.get_absolute_url()).content.decode()
+        assert 'data-testid="quick-call"' in body and 'href="tel:+34612345678"' in body
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+# --- The list sorted by name reads the index (PostgreSQL) -----------------------------------
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["owner", "admin_user"])
+def test_list_sorted_by_name_reads_the_sort_name_index_not_a_sort_of_every_client(client, owner, admin_user, persona):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the plan is PostgreSQL's")
+    from accounts.models import Role
+    from conftest import make_user
+
+    others = make_user("otro", Role.COMERCIAL)
+    rows = []
+    for n in range(20_000):
+        row = Client(owner=owner if n % 10 == 0 else others, first_name=f"Nombre{n:05d}", last_name="Apellido")
+        row.refresh_search_fields()
+        rows.append(row)
+    Client.objects.bulk_create(rows, batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Client._meta.db_table}")
+    user = owner if persona == "owner" else admin_user
+    index = "client_owner_sort_name_idx" if persona == "owner" else "client_sort_name_idx"
+    client.force_login(user)
+    for params in ({}, {"sort": "name"}, {"sort": "-name"}):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("clients:client_list"), params).status_code == 200
+        page_sql = next(q["sql"] for q in queries if "ORDER BY" in q["sql"] and "sort_name" in q["sql"] and "LIMIT" in q["sql"])
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN {page_sql}")
+            plan = "\n".join(line for (line,) in cursor.fetchall())
+        assert index in plan, plan
+        assert "Sort Key" not in plan, plan  # walks the index in order and stops after a page
