@@ -138,6 +138,10 @@ class Day:
     def title(self) -> str:
         return day_title(self.date)
 
+    @property
+    def short(self) -> str:
+        return natural_case(formats.date_format(self.date, "j M"))  # "2 dez", "2 dic", "2 Dec"
+
 
 @dataclass
 class Calendar:
