@@ -45,7 +45,11 @@ def _after(request: HttpRequest, followup: FollowUp, *, message: str = "", error
     place = _place(request)
     if not request.htmx:
         (messages.error if error else messages.success)(request, error or message)
-        return redirect(followup.client if place == "client" else reverse("clients:agenda"))
+        if place == "client":
+            return redirect(followup.client)
+        if place == "calendar":  # the week where it now is
+            return redirect(f"{reverse('clients:agenda')}?view=week&date={timezone.localdate(followup.due_at)}")
+        return redirect("clients:agenda")
     # As stored now, with the client's new colour.
     fresh = FollowUp.objects.select_related("client", "assigned_to").get(pk=followup.pk)
     context = {"followup": fresh, "place": place, "message": message, "error": error}

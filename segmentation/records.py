@@ -564,10 +564,11 @@ def _followup_change(
 
 @transaction.atomic
 def followup_reschedule(*, followup: FollowUp, by: User | None, due_at: datetime, reason: str = "") -> FollowUp:
-    """Moves a pending follow-up to another date and time; the reason, if given, goes to the history."""
+    """Moves a pending follow-up to another date and time; the reason, if given, goes to the history.
+    Already there (a double submit): nothing is written."""
     current = _followup_pending_locked(followup)
     if current.due_at == due_at:
-        raise ValidationError(_("The follow-up is already at that date and time."))
+        return current
     extra = {"reason": ["", reason.strip()]} if reason.strip() else None
     return _followup_change(current, by=by, action=Action.RESCHEDULE, changes={"due_at": due_at}, extra=extra)
 
@@ -603,7 +604,7 @@ def followup_hand_over(*, followup: FollowUp, by: User, to: User) -> FollowUp:
     the client yet gets it shared with them, or the call would lead to a page they may not open."""
     current = _followup_pending_locked(followup)
     if current.assigned_to_id == to.pk:
-        raise ValidationError(_("The follow-up is already assigned to %(name)s.") % {"name": to})
+        return current  # already theirs (a double submit): nothing to write
     client = Client.objects.get(pk=current.client_id)
     if not followup_handover_candidates(client=client, by=by).filter(pk=to.pk).exists():
         raise ValidationError(_("You cannot hand this follow-up to that salesperson."))

@@ -54,11 +54,12 @@ def test_reschedule_moves_the_follow_up_raises_its_sequence_audits_and_recolours
     assert overdue.client.alert != Alert.RED  # nothing overdue any more
 
 
-def test_reschedule_to_the_same_moment_is_refused(owner, overdue):
-    with pytest.raises(ValidationError):
-        records.followup_reschedule(followup=overdue, by=owner, due_at=overdue.due_at)
+def test_a_second_identical_reschedule_writes_nothing(owner, overdue):
+    due = timezone.now() + dt.timedelta(days=1)
+    records.followup_reschedule(followup=overdue, by=owner, due_at=due)
+    records.followup_reschedule(followup=overdue, by=owner, due_at=due)  # a double submit
     overdue.refresh_from_db()
-    assert overdue.sequence == 0 and not entries(overdue, Action.RESCHEDULE)
+    assert overdue.sequence == 1 and len(entries(overdue, Action.RESCHEDULE)) == 1
 
 
 @pytest.mark.parametrize("status", [FollowUp.State.DONE, FollowUp.State.CANCELLED, FollowUp.State.ON_HOLD])
@@ -147,9 +148,12 @@ def test_an_administrador_hands_over_to_any_salesperson(admin_user, outsider, ov
     assert overdue.assigned_to == outsider
 
 
-def test_handing_over_to_the_current_assignee_is_refused(owner, overdue):
-    with translation.override("en"), pytest.raises(ValidationError, match="already assigned"):
-        records.followup_hand_over(followup=overdue, by=owner.team.manager, to=owner)
+def test_handing_over_twice_to_the_same_colleague_writes_once(owner, manager, overdue):
+    records.followup_hand_over(followup=overdue, by=owner, to=manager)
+    records.followup_hand_over(followup=overdue, by=owner, to=manager)  # a double submit
+    overdue.refresh_from_db()
+    assert overdue.assigned_to == manager and overdue.sequence == 1
+    assert len(entries(overdue, Action.HAND_OVER)) == 1
 
 
 def test_cancel_keeps_the_reason_raises_the_sequence_and_audits(owner, overdue):
@@ -341,3 +345,34 @@ def test_every_place_offers_the_actions(client, owner, overdue):
             assert url(action, overdue) in content, (page, action)
         assert url("followup_postpone", overdue, "tomorrow") in content
         assert url("followup_postpone", overdue, "monday") in content
+
+
+def test_a_gerente_hands_a_team_members_call_to_a_teammate_from_their_agenda(client, manager, owner, teammate, overdue):
+    client.force_login(manager)
+    page = client.get(reverse("clients:agenda"), {"user": owner.pk}).content.decode()
+    assert url("followup_hand_over", overdue) in page
+    options = client.get(url("followup_hand_over", overdue), headers=HTMX).content.decode()
+    assert f'value="{teammate.pk}"' in options and f'value="{manager.pk}"' in options
+    response = client.post(url("followup_hand_over", overdue), {"in": "list", f"followup-{overdue.pk}-to": teammate.pk}, headers=HTMX)
+    assert b'data-testid="followup-message"' in response.content
+    # The owner's agenda badges follow: the call left it.
+    assert b'hx-swap-oob="innerHTML:#agenda-overdue-count">0<' in response.content
+    overdue.refresh_from_db()
+    assert overdue.assigned_to == teammate
+    client.force_login(teammate)
+    assert client.get(overdue.client.get_absolute_url()).status_code == 200  # shared with them on the way
+
+
+def test_an_administrador_cancels_any_call(client, admin_user, overdue):
+    client.force_login(admin_user)
+    response = client.post(url("followup_cancel", overdue), {"in": "list", f"followup-{overdue.pk}-reason": "Baja"}, headers=HTMX)
+    assert b'data-testid="followup-message"' in response.content
+    overdue.refresh_from_db()
+    assert overdue.status == FollowUp.State.CANCELLED
+
+
+def test_without_htmx_a_calendar_postpone_returns_to_the_week_it_moved_to(client, owner, overdue):
+    client.force_login(owner)
+    response = client.post(url("followup_postpone", overdue, "tomorrow"), {"in": "calendar"})
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    assert response.status_code == 302 and response.url == f"{reverse('clients:agenda')}?view=week&date={tomorrow}"
