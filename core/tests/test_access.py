@@ -10,6 +10,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 PUBLIC_VIEWS = {
     "login", "health", "set_language", "admin:login", "clients:calendar_feed",
     "campaigns:unsubscribe", "campaigns:survey",  # from an e-mail: the signed token is the credential
+    # A forgotten password: asking for the e-mail, and the e-mailed link (its token is the credential).
+    "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
 }
 
 _CONVERTER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
