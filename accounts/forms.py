@@ -50,9 +50,11 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         _bootstrap(self)
 
     def get_users(self, email):
-        # Also a new user who never set the password their invitation asked for (unusable).
+        # Django's rule, except that it also answers a new user who never set the password their
+        # invitation asked for (an unusable password): that user is locked out otherwise.
         email_field = User.get_email_field_name()
-        return User._default_manager.filter(**{f"{email_field}__iexact": email, "is_active": True}).iterator()
+        active = User._default_manager.filter(**{f"{email_field}__iexact": email, "is_active": True})
+        return (user for user in active if auth_forms._unicode_ci_compare(email, getattr(user, email_field)))
 
     def save(self, **kwargs) -> None:
         email = self.cleaned_data["email"].strip().lower()

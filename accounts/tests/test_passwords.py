@@ -169,3 +169,14 @@ def test_the_account_page_saves_name_email_and_language(client, owner):
     owner.refresh_from_db()
     assert (owner.first_name, owner.email, owner.language) == ("Lucía", "lucia@example.com", "pt-br")
     assert response.cookies["django_language"].value == "pt-br"
+
+
+@pytest.mark.django_db
+def test_an_invited_user_who_lost_the_invitation_can_ask_for_a_reset(client):
+    person = user_create(username="nova", role=Role.COMERCIAL, email="nova@example.com")
+    assert not person.has_usable_password()
+    mail.outbox.clear()  # the invitation (not sent here: no commit) would be lost anyway
+
+    client.post(reverse("password_reset"), {"email": "nova@example.com"})
+
+    assert [m.to for m in mail.outbox] == [["nova@example.com"]]

@@ -109,7 +109,7 @@ def test_an_administrador_creates_a_user_and_deactivates_a_comercial_handing_cli
     page.get_by_test_id("deactivate-form").get_by_role("button", name="Deactivate").click()
 
     expect(page.get_by_test_id(f"person-{owner.username}")).to_contain_text("Deactivated")
-    expect(page.get_by_test_id(f"person-{teammate.username}").locator("td").nth(5)).to_have_text("2")
+    expect(page.get_by_test_id(f"person-{teammate.username}").get_by_test_id("client-count")).to_have_text("2")
     assert not User.objects.get(pk=owner.pk).is_active
     assert Client.objects.filter(owner=teammate).count() == 2
     assert FollowUp.objects.get(pk=visit.pk).assigned_to == teammate
