@@ -376,3 +376,12 @@ def test_without_htmx_a_calendar_postpone_returns_to_the_week_it_moved_to(client
     response = client.post(url("followup_postpone", overdue, "tomorrow"), {"in": "calendar"})
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     assert response.status_code == 302 and response.url == f"{reverse('clients:agenda')}?view=week&date={tomorrow}"
+
+
+@pytest.mark.parametrize("name", ["followup_reschedule", "followup_hand_over", "followup_cancel", "followup_note"])
+def test_without_htmx_each_form_is_a_full_page(client, owner, overdue, name):
+    client.force_login(owner)
+    response = client.get(url(name, overdue) + "?in=client")
+    content = response.content.decode()
+    assert response.status_code == 200 and "<html" in content and 'name="in" value="client"' in content
+    assert overdue.client.get_absolute_url() in content  # the way back
