@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import User
 from campaigns.models import Campaign, Recipient
 from campaigns.tokens import survey_token, unsubscribe_token
-from clients.tests.factories import ClientFactory, FollowUpFactory, ProductFactory, PurchaseFactory
+from clients.tests.factories import ClientFactory, ContractFactory, FollowUpFactory, ProductFactory, PurchaseFactory
 from core.tests.test_access import all_urls
 from imports.models import ImportJob
 from segmentation.records import client_trash
@@ -87,6 +87,7 @@ def _objects_of(person: User, *, label: str) -> dict[str, object]:
         "draft": draft, "import": job, "survey": survey_token(recipient.pk),
         "unsubscribe": unsubscribe_token(client.pk, "newsletter", campaign.pk),
         "product": ProductFactory(name=f"Producto {label}"),
+        "contract": ContractFactory(client=client),
     }
 
 
@@ -144,7 +145,17 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "clients:product_quick_create": (MANAGERS, lambda o: []),
     "clients:followup_create": (PORTFOLIO, _client),
     "clients:quick_call": (PORTFOLIO, _client),
+    "clients:quick_call": (PORTFOLIO, _client),
     "clients:client_share": (PORTFOLIO, _client),
+    # Contracts change for the client's owner, their gerente and an administrador (a colleague the
+    # client is shared with sees them and gets a 403: clients/tests/test_contract_pages.py).
+    "clients:contract_create": (PORTFOLIO, _client),
+    "clients:contract_edit": (PORTFOLIO, lambda o: [o["client"].pk, o["contract"].pk]),
+    "clients:contract_renew": (PORTFOLIO, lambda o: [o["client"].pk, o["contract"].pk]),
+    "clients:contract_end": (PORTFOLIO, lambda o: [o["client"].pk, o["contract"].pk]),
+    "clients:contract_proposal_sent": (PORTFOLIO, lambda o: [o["client"].pk, o["contract"].pk]),
+    "clients:renewals": (EVERYONE, lambda o: []),
+    "clients:renewals_export": (EVERYONE, lambda o: ["csv"]),
     "clients:client_unshare": (PORTFOLIO, _client),
     "segmentation:segment_list": (EVERYONE, lambda o: []),
     "segmentation:segment_save": (EVERYONE, lambda o: []),
