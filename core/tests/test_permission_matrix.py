@@ -145,7 +145,6 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "clients:product_quick_create": (MANAGERS, lambda o: []),
     "clients:followup_create": (PORTFOLIO, _client),
     "clients:quick_call": (PORTFOLIO, _client),
-    "clients:quick_call": (PORTFOLIO, _client),
     "clients:client_share": (PORTFOLIO, _client),
     # Contracts change for the client's owner, their gerente and an administrador (a colleague the
     # client is shared with sees them and gets a 403: clients/tests/test_contract_pages.py).
