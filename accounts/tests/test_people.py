@@ -217,3 +217,20 @@ def test_an_administrador_cannot_demote_themselves(client, admin_user):
     })
     assert response.status_code == 200 and response.context["form"].errors["role"]
     assert User.objects.get(pk=admin_user.pk).is_administrador
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [2, 12])
+def test_deactivation_queries_do_not_grow(django_assert_num_queries, admin_user, owner, teammate, outsider, size):
+    for record in ClientFactory.create_batch(size, owner=owner):
+        FollowUpFactory(client=record, assigned_to=owner)
+    for record in ClientFactory.create_batch(size, owner=outsider):
+        ClientShare.objects.create(client=record, user=owner)
+        FollowUpFactory(client=record, assigned_to=owner)
+    admin_user.roles  # noqa: B018 - read once per request, as in a view
+    # savepoint; the teams they manage; their clients (locked); their pending follow-ups (locked);
+    # the two hand-over updates; the receivers' names; the hand-over entries (one insert);
+    # client_reassign: savepoint, the heir check, the clients' old owners, its follow-up update
+    # (none left to move), the owner update, the entries, release; the deactivation; release.
+    with django_assert_num_queries(17):
+        salesperson_deactivate(by=admin_user, user=owner, heir=teammate)
