@@ -25,6 +25,7 @@ from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QueryS
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import User
 from clients.models import Client, Contract, FollowUp, not_in_trash
@@ -85,6 +86,8 @@ def contracts_for_page(contracts: list[Contract], today: dt.date | None = None) 
             "contract": contract, "current": index < len(current), "can_renew": can_renew(contract),
             "can_end": can_end(contract), "can_mark_proposal_sent": can_mark_proposal_sent(contract),
             "days_left": contract.days_to_end(today),
+            "renewal_label": RenewalState.LABELS[RenewalState.OF_STATUS[contract.renewal_status]],
+            "badge": RenewalState.BADGES[RenewalState.OF_STATUS[contract.renewal_status]],
         }
         for index, contract in enumerate([*current, *past])
     ]
@@ -104,7 +107,7 @@ class RenewalState:
         (CALL, _("Call booked")),
         (PROPOSAL, _("Proposal sent")),
         (RENEWED, _("Renewed")),
-        (LOST, _("Lost")),
+        (LOST, pgettext_lazy("renewal", "Lost")),  # a lost renewal, not the client status "lost"
     )
     LABELS = dict(CHOICES)
     BADGES = {
@@ -112,6 +115,11 @@ class RenewalState:
         LOST: "text-bg-danger",
     }
     OPEN = (NOTHING, CALL, PROPOSAL)  # still to be won: their value is at stake
+    # A contract's stored renewal status in the same words (the client page has no "call booked").
+    OF_STATUS = {
+        Contract.Renewal.PENDING: NOTHING, Contract.Renewal.IN_NEGOTIATION: PROPOSAL,
+        Contract.Renewal.RENEWED: RENEWED, Contract.Renewal.NOT_RENEWING: LOST,
+    }
 
 
 def portfolio_owner_ids(user: User) -> list[int] | None:

@@ -355,3 +355,50 @@ def test_client_page_queries_do_not_grow_with_contracts(client, manager, owner):
         assert response.context["can_manage_contracts"]
     assert len(response.context["contracts"]) == 10
     assert counts[0] == counts[1]
+
+
+# Any input (core/tests/test_fuzz.py): a page with the form's errors and nothing written, or done.
+
+def test_contract_forms_and_the_renewal_page_survive_any_input(client, owner, manager):
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from core.tests.test_fuzz import fuzz, ok, params, value_or
+
+    record = ClientFactory(owner=owner)
+    contract = contract_of(record, 20)
+    dates = ("2024-01-01", "0001-01-01", "9999-12-31", days(30).isoformat())
+    contract_fields = {
+        "title": value_or("Soporte"), "start_date": value_or(*dates), "end_date": value_or(*dates),
+        "value": value_or("10.50", "-1", "999999999999.99", "1" * 30), "notes": value_or("nota"),
+    }
+    end_fields = {"ended_on": value_or(*dates), "reason": value_or("price", "other"), "notes": value_or("x")}
+    filter_fields = {"days": value_or("30", "60", "90"), "owner": value_or(owner.pk), "team": value_or("1")}
+    client.force_login(manager)
+
+    @fuzz(40)
+    @given(data=params(contract_fields), action=st.sampled_from(["contracts/new", "edit", "renew"]))
+    def forms(data, action):
+        target = f"/clients/{record.pk}/{action}/" if action == "contracts/new" else (
+            f"/clients/{record.pk}/contracts/{contract.pk}/{action}/"
+        )
+        before = list(Contract.objects.filter(client=record).values())
+        response = client.post(target, data)
+        ok(response, 200, 302)
+        if response.status_code == 200:
+            assert list(Contract.objects.filter(client=record).values()) == before
+
+    @fuzz(30)
+    @given(data=params(end_fields))
+    def end(data):
+        response = client.post(f"/clients/{record.pk}/contracts/{contract.pk}/end/", data)
+        ok(response, 200, 302)
+
+    @fuzz(30)
+    @given(query=params(filter_fields), fmt=st.sampled_from(["", "csv", "xlsx"]))
+    def page(query, fmt):
+        ok(client.get(url("renewals_export", fmt) if fmt else url("renewals"), query), 200)
+
+    forms()
+    page()
+    end()

@@ -258,3 +258,21 @@ def test_the_dashboard_shows_the_renewal_rate_of_the_last_12_months(owner, teamm
 
 def test_the_renewal_rate_is_blank_when_nothing_came_to_term(owner):
     assert dashboard_build(user=owner).renewals["rate"] is None
+
+
+def test_the_dashboard_card_says_its_period_and_figures(client, owner, manager):
+    from segmentation.services import lifecycle_recompute
+
+    record = ClientFactory(owner=owner)
+    ContractFactory(client=record, value=Decimal("1000"), renewal_status="renewed", start_date=days(-400), end_date=days(-3))
+    ContractFactory(client=record, value=Decimal("250"), renewal_status="not_renewing", start_date=days(-400),
+                    end_date=days(-2))
+    lifecycle_recompute()  # the dashboard shows its figures once a snapshot exists
+    client.force_login(manager)
+    content = client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    card = content[content.index('data-testid="renewal-rate"'):]
+    assert "Contract renewals, last 12 months" in card
+    assert f"from {days(-364).strftime('%m/%d/%Y')} to {TODAY.strftime('%m/%d/%Y')}" in card
+    assert 'data-testid="renewal-rate-value">50.0 %' in card
+    assert "Renewed (1 contract)" in card and "Lost (1 contract)" in card
+    assert "€1,000.00" in card and "€250.00" in card
