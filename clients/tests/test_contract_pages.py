@@ -226,6 +226,19 @@ def test_rows_are_sorted_by_end_date_with_days_left_and_totals(client, manager, 
     assert totals.at_stake == Decimal("1550.00")
 
 
+def test_a_large_portfolio_is_capped_but_counted_in_full(client, owner, monkeypatch):
+    monkeypatch.setattr("clients.contract_views.PAGE_LIMIT", 2)
+    for end in (5, 6, 7):
+        contract_of(ClientFactory(owner=owner), end, value=Decimal("10"))
+    client.force_login(owner)
+    response = client.get(url("renewals"), **EN)
+    assert [row["days_left"] for row in response.context["rows"]] == [5, 6]
+    assert response.context["totals"].contracts == 3 and response.context["totals"].value == Decimal("30.00")
+    assert "Showing the first 2 contracts" in response.content.decode()
+    export = client.get(url("renewals_export", "csv"))
+    assert b"".join(export.streaming_content).count(b"\n") == 4
+
+
 def test_the_renewal_state_is_derived(client, owner):
     def one(title, **fields):
         return contract_of(ClientFactory(owner=owner), 15, title=title, value=Decimal("10"), **fields)
