@@ -16,6 +16,7 @@ Subject = AuditEntry.Subject
 BULK_LABELS = {
     "purchases": gettext_lazy("Purchases added"), "shared_with": gettext_lazy("Shared with"),
     "reason": gettext_lazy("Reason"),  # why a follow-up was rescheduled
+    "items": gettext_lazy("Lines"),  # what a purchase was recorded with: product, quantity, price, discount
 }
 
 MODELS = {

@@ -8,13 +8,14 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AuditEntry
 from clients.models import AMOUNT_MAX, CLIENT_TOTAL_MAX, Category, Product, Purchase, PurchaseLine
 from clients.tests.factories import CategoryFactory, ClientFactory, ProductFactory, PurchaseFactory
 from segmentation import records
 from segmentation.models import LifecycleSettings
+from segmentation.services import lifecycle_refresh_client
 
 TODAY = timezone.localdate
 
@@ -503,3 +504,42 @@ def test_the_products_offered_queries_do_not_grow(client, django_assert_num_quer
     with django_assert_num_queries(3):
         response = client.get(reverse("clients:product_options"), {"q": "prod"})
     assert response.status_code == 200
+
+
+# The same limits in imports
+
+
+def _purchases_file(*rows: str):
+    from imports.spreadsheets import read_table
+
+    return read_table(("client_ref,date,amount,quantity\n" + "\n".join(rows) + "\n").encode(), filename="p.csv")
+
+
+def _analyse(table):
+    from imports.services import Kind, import_analyse, proposed_mapping
+
+    with translation.override("en"):
+        return import_analyse(table, Kind.PURCHASES, proposed_mapping(Kind.PURCHASES, table), visible=None, today=TODAY())
+
+
+@pytest.mark.django_db
+def test_an_import_row_beyond_a_column_or_the_clients_figures_is_a_row_error(owner):
+    record = ClientFactory(owner=owner, client_ref="C-1")
+    PurchaseFactory.create_batch(100, client=record, amount=AMOUNT_MAX)
+    lifecycle_refresh_client(record.pk)  # the import reads the figures kept on the client
+    other = ClientFactory(owner=owner, client_ref="C-2")
+    records.purchase_record(client=other, by=owner, date=TODAY(), amount=Decimal("1"))  # total_spent kept
+    day = TODAY().isoformat()
+    analysis = _analyse(_purchases_file(
+        f"C-2,{day},10000000000,1",  # line 2: 11 digits before the mark
+        f"C-2,{day},10,12345678",  # line 3: a quantity beyond 7 digits
+        f"C-2,{day},9999999999,0.001",  # line 4: a unit price beyond the column (amount / quantity)
+        f"C-2,{day},5,1",  # line 5: fine
+        f"C-1,{day},0.99,1",  # line 6: exactly up to the client's limit
+        f"C-1,{day},0.01,1",  # line 7: one cent past it
+    ))
+    errors = {error.line: error.message for error in analysis.errors}
+    assert set(errors) == {2, 3, 4, 7}
+    assert "unit price above 9,999,999,999.99" in errors[4]
+    assert "figures hold" in errors[7]
+    assert sorted(row.line for row in analysis.purchases) == [5, 6]

@@ -25,8 +25,9 @@
 
   // In cents and halves away from zero, as core/money.cents rounds each line on the server.
   function lineCents(quantity, price, discount) {
-    const exact = quantity * price * (100 - discount); // hundredths of a cent
-    return Math.sign(exact) * Math.round(Math.abs(exact) / 100 + 1e-9);
+    // In cents; toPrecision drops the binary noise (1.005 * 100 = 100.49999…) before rounding.
+    const exact = Number((quantity * price * (100 - discount)).toPrecision(12));
+    return Math.sign(exact) * Math.round(Math.abs(exact));
   }
 
   function field(row, name) {
