@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from clients.forms import BootstrapFormMixin
@@ -29,7 +30,9 @@ class ProductForm(BootstrapFormMixin, forms.ModelForm):
         if price < 0:
             raise forms.ValidationError(_("The price cannot be negative."))
         if price > UNIT_PRICE_MAX:
-            raise forms.ValidationError(_("A price holds at most %(max)s.") % {"max": f"{UNIT_PRICE_MAX:,}"})
+            raise forms.ValidationError(_("A price holds at most %(max)s.") % {
+                "max": formats.number_format(UNIT_PRICE_MAX, 2, use_l10n=True, force_grouping=True),
+            })
         return price
 
     def clean(self) -> dict:

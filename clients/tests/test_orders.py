@@ -543,3 +543,68 @@ def test_an_import_row_beyond_a_column_or_the_clients_figures_is_a_row_error(own
     assert "unit price above 9,999,999,999.99" in errors[4]
     assert "figures hold" in errors[7]
     assert sorted(row.line for row in analysis.purchases) == [5, 6]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_submissions_of_one_form_record_one_purchase(monkeypatch, owner):
+    """PostgreSQL: both pass the first look-up for the token; the first holds the client's row
+    until the second waits for it; the second's insert then meets the unique constraint and finds
+    the first purchase. Both land on the client's page; one purchase."""
+    import threading
+
+    from django import test as django_test
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks (SELECT … FOR UPDATE) need PostgreSQL")
+    record = ClientFactory(owner=owner)
+    url = reverse("clients:purchase_create", args=[record.pk])
+    payload = lines_payload(amount="80", token="a" * 32)
+    real, locked, release = records.client_total_error, threading.Event(), threading.Event()
+
+    def held(recorded, amount):
+        if not locked.is_set():  # the first, inside its transaction with the client's row locked
+            locked.set()
+            assert release.wait(timeout=30)
+        return real(recorded, amount)
+
+    monkeypatch.setattr(records, "client_total_error", held)
+    landed = []
+
+    def submit():
+        try:
+            browser = django_test.Client()
+            browser.force_login(owner)
+            landed.append(browser.post(url, payload)["Location"])
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=submit)
+    first.start()
+    assert locked.wait(timeout=30)
+    second = threading.Thread(target=submit)
+    second.start()
+    try:
+        _wait_for_a_blocked_backend(connection)
+    finally:
+        release.set()
+        first.join(timeout=30)
+        second.join(timeout=30)
+    assert landed == [record.get_absolute_url()] * 2
+    assert Purchase.objects.filter(client=record).count() == 1
+
+
+def _wait_for_a_blocked_backend(connection, timeout: float = 20) -> None:
+    """Returns once another connection waits for a row lock: the second submission is inside."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the second submission never waited for the lock")
