@@ -182,6 +182,7 @@ def test_the_form_records_three_lines_with_a_discount(client, owner):
         [(a.pk, Decimal("25.00")), (b.pk, Decimal("10.80")), (c.pk, Decimal("6.99"))]
     )
     assert purchase.created_by == owner
+    assert "3 × Té verde (−10%)" in client.get(record.get_absolute_url()).content.decode()  # the timeline
 
 
 @pytest.mark.django_db
