@@ -276,7 +276,7 @@ class LineData:
     def as_text(self) -> str:
         """The line as the audit history keeps it: 3 × Product @ 10.00 -5% = 28.50."""
         off = f" -{self.discount.normalize():f}%" if self.discount else ""
-        return f"{self.quantity.normalize():f} × {self.product} @ {self.unit_price:f}{off} = {self.total:f}"
+        return f"{self.quantity.normalize():f} × {self.product} @ {self.unit_price:.2f}{off} = {self.total:.2f}"
 
 
 def line_for(

@@ -609,3 +609,22 @@ def _wait_for_a_blocked_backend(connection, timeout: float = 20) -> None:
                 return
             time.sleep(0.02)
     raise AssertionError("the second submission never waited for the lock")
+
+
+@pytest.mark.django_db
+def test_a_line_given_in_the_admin_keeps_its_discount(client, owner, admin_user):
+    record = ClientFactory(owner=owner)
+    product = ProductFactory()
+    client.force_login(admin_user)
+    data = {
+        "client": record.pk, "date": TODAY().isoformat(), "amount": "19.00", "currency": "EUR", "payment_method": "",
+        "channel": "", "notes": "", "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "1000", "lines-0-product": product.pk, "lines-0-quantity": "2", "lines-0-unit_price": "10",
+        "lines-0-discount": "5",
+    }
+    response = client.post(reverse("admin:clients_purchase_add"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    line = PurchaseLine.objects.get()
+    assert (line.discount, line.total) == (Decimal("5.00"), Decimal("19.00"))
+    entry = AuditEntry.objects.get(subject="purchase")
+    assert entry.changes["items"][1].endswith("@ 10.00 -5% = 19.00")
