@@ -302,6 +302,11 @@ def purchase_fields(world) -> dict[str, st.SearchStrategy[str]]:
         "currency": value_or("EUR", "BRL"), "payment_method": value_or(*choices(Purchase, "payment_method")),
         "channel": value_or(*choices(Purchase, "channel")),
         "notes": TEXT, "product": value_or(world["product"].pk), "quantity": value_or("1", "0.001", "0", "1e20"),
+        # The lines' formset and the one-time token (clients/purchase_forms.py).
+        "lines-TOTAL_FORMS": value_or("1", "2", "0", "-1", "100000"), "lines-INITIAL_FORMS": value_or("0", "1"),
+        "lines-0-product": value_or(world["product"].name), "lines-0-quantity": value_or("1", "0.001", "0", "1e20", "10000000"),
+        "lines-0-unit_price": value_or("1.50", "-1", "10000000000"), "lines-0-discount": value_or("0", "12.5", "100", "101"),
+        "lines-0-DELETE": value_or("on"), "token": value_or("0" * 32, "x"),
     }
 
 
