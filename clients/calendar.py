@@ -100,13 +100,14 @@ def followups_ics(user: User, followups: Iterable[FollowUp], *, now: dt.datetime
     """
     stamp = _utc(now)
     with translation.override(user.language):
+        calendar_name = _("Cartera — %(name)s") % {"name": user}
         lines = [
             "BEGIN:VCALENDAR",
             "VERSION:2.0",
             "PRODID:-//Cartera//Agenda//ES",
             "CALSCALE:GREGORIAN",
             "METHOD:PUBLISH",
-            f"X-WR-CALNAME:{escape_text(_('Cartera — %(name)s') % {'name': user})}",
+            f"X-WR-CALNAME:{escape_text(calendar_name)}",
             "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
             "X-PUBLISHED-TTL:PT1H",
         ]

@@ -695,7 +695,7 @@ class Contract(models.Model):
         PENDING = "pending", _("Nothing done yet")
         IN_NEGOTIATION = "negotiating", _("Proposal sent")
         RENEWED = "renewed", _("Renewed")
-        NOT_RENEWING = "not_renewing", _("Lost")
+        NOT_RENEWING = "not_renewing", pgettext_lazy("renewal", "Lost")
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contracts", verbose_name=_("client"))
     title = models.CharField(_("title"), max_length=200)
