@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection, models, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
@@ -97,6 +97,7 @@ def demo_build(
         if postgres:
             bulk_load.restore()
             progress("Indexes and foreign keys rebuilt")
+        _renewals_link()
     progress("Committed")
     if postgres:
         _postgres_analyze(LOADED)
@@ -127,6 +128,17 @@ def _clients_write(
         tally.add(counts)
         progress(f"  {tally.clients:>10,} clients  {tally.purchases:>11,} purchases")
     return tally
+
+
+def _renewals_link() -> None:
+    """A renewed contract and its new term are written apart: link each new term to the term it
+    renews (the client's renewed contract that ended before it starts), as `contract_renew` does."""
+    renewed = Contract.objects.filter(
+        client_id=OuterRef("client_id"), renewal_status=Contract.Renewal.RENEWED, end_date__lt=OuterRef("start_date")
+    ).order_by("-end_date")
+    Contract.objects.filter(
+        renewed_from__isnull=True, client__in=Contract.objects.filter(renewal_status=Contract.Renewal.RENEWED).values("client")
+    ).exclude(renewal_status=Contract.Renewal.RENEWED).update(renewed_from=Subquery(renewed.values("pk")[:1]))
 
 
 def _postgres_analyze(model_list: list[type[models.Model]]) -> None:

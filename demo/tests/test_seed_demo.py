@@ -199,3 +199,8 @@ def test_seed_demo_builds_a_realistic_business():
     assert Contract.objects.filter(
         end_date__gte=today, end_date__lte=today + dt.timedelta(days=30), renewal_status=Contract.Renewal.PENDING
     ).exists()
+    # Each renewed contract leads to the term that renews it, as the client page's "Renew" leaves it.
+    renewed = Contract.objects.filter(renewal_status=Contract.Renewal.RENEWED).select_related("renewal")
+    assert renewed.exists()
+    for contract in renewed:
+        assert contract.renewal.client_id == contract.client_id and contract.renewal.start_date > contract.end_date
