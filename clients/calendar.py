@@ -73,7 +73,9 @@ def _event(followup: FollowUp, *, stamp: str, base_url: str) -> list[str]:
     description = [followup.notes.strip()] if followup.notes.strip() else []
     if base_url:
         description.append(base_url.rstrip("/") + followup.client.get_absolute_url())
-    status = "CANCELLED" if followup.status == FollowUp.State.CANCELLED else "CONFIRMED"
+    # A client in the trash takes its follow-ups off the phone too (restored, they come back).
+    cancelled = followup.status == FollowUp.State.CANCELLED or followup.client.deleted_at is not None
+    status = "CANCELLED" if cancelled else "CONFIRMED"
     lines = [
         "BEGIN:VEVENT",
         f"UID:followup-{followup.pk}@cartera",

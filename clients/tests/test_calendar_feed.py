@@ -12,6 +12,7 @@ from django.utils import timezone
 from clients.calendar import calendar_token_revoke, calendar_token_rotate, escape_text, fold, followups_ics, unfold
 from clients.models import FollowUp
 from clients.tests.factories import ClientFactory, FollowUpFactory
+from segmentation.records import client_restore, client_trash
 
 
 def feed_url(token: str) -> str:
@@ -285,3 +286,12 @@ def test_a_cancelled_follow_up_stays_in_the_feed_as_cancelled(client, owner, fol
     records.followup_cancel(followup=followup, by=owner, reason="Cerrado por vacaciones")
     event = event_of(client.get(feed_url(token)).content.decode(), followup)
     assert "STATUS:CANCELLED" in event and "SEQUENCE:1" in event
+
+
+@pytest.mark.django_db
+def test_a_trashed_clients_follow_up_leaves_the_phone_and_comes_back_when_restored(client, owner, followup):
+    token = calendar_token_rotate(user=owner)
+    client_trash(by=owner, client=followup.client)
+    assert "STATUS:CANCELLED\r\n" in unfold(client.get(feed_url(token)).content.decode())
+    client_restore(by=owner, client=followup.client)
+    assert "STATUS:CONFIRMED\r\n" in unfold(client.get(feed_url(token)).content.decode())
