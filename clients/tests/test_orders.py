@@ -81,6 +81,13 @@ def test_a_line_known_by_its_amount_keeps_its_discount():
 # The service: limits
 
 
+@pytest.fixture
+def in_english():
+    """The services refuse in the active language: these tests read their messages in English."""
+    with translation.override("en"):
+        yield
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("quantity", "unit_price", "discount", "message"),
@@ -92,7 +99,7 @@ def test_a_line_known_by_its_amount_keeps_its_discount():
         (Decimal("0.0001"), Decimal("1"), Decimal("0"), "Line 1"),  # 4 decimals
     ],
 )
-def test_lines_beyond_their_columns_are_refused_and_nothing_is_written(owner, quantity, unit_price, discount, message):
+def test_lines_beyond_their_columns_are_refused_and_nothing_is_written(in_english, owner, quantity, unit_price, discount, message):
     record = ClientFactory(owner=owner)
     line = records.LineData(product=ProductFactory(), quantity=quantity, unit_price=unit_price, discount=discount)
     with pytest.raises(ValidationError) as refused:
@@ -102,7 +109,7 @@ def test_lines_beyond_their_columns_are_refused_and_nothing_is_written(owner, qu
 
 
 @pytest.mark.django_db
-def test_a_purchase_that_would_overflow_the_clients_figures_is_refused(owner):
+def test_a_purchase_that_would_overflow_the_clients_figures_is_refused(in_english, owner):
     record = ClientFactory(owner=owner)
     PurchaseFactory.create_batch(100, client=record, amount=AMOUNT_MAX)  # 999,999,999,999.00 in all
     with pytest.raises(ValidationError, match="figures hold"):
@@ -113,7 +120,7 @@ def test_a_purchase_that_would_overflow_the_clients_figures_is_refused(owner):
 
 
 @pytest.mark.django_db
-def test_correcting_a_purchase_past_the_clients_figures_is_refused(owner):
+def test_correcting_a_purchase_past_the_clients_figures_is_refused(in_english, owner):
     record = ClientFactory(owner=owner)
     PurchaseFactory.create_batch(100, client=record, amount=AMOUNT_MAX)  # 999,999,999,999.00
     purchase = PurchaseFactory(client=record, amount=Decimal("0.50"))

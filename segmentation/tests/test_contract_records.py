@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AuditEntry
 from clients.models import Alert, AlertReason, Client, ClientShare, Contract, FollowUp
@@ -19,6 +19,13 @@ from segmentation.models import LifecycleSettings
 from segmentation.services import current_thresholds
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The services write and refuse in the active language: these tests read them in English."""
+    with translation.override("en"):
+        yield
 
 TODAY = timezone.localdate()
 
