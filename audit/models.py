@@ -27,6 +27,7 @@ class AuditEntry(models.Model):
         CANCEL = "cancel", _("Cancelled")
         RENEW = "renew", _("Renewed")
         END = "end", _("Ended")
+        MERGE = "merge", _("Merged")
 
     class Subject(models.TextChoices):
         CLIENT = "client", _("Client")

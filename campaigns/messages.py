@@ -34,7 +34,7 @@ ENGLISH = {"GB", "IE", "US", "CA", "AU", "NZ"}
 
 
 def client_language(client: Client) -> str:
-    country = (client.country or "").upper()
+    country = str(client.country or "").upper()
     return "pt-br" if country in PORTUGUESE else "en" if country in ENGLISH else "es"
 
 

@@ -61,6 +61,9 @@ class ClientForm(BootstrapFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.is_bound and self.data.get("country"):  # "es" is ES, as a file or a script writes it
+            self.data = self.data.copy()
+            self.data["country"] = self.data["country"].strip().upper()
         # The version the user started from: saving over a newer one is refused (no lost edits).
         self.fields["version"] = forms.IntegerField(
             widget=forms.HiddenInput, required=False, initial=self.instance.version if self.instance.pk else 0,
@@ -68,9 +71,6 @@ class ClientForm(BootstrapFormMixin, forms.ModelForm):
 
     def clean_version(self) -> int:
         return self.cleaned_data.get("version") or 0
-
-    def clean_country(self) -> str:
-        return self.cleaned_data["country"].strip().upper()
 
     def clean_client_ref(self) -> str:
         return self.cleaned_data["client_ref"].strip()

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 
 from clients.text import fold, phone_key, tax_key
 from core.money import cents
@@ -227,7 +228,7 @@ class Client(models.Model):
     city = models.CharField(_("city"), max_length=100, blank=True)
     region = models.CharField(_("region"), max_length=100, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=16, blank=True)
-    country = models.CharField(_("country"), max_length=2, default="ES", help_text=_("ISO code, e.g. ES, PT, BR, MX"))
+    country = CountryField(_("country"), default="ES")
     preferred_channel = models.CharField(_("preferred channel"), max_length=16, choices=Channel.choices, blank=True)
     contact_hours = models.CharField(_("contact hours"), max_length=100, blank=True)
     # Segmentation data
@@ -266,6 +267,11 @@ class Client(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False,
     )
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
+    # Merged into another client (the survivor): hidden like the trash, its address leads there.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="absorbed", editable=False,
+        verbose_name=_("merged into"),
+    )
     # Search keys, kept by save() (and by bulk loaders through refresh_search_fields()).
     search_text = models.TextField(editable=False, default="")
     # The name as shown (display_name), folded to lower case without accents: the list sorts by it.
@@ -424,6 +430,25 @@ class ClientShare(models.Model):
         return f"{self.client_id} → {self.user_id}"
 
 
+class NotDuplicate(models.Model):
+    """Two clients someone checked and found to be different: never offered as duplicates again.
+    The pair is stored once, the lower id first."""
+
+    first = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="not_duplicate_pair_once"),
+            models.CheckConstraint(condition=Q(first__lt=F("second")), name="not_duplicate_pair_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ≠ {self.second_id}"
+
+
 class ClientChildQuerySet(models.QuerySet):
     def visible_to(self, user) -> models.QuerySet:
         return self.filter(client__in=Client.objects.visible_to(user))
@@ -443,8 +468,13 @@ class Purchase(models.Model):
         Client, on_delete=models.PROTECT, related_name="purchases", verbose_name=_("client"), db_index=False
     )  # indexed by purchase_client_date_amount
     date = models.DateField(_("date"))
+    # In the business currency (settings.CURRENCY): what every figure adds up.
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    # As it was paid: its currency and amount, and the rate that converted it into `amount`
+    # (business currency per unit of `currency`; NULL while no rate is known for it).
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    original_amount = models.DecimalField(_("amount paid"), max_digits=16, decimal_places=2, null=True, blank=True)
+    exchange_rate = models.DecimalField(_("exchange rate"), max_digits=18, decimal_places=8, null=True, blank=True)
     payment_method = models.CharField(_("payment method"), max_length=16, choices=PaymentMethod.choices, blank=True)
     channel = models.CharField(_("channel"), max_length=16, choices=SalesChannel.choices, blank=True)
     notes = models.CharField(_("notes"), max_length=255, blank=True)
@@ -478,6 +508,29 @@ class Purchase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.amount} {self.currency}"
+
+
+class ExchangeRate(models.Model):
+    """What one unit of `currency` is worth in the business currency from `valid_from` on (until
+    the next rate of that currency). Kept by administradores; a purchase records the rate it used."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    valid_from = models.DateField(_("valid from"))
+    rate = models.DecimalField(_("rate"), max_digits=18, decimal_places=8)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["currency", "-valid_from"]
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "valid_from"], name="exchange_rate_once_a_day"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.valid_from:%Y-%m-%d} {self.rate}"
 
 
 class PurchaseLine(models.Model):

@@ -19,7 +19,7 @@ def e164(phone: str, country: str = "") -> str | None:
     """'612 34 56 78' (ES) -> '+34612345678'; None when the number cannot be a valid phone."""
     if not phone or not phone.strip():
         return None
-    region = (country or "").strip().upper() or None
+    region = str(country or "").strip().upper() or None
     try:
         number = phonenumbers.parse(phone, region)
     except phonenumbers.NumberParseException:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "django_htmx",
+    "django_countries",
     "django_celery_beat",
     "axes",
     "csp",
