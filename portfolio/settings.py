@@ -192,6 +192,22 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Tasks that send one campaign side by side (each takes batches of recipients).
 CAMPAIGN_SENDERS = env.int("CAMPAIGN_SENDERS", default=2)
 
+# Imports: what any uploaded file may hold, so that no file holds a worker for long (imports/spreadsheets.py).
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=60)
+IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=1_000)
+# An Excel file's parts, inflated: a 20 MB .xlsx of real data stays far below both.
+IMPORT_XLSX_MAX_INFLATED_MB = env.int("IMPORT_XLSX_MAX_INFLATED_MB", default=250)
+IMPORT_XLSX_MAX_RATIO = env.int("IMPORT_XLSX_MAX_RATIO", default=100)
+# Files above this size are analysed for the preview in the background, with a progress bar.
+IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=256 * 1024)
+# A preview nobody confirms is deleted after this many days (and a refused import's file dropped).
+IMPORT_PREVIEW_DAYS = env.int("IMPORT_PREVIEW_DAYS", default=7)
+# A running import whose heartbeat is older than this lost its worker and is marked failed.
+IMPORT_STALE_MINUTES = env.int("IMPORT_STALE_MINUTES", default=5)
+# The category of the products an import creates when asked to (created if missing).
+IMPORT_PRODUCT_CATEGORY = env.str("IMPORT_PRODUCT_CATEGORY", default="Imported")
+
 # Security: strict by default once DEBUG is off (check --deploy is clean with production values).
 SESSION_COOKIE_HTTPONLY = True
 # Idle timeout: requests push the expiry forward (accounts.middleware.IdleSessionMiddleware, at
