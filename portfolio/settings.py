@@ -205,8 +205,9 @@ IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=256 * 1024)
 IMPORT_PREVIEW_DAYS = env.int("IMPORT_PREVIEW_DAYS", default=7)
 # A running import whose heartbeat is older than this lost its worker and is marked failed.
 IMPORT_STALE_MINUTES = env.int("IMPORT_STALE_MINUTES", default=5)
-# The category of the products an import creates when asked to (created if missing).
-IMPORT_PRODUCT_CATEGORY = env.str("IMPORT_PRODUCT_CATEGORY", default="Imported")
+# The category of the products an import creates when asked to (created if missing); empty: "Imported
+# products" in the importer's language.
+IMPORT_PRODUCT_CATEGORY = env.str("IMPORT_PRODUCT_CATEGORY", default="")
 
 # Security: strict by default once DEBUG is off (check --deploy is clean with production values).
 SESSION_COOKIE_HTTPONLY = True
