@@ -504,7 +504,12 @@ class Purchase(models.Model):
         ]
         # Covering (amount included): the nightly engine reads every purchase in (client, date)
         # order from the index alone, without visiting the table (13 s instead of 19 s at 10.7M).
-        indexes = [models.Index(fields=["client", "date"], include=["amount"], name="purchase_client_date_amount")]
+        indexes = [
+            models.Index(fields=["client", "date"], include=["amount"], name="purchase_client_date_amount"),
+            # Partial, so tiny: the purchases waiting for an exchange rate (the rates page counts
+            # them, and a new rate converts them) without reading ten million purchases.
+            models.Index(fields=["currency", "date"], condition=Q(exchange_rate__isnull=True), name="purchase_waiting_for_rate"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.amount} {self.currency}"
