@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from clients.models import Category, Product
+from clients.text import fold
 
 PRODUCT_EDITABLE = ("name", "category", "price", "is_active")
 
@@ -69,3 +70,35 @@ def _same_name(queryset, name: str):
     comparison knows ASCII only, so "CAFÉ" and "Café" would both go in)."""
     wanted = name.casefold()
     return next((row for row in queryset.only("pk", "name") if row.name.casefold() == wanted), None)
+
+
+def products_create_missing(*, names: list[str], category_name: str) -> dict[str, int]:
+    """{folded name: product id} for every name, creating in one insert the products the catalogue
+    lacks, in the category `category_name` (created if missing) and with no list price (0: a
+    purchase's lines keep the price they were sold at). Names that differ only in case, accents or
+    spacing ("Café molido", "cafe  MOLIDO") are one product, spelt as the first of them.
+
+    The set-based twin of product_create for imports: the caller's transaction holds it all; a
+    product that another writer adds meanwhile is matched, not duplicated (ignore_conflicts)."""
+    wanted: dict[str, str] = {}
+    for name in names:
+        tidy = " ".join(name.split())
+        if tidy:
+            wanted.setdefault(fold(tidy), tidy)
+    found = _by_folded_name(Product.objects.all(), wanted)
+    missing = [name for key, name in wanted.items() if key not in found]
+    if missing:
+        category = category_create(name=category_name)
+        Product.objects.bulk_create(
+            [Product(name=name, category=category, price=Decimal("0")) for name in missing], ignore_conflicts=True,
+        )
+        found |= _by_folded_name(Product.objects.filter(name__in=missing), wanted)
+    return found
+
+
+def _by_folded_name(queryset, wanted: dict[str, str]) -> dict[str, int]:
+    """{folded name: id} of the rows named as one of `wanted` (folded in Python, as in _same_name)."""
+    return {
+        key: pk for pk, name in queryset.order_by("-pk").values_list("pk", "name")  # the oldest wins
+        if (key := fold(name)) in wanted
+    }

@@ -9,6 +9,7 @@ class ImportJob(models.Model):
     """One uploaded file on its way in: previewed, confirmed, imported in the background."""
 
     class State(models.TextChoices):
+        ANALYSING = "analysing", _("Checking the file")
         PREVIEW = "preview", _("Waiting for confirmation")
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Importing")
@@ -29,6 +30,7 @@ class ImportJob(models.Model):
         verbose_name=_("owner of the new clients"),
     )
     create_missing_clients = models.BooleanField(_("create missing clients"), default=False)
+    create_missing_products = models.BooleanField(_("create missing products"), default=False)
     only_valid = models.BooleanField(_("import only the valid rows"), default=False)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PREVIEW)
     rows = models.PositiveIntegerField(_("rows"), default=0)
@@ -38,12 +40,19 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Moved on as a background analysis or import progresses (outside the import's transaction):
+    # a job running with an old heartbeat lost its worker (jobs.jobs_fail_stale).
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("import")
         verbose_name_plural = _("imports")
-        indexes = [models.Index(fields=["created_by", "-created_at"], name="import_user_created_idx")]
+        indexes = [
+            models.Index(fields=["created_by", "-created_at"], name="import_user_created_idx"),
+            # The periodic checks read only the few jobs under way or waiting (purge, stale heartbeat).
+            models.Index(fields=["state", "created_at"], name="import_state_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.filename
@@ -51,3 +60,8 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
+
+    @property
+    def under_way(self) -> bool:
+        """A worker holds it (or soon will): it cannot be discarded until it ends or is marked failed."""
+        return self.state in (self.State.QUEUED, self.State.RUNNING, self.State.ANALYSING)

@@ -36,6 +36,7 @@ from clients.models import (
     client_total_error,
     not_in_trash,
 )
+from clients.catalogue import products_create_missing
 from clients.text import fold, tax_key
 from core.bulk import rows_insert
 from core.money import cents
@@ -48,6 +49,7 @@ LOOKUP_CHUNK = 900  # values per IN (...) query, under SQLite's variable limit o
 COPY_BATCH = 10_000  # purchases per write, and per step of the progress bar
 MAX_AMOUNT_DIGITS = 10  # before the decimal mark: Purchase.amount is 12 digits with 2 decimals
 MAX_QUANTITY_DIGITS = 7
+NEW_PRODUCTS_SHOWN = 5  # names of the new products the preview lists
 
 
 class Kind(models.TextChoices):
@@ -129,6 +131,7 @@ class PurchaseRow:
     amount: Decimal
     quantity: Decimal | None
     product_id: int | None
+    new_product: str = ""  # the folded name of a product this import creates
 
 
 @dataclass
@@ -143,6 +146,7 @@ class Analysis:
     purchases: list[PurchaseRow] = field(default_factory=list)
     already_imported: int = 0
     needs_owner: bool = False  # new clients and nobody chosen to own them
+    new_products: dict[str, str] = field(default_factory=dict)  # folded name → the file's first spelling
 
     @property
     def bad_lines(self) -> list[int]:
@@ -162,6 +166,8 @@ class Analysis:
             "clients_completed": len(self.client_updates),
             "purchases_created": len(self.purchases),
             "already_imported": self.already_imported,
+            "products_created": len(self.new_products),
+            "new_products": sorted(self.new_products.values(), key=fold)[:NEW_PRODUCTS_SHOWN],
         }
 
 
@@ -177,13 +183,15 @@ class _Row:
 
 def import_analyse(
     table: Table, kind: str, mapping: dict[str, int], *, visible: models.QuerySet | None,
-    owner_chosen: bool = True, create_missing_clients: bool = False, today: dt.date | None = None,
-    progress: Callable[[int], None] | None = None,
+    owner_chosen: bool = True, create_missing_clients: bool = False, create_missing_products: bool = False,
+    today: dt.date | None = None, progress: Callable[[int], None] | None = None,
 ) -> Analysis:
     """Every row parsed, checked and matched against the clients in `visible`; nothing written.
 
     `visible` is what the importer may see (None: every client, for the commands): a row matching
     a client outside it is an error, never a silent update or a duplicate in another portfolio.
+    A product not in the catalogue (by folded name) is counted in `new_products`; it is a row
+    error unless `create_missing_products`, and then import_apply creates it.
     """
     analysis = Analysis(kind=kind, rows=len(table.rows), problems=mapping_problems(kind, mapping))
     if analysis.problems:
@@ -206,7 +214,7 @@ def import_analyse(
     if kind == Kind.CLIENTS:
         _plan_clients(analysis, rows, headers, matches)
     else:
-        _plan_purchases(analysis, rows, headers, matches, create_missing_clients)
+        _plan_purchases(analysis, rows, headers, matches, create_missing_clients, create_missing_products)
     if analysis.new_clients and not owner_chosen:
         analysis.needs_owner = True
         analysis.problems.append(_("Choose the salesperson who will own the new clients."))
@@ -389,21 +397,30 @@ def _plan_clients(analysis: Analysis, rows: list[_Row], headers: dict[str, str],
                 analysis.client_updates[current["pk"]] = blanks
 
 
-def _plan_purchases(analysis: Analysis, rows: list[_Row], headers: dict[str, str], matches, create_missing: bool) -> None:
+def _plan_purchases(
+    analysis: Analysis, rows: list[_Row], headers: dict[str, str], matches, create_missing: bool, create_products: bool,
+) -> None:
     products = {}
     if "product" in headers:
         wanted = {fold(row.cells["product"]) for row in rows if row.cells.get("product")}
         products = {fold(name): pk for pk, name in Product.objects.values_list("pk", "name") if fold(name) in wanted}
+    name_limit = Product._meta.get_field("name").max_length
     pending = []
     for row in rows:
         if row.errors:
             continue
         pk = _match(row, headers, matches)
-        product_id = None
+        product_id, new_product = None, ""
         if row.cells.get("product"):
             product_id = products.get(fold(row.cells["product"]))
-            if product_id is None:
-                row.error("product", headers, _("No product with this name in the catalogue (leave the column out to import the amounts alone)."))
+            if product_id is None and len(row.cells["product"]) > name_limit:
+                row.error("product", headers, _("Longer than %(limit)d characters.") % {"limit": name_limit})
+            elif product_id is None:
+                new_product = fold(row.cells["product"])
+                if not row.errors:
+                    analysis.new_products.setdefault(new_product, " ".join(row.cells["product"].split()))
+                if not create_products:
+                    row.error("product", headers, _("No product with this name in the catalogue (leave the column out to import the amounts alone)."))
         if row.errors:
             continue
         if pk is None:
@@ -421,7 +438,10 @@ def _plan_purchases(analysis: Analysis, rows: list[_Row], headers: dict[str, str
         else:
             analysis.matched.add(pk)
         quantity = row.cells.get("quantity") or None
-        pending.append(PurchaseRow(row.line, pk, row.cells["date"], row.cells["amount"], quantity if product_id else None, product_id))
+        pending.append(PurchaseRow(
+            row.line, pk, row.cells["date"], row.cells["amount"], quantity if product_id or new_product else None,
+            product_id, new_product,
+        ))
     recorded = _recorded(pending)
     for purchase in pending:
         key = (purchase.client, purchase.date, purchase.amount)
@@ -477,13 +497,16 @@ class ImportResult:
 
 def import_apply(
     analysis: Analysis, *, owner, created_by=None, progress: Callable[[int], None] | None = None,
+    product_category: str = "",
 ) -> ImportResult:
     """Writes the analysis's valid rows, all in one transaction, then recomputes those clients:
     the set-based twin of client_create and purchase_record (segmentation/records.py), with the
     same audit entries and the same figures.
 
     The caller decides whether rows with errors may be left out (`analysis.errors` empty or
-    "only the valid rows" chosen); rows with errors are never written.
+    "only the valid rows" chosen); rows with errors are never written. The products the valid
+    rows name and the catalogue lacks are created first, in `product_category` (by default
+    "Imported products" in the active language), through the catalogue's bulk write.
     """
     assert analysis.importable, analysis.problems
     counter = _Progress(progress)
@@ -491,7 +514,8 @@ def import_apply(
         created = _clients_create(analysis.new_clients, owner)
         counter.add(len(created))
         completed = _clients_complete(analysis.client_updates)
-        purchases = _purchases_create(analysis.purchases, created, created_by, counter)
+        new_products = _products_create(analysis, product_category)
+        purchases = _purchases_create(analysis.purchases, created, new_products, created_by, counter)
         _audit(list(created.values()), completed, analysis.client_updates, purchases, user=created_by)
         touched = sorted({client.pk for client in created.values()} | {p.client_id for p in purchases})
         changes = 0
@@ -521,7 +545,17 @@ def _clients_create(new_clients: dict[str, NewClient], owner) -> dict[str, Clien
     return dict(zip(new_clients, objects, strict=True))
 
 
-def _purchases_create(rows: list[PurchaseRow], created: dict[str, Client], by, counter: _Progress) -> list[Purchase]:
+def _products_create(analysis: Analysis, category: str) -> dict[str, int]:
+    names = sorted({row.new_product for row in analysis.purchases if row.new_product})
+    if not names:
+        return {}
+    category = category or settings.IMPORT_PRODUCT_CATEGORY or _("Imported products")
+    return products_create_missing(names=[analysis.new_products[name] for name in names], category_name=category)
+
+
+def _purchases_create(
+    rows: list[PurchaseRow], created: dict[str, Client], new_products: dict[str, int], by, counter: _Progress,
+) -> list[Purchase]:
     purchases = [
         Purchase(
             client_id=created[row.client].pk if isinstance(row.client, str) else row.client,
@@ -534,11 +568,11 @@ def _purchases_create(rows: list[PurchaseRow], created: dict[str, Client], by, c
         counter.add(len(purchases[start:start + COPY_BATCH]))
     lines = [
         PurchaseLine(
-            purchase=purchase, product_id=row.product_id, quantity=row.quantity or Decimal("1"),
-            unit_price=PurchaseLine.unit_price_for(row.amount, row.quantity or Decimal("1")),
+            purchase=purchase, product_id=row.product_id or new_products[row.new_product],
+            quantity=row.quantity or Decimal("1"), unit_price=PurchaseLine.unit_price_for(row.amount, row.quantity or Decimal("1")),
         )
         for purchase, row in zip(purchases, rows, strict=True)
-        if row.product_id
+        if row.product_id or row.new_product
     ]
     rows_insert(PurchaseLine, lines)
     return purchases

@@ -101,6 +101,8 @@ def test_the_spanish_clients_file_reports_exactly_its_planted_bad_rows(clients_b
         "clients_completed": 2,
         "purchases_created": 0,
         "already_imported": 0,
+        "products_created": 0,
+        "new_products": [],
     }
     with translation.override("en"):
         same_client = messages_by_line(analyse("clients_es_cp1252_semicolon.csv", Kind.CLIENTS))[11]
