@@ -4,7 +4,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clients.identifiers import tax_id_clean
 from clients.models import Client, FollowUp, Interaction
+from clients.phones import phone_clean
 from core.forms import ModelMultipleChoiceField
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -89,7 +91,26 @@ class ClientForm(BootstrapFormMixin, forms.ModelForm):
             self.add_error("close_reason", _("Say why the client left."))
         if data.get("closed_at") and data["closed_at"] > timezone.localdate():
             self.add_error("closed_at", _("The closing date cannot be in the future."))
+        self._clean_identifiers(data)
         return data
+
+    def _clean_identifiers(self, data: dict) -> None:
+        """The tax id and the phone are read by the client's country, so they are checked here,
+        once it is known, and stored in their normal form. A value already held that does not pass
+        (typed before the checks existed) is kept while it and the country are left unchanged: an
+        unrelated edit is not refused for it."""
+        country = data.get("country")
+        if not country:
+            return
+        for name, clean in (("tax_id", tax_id_clean), ("phone", phone_clean)):
+            if not data.get(name):
+                continue
+            try:
+                data[name] = clean(data[name], country)
+            except forms.ValidationError as error:
+                held = self.instance.pk and getattr(self.instance, name) == data[name] and self.instance.country == country
+                if not held:
+                    self.add_error(name, error)
 
 
 class FollowUpForm(BootstrapFormMixin, forms.Form):

@@ -1,4 +1,5 @@
-"""A stored phone as people dial it: E.164 for `tel:` links and WhatsApp's click-to-chat.
+"""A client's phone: stored in E.164 (`phone_clean`), shown as its country writes it (`display`),
+dialled through E.164 for `tel:` links and WhatsApp's click-to-chat.
 
 Phones are typed freely (spaces, dashes, brackets, a trunk 0, 00 or + before the country code);
 the client's country (ISO code) says how to read a number written without its country code.
@@ -7,6 +8,8 @@ number is worse than none.
 """
 
 import phonenumbers
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 WHATSAPP_URL = "https://wa.me/{digits}"
 MEXICO = 52
@@ -39,6 +42,29 @@ def _mexico_current(number: phonenumbers.PhoneNumber) -> phonenumbers.PhoneNumbe
         if national.startswith(prefix) and len(national) == length:
             return phonenumbers.parse(f"+{MEXICO}{national[len(prefix):]}")
     return None
+
+
+def phone_clean(phone: str, country: str = "") -> str:
+    """The number in E.164 (how it is stored), or a ValidationError for what cannot be a phone."""
+    number = e164(phone, country)
+    if number is None:
+        raise ValidationError(
+            _("This cannot be a phone number: write it with its area code, or with + and the country code."),
+            code="invalid_phone",
+        )
+    return number
+
+
+def display(phone: str, country: str = "") -> str:
+    """How the client's country writes the number: '612 34 56 78' for a Spanish client, the
+    international form ('+351 912 345 678') for a number of another country; as stored when invalid."""
+    number = e164(phone, country)
+    if number is None:
+        return phone or ""
+    parsed = phonenumbers.parse(number)
+    if phonenumbers.region_code_for_number(parsed) == str(country or "").upper():
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def tel_href(phone: str, country: str = "") -> str:

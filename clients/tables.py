@@ -101,7 +101,7 @@ class ClientTable(tables.Table):
         if record.phone:
             links.append(format_html(
                 '<a href="{}" data-testid="tel-link" title="{}">{}</a>', phones.tel_href(record.phone, record.country),
-                _("Call this number"), record.phone,
+                _("Call this number"), phones.display(record.phone, record.country),
             ))
             if whatsapp := phones.whatsapp_url(record.phone, record.country):
                 links.append(format_html(

@@ -33,7 +33,7 @@ def test_an_edit_records_who_changed_which_fields(client, owner):
     assert response.status_code == 302
     entry = AuditEntry.objects.get(client=record)
     assert (entry.user, entry.subject, entry.action, entry.version) == (owner, "client", "update", 1)
-    assert entry.changes == {"city": ["Vigo", "Lugo"], "phone": [record.phone, "600111222"]}
+    assert entry.changes == {"city": ["Vigo", "Lugo"], "phone": [record.phone, "+34600111222"]}
 
 
 def test_the_second_of_two_simultaneous_edits_is_refused_and_shows_the_first(client, owner, manager):

@@ -1,4 +1,5 @@
-"""`{{ client|tel_href }}` and `{{ client|whatsapp_url }}`: the client's phone as links (clients/phones.py)."""
+"""`{{ client|tel_href }}`, `{{ client|whatsapp_url }}` and `{{ client|phone_display }}`: the client's phone as
+links and as its country writes it (clients/phones.py)."""
 
 from django import template
 
@@ -15,3 +16,8 @@ def tel_href(client) -> str:
 @register.filter
 def whatsapp_url(client) -> str:
     return (phones.whatsapp_url(client.phone, client.country) or "") if client.phone else ""
+
+
+@register.filter
+def phone_display(client) -> str:
+    return phones.display(client.phone, client.country) if client.phone else ""

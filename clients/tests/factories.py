@@ -34,7 +34,7 @@ class ClientFactory(factory.django.DjangoModelFactory):
     first_name = factory.LazyFunction(fake.first_name)
     last_name = factory.LazyFunction(fake.last_name)
     email = factory.LazyFunction(fake.email)
-    phone = factory.Sequence(lambda n: f"6{n:08d}")
+    phone = factory.Sequence(lambda n: f"+346{n:08d}")  # stored in E.164, as the form and imports leave it
     city = factory.LazyFunction(fake.city)
 
 
