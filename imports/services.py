@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEntry
+from clients.catalogue import products_create_missing
 from clients.models import (
     UNIT_PRICE_MAX,
     Client,
@@ -36,7 +37,6 @@ from clients.models import (
     client_total_error,
     not_in_trash,
 )
-from clients.catalogue import products_create_missing
 from clients.text import fold, tax_key
 from core.bulk import rows_insert
 from core.money import cents
