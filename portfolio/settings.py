@@ -134,6 +134,9 @@ LANGUAGES = [
     ("en", _("English")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# django-countries' lists (client form, list filter) start with the markets the business sells in.
+COUNTRIES_FIRST = ["ES", "PT", "BR", "MX", "AR", "CL", "CO", "PE"]
+COUNTRIES_FIRST_BREAK = "──────────"
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Madrid")
 # The business's currency: the figures (spend, revenue) are sums of purchase amounts in it.
 CURRENCY = env.str("CURRENCY", default="EUR")
