@@ -2,6 +2,7 @@ import django_filters
 import django_filters.fields
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from accounts.models import Team
 from accounts.selectors import salespeople_visible_to
@@ -14,6 +15,11 @@ class ModelMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
 
     class field_class(PkRangeMixin, django_filters.fields.ModelMultipleChoiceField):
         pass
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """Every country by its name in the active language, the business's markets first (COUNTRIES_FIRST)."""
+    return [(country.code, country.name) for country in countries if country.code]
 
 
 class ClientFilter(django_filters.FilterSet):
@@ -42,6 +48,7 @@ class ClientFilter(django_filters.FilterSet):
     owner = django_filters.ModelChoiceFilter(label=_("Salesperson"), queryset=None)
     team = django_filters.ModelChoiceFilter(label=_("Team"), field_name="owner__team", queryset=Team.objects.none())
     city = django_filters.CharFilter(label=_("City"), lookup_expr="iexact")
+    country = django_filters.ChoiceFilter(label=_("Country"), choices=country_choices)
     region = django_filters.CharFilter(label=_("Region"), lookup_expr="iexact")
     sector = django_filters.CharFilter(label=_("Sector"), lookup_expr="iexact")
     interests = ModelMultipleChoiceFilter(

@@ -49,6 +49,7 @@ class ClientTable(tables.Table):
     # On a phone the list shows the colour, the name (with its quick contact) and the status; the
     # other columns from 768 px on.
     city = tables.Column(verbose_name=_("City"), order_by=("city", "id"), attrs=_wide())
+    country = tables.Column(verbose_name=_("Country"), order_by=("country", "id"), attrs=_wide())
     owner = tables.Column(
         verbose_name=_("Salesperson"), order_by=("owner__last_name", "owner__first_name", "id"), attrs=_wide("text-nowrap"),
     )
@@ -67,7 +68,7 @@ class ClientTable(tables.Table):
     class Meta:
         model = Client
         fields = ()
-        sequence = ("select", "alert", "name", "city", "owner", "status", "last_purchase_date", "spend_12m", "volume_tier", "frequency_class", "rfm_segment")
+        sequence = ("select", "alert", "name", "city", "country", "owner", "status", "last_purchase_date", "spend_12m", "volume_tier", "frequency_class", "rfm_segment")
         attrs = {"class": "table table-sm table-hover align-middle mb-0", "data-testid": "client-table"}
         row_attrs = {"data-client": lambda record: record.pk}
         empty_text = _("No clients match these filters.")
@@ -95,6 +96,9 @@ class ClientTable(tables.Table):
             '<div class="quick-contact small" data-testid="quick-contact">{}</div>',
             record.get_absolute_url(), record.display_name, record.pk, reason, self._quick_contact(record),
         )
+
+    def render_country(self, record: Client) -> str:
+        return record.country.name  # in the active language (django-countries)
 
     def _quick_contact(self, record: Client) -> str:
         links = []

@@ -180,3 +180,28 @@ def test_an_invalid_tax_id_already_held_does_not_block_an_unrelated_edit(client,
     assert (record.city, record.tax_id) == ("Lugo", "B1234")
     changed = client.post(reverse("clients:client_edit", args=[record.pk]), data | {"tax_id": "B1235", "version": record.version})
     assert changed.status_code == 200 and "tax_id" in changed.context["form"].errors
+
+
+@pytest.mark.django_db
+def test_the_list_shows_and_filters_countries_by_name(client, owner):
+    ClientFactory(owner=owner, first_name="Ana", country="BR")
+    ClientFactory(owner=owner, first_name="Bea", country="ES")
+    client.force_login(owner)
+    with translation.override("es"):
+        response = client.get(reverse("clients:client_list"), {"country": "BR"}, HTTP_ACCEPT_LANGUAGE="es")
+    assert [row.record.first_name for row in response.context["table"].page.object_list] == ["Ana"]
+    page = response.content.decode()
+    assert ">Brasil</td>" in page
+    assert '<option value="BR" selected>Brasil</option>' in page
+    refused = client.get(reverse("clients:client_list"), {"country": "Narnia"})
+    assert refused.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_client_form_offers_translated_country_names_with_the_markets_first(client, owner):
+    client.force_login(owner)
+    page = client.get(reverse("clients:client_create"), HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    select = page[page.index('name="country"'):]
+    select = select[:select.index("</select>")]
+    assert select.index('value="ES"') < select.index('value="BR"') < select.index('value="AD"')
+    assert ">Espanha</option>" in select and ">Alemanha</option>" in select
