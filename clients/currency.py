@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import DecimalField, Exists, F, OuterRef, Subquery
 from django.db.models.functions import Round
 from django.utils import formats
@@ -74,6 +75,19 @@ def rates_for(pairs: Iterable[tuple[str, dt.date]]) -> dict[tuple[str, dt.date],
 def convert(paid: Decimal, rate: Decimal) -> Decimal:
     """What `paid` comes to in the business currency at `rate`, to the cent."""
     return cents(paid * rate)
+
+
+def business_amount(*, currency: str, day: dt.date, paid: Decimal, rate: Decimal | None = None) -> tuple[Decimal, Decimal]:
+    """(amount in the business currency, rate used) of `paid` in `currency` on `day`: at the rate
+    given (typed on the form), else at the table's; a ValidationError when there is neither."""
+    if is_business(currency):
+        return cents(paid), ONE
+    if rate is not None and rate <= 0:
+        raise ValidationError(gettext("An exchange rate must be more than zero."), code="rate")
+    rate = rate or rate_for(currency, day)
+    if rate is None:
+        raise ValidationError(no_rate_message(currency, day), code="no_rate")
+    return convert(paid, rate), rate
 
 
 def no_rate_message(currency: str, day: dt.date) -> str:

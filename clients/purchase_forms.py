@@ -10,12 +10,15 @@ from operator import or_
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clients.currency import business_amount, currency_choices, is_business
 from clients.forms import DATE_INPUT, BootstrapFormMixin
 from clients.models import QUANTITY_MAX, UNIT_PRICE_MAX, Product, Purchase, PurchaseLine, purchase_amount_error
+from core.money import cents
 
 LINES_PREFIX = "lines"
 MAX_LINES = 100
@@ -95,14 +98,50 @@ def _with_lines_management(data):
     return data
 
 
-class PurchaseForm(BootstrapFormMixin, forms.ModelForm):
-    """A new purchase: the lines, or the amount typed when nothing is itemised."""
+PURCHASE_FORM_FIELDS = (*Purchase.DATA_FIELDS[:3], "exchange_rate", *Purchase.DATA_FIELDS[3:])
+
+
+class CurrencyFieldsMixin:
+    """The currency offered as a list, and the rate to the business currency: typed (shown only
+    for another currency, static/js/purchase_currency.js), or else the rates table's for the date."""
+
+    def _currency_fields(self, stored: str = "") -> None:
+        choices = currency_choices()
+        if stored and (stored, stored) not in choices:
+            choices.append((stored, stored))
+        self.fields["currency"].widget = forms.Select(choices=choices, attrs={"class": "form-select", "data-currency": ""})
+        self.fields["currency"].initial = settings.CURRENCY
+        rate = self.fields["exchange_rate"]
+        rate.label = _("exchange rate")
+        rate.help_text = _("%(business)s for 1 unit of the purchase's currency. Empty: the rates table's for its date.") % {
+            "business": settings.CURRENCY,
+        }
+        rate.widget.attrs.update({"min": "0", "step": "any", "data-exchange-rate": ""})
+
+    def _convert(self, data: dict, paid: Decimal | None) -> None:
+        """Checks that what was paid can be converted (a rate typed or in the table) and that the
+        converted amount fits a purchase; keeps the rate used in data["exchange_rate"]."""
+        if paid is None or not data.get("date") or not data.get("currency"):
+            return
+        try:
+            amount, data["exchange_rate"] = business_amount(
+                currency=data["currency"], day=data["date"], paid=cents(paid), rate=data.get("exchange_rate"),
+            )
+        except ValidationError as error:
+            self.add_error("exchange_rate", error)
+            return
+        if message := purchase_amount_error(amount):
+            raise forms.ValidationError(message)
+
+
+class PurchaseForm(CurrencyFieldsMixin, BootstrapFormMixin, forms.ModelForm):
+    """A new purchase: the lines, or the amount typed when nothing is itemised, in its currency."""
 
     token = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Purchase
-        fields = Purchase.DATA_FIELDS
+        fields = PURCHASE_FORM_FIELDS
         widgets = {"date": DATE_INPUT}
 
     def __init__(self, data=None, *args, **kwargs) -> None:
@@ -111,12 +150,9 @@ class PurchaseForm(BootstrapFormMixin, forms.ModelForm):
         self.lines = LineFormSet(data, prefix=LINES_PREFIX)
         self.fields["date"].initial = timezone.localdate
         self.fields["amount"].required = False
-        self.fields["amount"].help_text = _("With lines, the sum of their totals; without lines, type it.")
+        self.fields["amount"].help_text = _("In the purchase's currency. With lines, the sum of their totals; without lines, type it.")
         self.fields["amount"].widget.attrs.update({"min": "0", "data-purchase": "amount"})
-        codes = dict.fromkeys([settings.CURRENCY, "EUR", "BRL", "USD", "MXN", "ARS", "CLP", "COP", "PEN"])
-        self.fields["currency"].widget = forms.Select(choices=[(code, code) for code in codes])
-        self.fields["currency"].initial = settings.CURRENCY
-        self.fields["currency"].widget.attrs["class"] = "form-select"
+        self._currency_fields()
         if not self.is_bound:
             # One token per form shown: its second submission finds the purchase the first recorded.
             self.fields["token"].initial = uuid.uuid4().hex
@@ -142,22 +178,39 @@ class PurchaseForm(BootstrapFormMixin, forms.ModelForm):
         if not self.lines.is_valid():
             raise forms.ValidationError(_("Check the lines: some cannot be recorded as they are."))
         data["lines"] = self.lines.lines
+        paid = data.get("amount")
         if data["lines"]:
             data["amount"] = None  # the sum of the lines, computed by the service
-            if message := purchase_amount_error(sum((line["total"] for line in data["lines"]), Decimal("0"))):
-                raise forms.ValidationError(message)
-        elif data.get("amount") is None and "amount" not in self.errors:
+            paid = sum((line["total"] for line in data["lines"]), Decimal("0"))
+        elif paid is None and "amount" not in self.errors:
             raise forms.ValidationError(_("Add a line, or type the amount of a purchase without lines."))
+        self._convert(data, paid)
         return data
 
 
-class PurchaseEditForm(BootstrapFormMixin, forms.ModelForm):
-    """Corrects a recorded purchase; its lines (what was bought) stay as recorded."""
+class PurchaseEditForm(CurrencyFieldsMixin, BootstrapFormMixin, forms.ModelForm):
+    """Corrects a recorded purchase, its amount as paid in its currency; its lines (what was
+    bought) stay as recorded."""
 
     class Meta:
         model = Purchase
-        fields = Purchase.DATA_FIELDS
+        fields = PURCHASE_FORM_FIELDS
         widgets = {"date": DATE_INPUT}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._currency_fields(stored=self.instance.currency)
+        if self.instance.original_amount is not None:
+            self.initial["amount"] = self.instance.original_amount
+        if is_business(self.instance.currency):
+            self.initial["exchange_rate"] = None
 
     def clean_date(self) -> dt.date:
         return PurchaseForm.clean_date(self)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if "currency" in self.changed_data and "exchange_rate" not in self.changed_data:
+            data["exchange_rate"] = None  # the old currency's rate says nothing of the new one
+        self._convert(data, data.get("amount"))
+        return data

@@ -1,5 +1,6 @@
 """Recording, correcting and deleting a client's purchases (moved from clients/views.py)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -30,7 +31,7 @@ def purchase_create(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             records.purchase_record(
                 client=client, by=request.user, date=data["date"], amount=data["amount"], lines=lines,
-                currency=data["currency"], payment_method=data["payment_method"], channel=data["channel"],
+                currency=data["currency"], exchange_rate=data["exchange_rate"], payment_method=data["payment_method"], channel=data["channel"],
                 notes=data["notes"], idempotency_key=data["token"],
             )
         except records.AlreadyRecorded:
@@ -45,7 +46,7 @@ def purchase_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _context(request: HttpRequest, client: Client, form) -> dict:
-    context = {"client": client, "form": form, "product_options": PRODUCT_OPTIONS}
+    context = {"client": client, "form": form, "product_options": PRODUCT_OPTIONS, "business_currency": settings.CURRENCY}
     if isinstance(form, PurchaseForm):
         context["lines"] = form.lines
         if may_add_products(request.user):

@@ -28,6 +28,7 @@ from accounts.models import User
 from accounts.selectors import salespeople_visible_to
 from audit.models import AuditEntry
 from audit.services import Action, Subject, as_text, audit_bulk, audit_record, diff, snapshot
+from clients.currency import business_amount, is_business
 from clients.models import (
     Client,
     ClientShare,
@@ -48,6 +49,7 @@ from segmentation.services import alert_refresh_client, current_thresholds, life
 # What the audit history keeps of each record (the client's own: Client.DATA_FIELDS).
 CLIENT_SCALAR_FIELDS = tuple(name for name in Client.DATA_FIELDS if name != "interests")
 PURCHASE_AUDITED = Purchase.DATA_FIELDS
+PURCHASE_PAID = (*PURCHASE_AUDITED, "original_amount", "exchange_rate")  # and, in another currency, as paid
 FOLLOWUP_AUDITED = ("kind", "due_at", "assigned_to", "notes")
 INTERACTION_AUDITED = ("kind", "direction", "happened_at", "outcome")
 CONTRACT_AUDITED = ("title", "start_date", "end_date", "value", "renewal_status", "notes")
@@ -301,8 +303,13 @@ class AlreadyRecorded(Exception):
         self.purchase = purchase
 
 
+def purchase_snapshot(purchase: Purchase) -> dict[str, str]:
+    """What the history keeps of a purchase; in another currency, also what was paid and the rate."""
+    return snapshot(purchase, PURCHASE_AUDITED if is_business(purchase.currency) else PURCHASE_PAID)
+
+
 def purchase_created_entry(purchase: Purchase, *, by: User | None, lines: list[LineData] = ()) -> AuditEntry:
-    changes = diff({}, snapshot(purchase, PURCHASE_AUDITED))
+    changes = diff({}, purchase_snapshot(purchase))
     if lines:
         # "items", not "lines": that name is the purchase's reverse relation, not a field.
         changes["items"] = ["", " · ".join(line.as_text() for line in lines)]
@@ -335,11 +342,15 @@ def _purchase_for_key(key: str | None) -> Purchase | None:
 @transaction.atomic
 def purchase_record(
     *, client: Client, by: User | None, date: date, amount: Decimal | None = None, lines: list[LineData] = (),
-    currency: str = "", payment_method: str = "", channel: str = "", notes: str = "",
-    idempotency_key: str | None = None,
+    currency: str = "", exchange_rate: Decimal | None = None, payment_method: str = "", channel: str = "",
+    notes: str = "", idempotency_key: str | None = None,
 ) -> Purchase:
     """A purchase with its lines (without an amount, the sum of the line totals, each rounded to
     the cent), in the business currency unless another is given.
+
+    In another currency, the amount and the lines are in that currency: the purchase keeps them as
+    paid and its amount becomes the converted one, at `exchange_rate` or else at the rates table's
+    rate for its date (none: a ValidationError). The limits apply to the converted amount.
 
     A purchase that would not fit its columns, or the client's figures, is a ValidationError and
     nothing is written. With an `idempotency_key` (a form's one-time token) a second submission
@@ -351,7 +362,8 @@ def purchase_record(
         raise ValidationError(errors)
     if amount is None:
         amount = sum((line.total for line in lines), Decimal("0"))
-    amount = cents(amount)
+    paid, currency = cents(amount), (currency or settings.CURRENCY).upper()
+    amount, exchange_rate = business_amount(currency=currency, day=date, paid=paid, rate=exchange_rate)
     if message := purchase_amount_error(amount):
         raise ValidationError(message)
     # Locked before the check: two purchases at once cannot both fit under the limit and overflow it together.
@@ -360,7 +372,7 @@ def purchase_record(
     if message := client_total_error(recorded, amount):
         raise ValidationError(message)
     purchase = Purchase(
-        client=client, date=date, amount=amount, currency=currency or settings.CURRENCY,
+        client=client, date=date, amount=amount, currency=currency, original_amount=paid, exchange_rate=exchange_rate,
         payment_method=payment_method, channel=channel, notes=notes, created_by=by, idempotency_key=idempotency_key,
     )
     # The key's uniqueness is the database's to enforce (below): checked here it would race.
@@ -386,17 +398,36 @@ def purchase_record(
 
 @transaction.atomic
 def purchase_correct(*, purchase: Purchase, by: User | None, **changes) -> Purchase:
-    """Corrects a purchase's date, amount, currency, payment method, channel or notes.
+    """Corrects a purchase's date, amount, currency, exchange rate, payment method, channel or notes.
 
+    `amount` is what was paid, in the purchase's currency (the new one, if it changes); it is
+    converted again at the `exchange_rate` given, else at the one it had in the same currency,
+    else (an `exchange_rate` of None, or a new currency) at the table's for its date.
     Its lines stay as recorded: they are what was sold (the recommendations learn from them), so a
     wrong line is fixed by deleting the purchase and recording it again, both in the history."""
-    if changes.get("amount") is not None:
-        Client.objects.select_for_update(no_key=True).filter(pk=purchase.client_id).exists()
-        others = Purchase.objects.filter(client_id=purchase.client_id).exclude(pk=purchase.pk)
+    if unknown := set(changes) - {*PURCHASE_AUDITED, "exchange_rate"}:
+        raise ValueError(f"Not an editable field of a purchase: {sorted(unknown)}")
+    current = Purchase.objects.select_for_update().get(pk=purchase.pk)
+    before = purchase_snapshot(current)
+    if {"amount", "currency", "exchange_rate"} & set(changes):
+        currency = (changes.get("currency") or current.currency).upper()
+        paid = cents(next(v for v in (changes.get("amount"), current.original_amount, current.amount) if v is not None))
+        rate = changes.pop("exchange_rate", current.exchange_rate if currency == current.currency else None)
+        amount, rate = business_amount(currency=currency, day=changes.get("date") or current.date, paid=paid, rate=rate)
+        Client.objects.select_for_update(no_key=True).filter(pk=current.client_id).exists()
+        others = Purchase.objects.filter(client_id=current.client_id).exclude(pk=current.pk)
         recorded = others.aggregate(total=Sum("amount"))["total"] or Decimal("0")
-        if message := purchase_amount_error(cents(changes["amount"])) or client_total_error(recorded, cents(changes["amount"])):
+        if message := purchase_amount_error(amount) or client_total_error(recorded, amount):
             raise ValidationError(message)
-    current = _fields_update(Purchase, purchase.pk, changes, by=by, fields=PURCHASE_AUDITED, money="amount")
+        changes.update(amount=amount, currency=currency, original_amount=paid, exchange_rate=rate)
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.full_clean(exclude=["idempotency_key"])
+    current.save(update_fields=list(changes) or None)
+    audit_record(
+        user=by, client_id=current.client_id, subject=Subject.PURCHASE, object_id=current.pk, action=Action.UPDATE,
+        changes=diff(before, purchase_snapshot(current)),
+    )
     _refresh(current.client_id)
     return current
 
@@ -409,7 +440,7 @@ def purchase_delete(*, purchase: Purchase, by: User | None) -> int:
     if current is None:
         return purchase.client_id
     client_id, purchase_id = current.client_id, current.pk
-    before = snapshot(current, PURCHASE_AUDITED)
+    before = purchase_snapshot(current)
     current.delete()
     audit_record(
         user=by, client_id=client_id, subject=Subject.PURCHASE, object_id=purchase_id, action=Action.DELETE,

@@ -1,0 +1,148 @@
+"""One currency rule, write side: a purchase in another currency keeps what was paid and the rate
+used (typed, or the table's by date), its amount is the converted one, and the figures add that."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEntry
+from clients.models import AMOUNT_MAX, ExchangeRate, Purchase
+from clients.tests.factories import ClientFactory, ProductFactory
+from clients.tests.test_orders import lines_payload
+from segmentation import records
+
+MARCH_3 = dt.date(2026, 3, 3)
+
+
+@pytest.fixture
+def record(owner):
+    return ClientFactory(owner=owner)
+
+
+@pytest.fixture
+def brl(db):
+    return ExchangeRate.objects.create(currency="BRL", valid_from=dt.date(2026, 1, 1), rate=Decimal("0.1725"))
+
+
+def _english(client) -> None:
+    client.post(reverse("set_language"), {"language": "en"})
+
+
+def test_a_purchase_in_reais_is_converted_at_the_tables_rate_and_keeps_what_was_paid(record, owner, brl):
+    purchase = records.purchase_record(client=record, by=owner, date=MARCH_3, amount=Decimal("1000"), currency="BRL")
+
+    assert (purchase.amount, purchase.original_amount, purchase.currency, purchase.exchange_rate) == (
+        Decimal("172.50"), Decimal("1000.00"), "BRL", Decimal("0.1725"),
+    )
+    record.refresh_from_db()
+    assert record.total_spent == Decimal("172.50")  # the figures add euros only
+    entry = AuditEntry.objects.get(subject="purchase", object_id=purchase.pk)
+    assert entry.changes["original_amount"] == ["", "1000.00"] and entry.changes["exchange_rate"] == ["", "0.17250000"]
+
+
+def test_a_typed_rate_wins_over_the_tables(record, owner, brl):
+    purchase = records.purchase_record(
+        client=record, by=owner, date=MARCH_3, amount=Decimal("1000"), currency="BRL", exchange_rate=Decimal("0.2"),
+    )
+    assert (purchase.amount, purchase.exchange_rate) == (Decimal("200.00"), Decimal("0.2"))
+
+
+def test_no_rate_typed_nor_in_the_table_records_nothing(record, owner, settings):
+    settings.LANGUAGE_CODE = "en"
+    with pytest.raises(ValidationError) as error:
+        records.purchase_record(client=record, by=owner, date=MARCH_3, amount=Decimal("10"), currency="CLP")
+    assert "No exchange rate for CLP on" in str(error.value)
+    assert not Purchase.objects.exists()
+
+
+def test_the_business_currency_is_worth_one(record, owner):
+    purchase = records.purchase_record(client=record, by=owner, date=MARCH_3, amount=Decimal("80.5"))
+    assert (purchase.amount, purchase.original_amount, purchase.currency, purchase.exchange_rate) == (
+        Decimal("80.50"), Decimal("80.50"), "EUR", 1,
+    )
+    entry = AuditEntry.objects.get(subject="purchase", object_id=purchase.pk)
+    assert "original_amount" not in entry.changes  # in euros it would only repeat the amount
+
+
+def test_the_limits_apply_to_the_converted_amount(record, owner):
+    ExchangeRate.objects.create(currency="CLP", valid_from=dt.date(2026, 1, 1), rate=Decimal("0.001"))
+    big = AMOUNT_MAX + 1  # in pesos: about 10 million euros, within a purchase's limit
+    purchase = records.purchase_record(client=record, by=owner, date=MARCH_3, amount=big, currency="CLP")
+    assert purchase.amount == Decimal("10000000.00") and purchase.original_amount == big
+    ExchangeRate.objects.create(currency="USD", valid_from=dt.date(2026, 1, 1), rate=Decimal("2"))
+    with pytest.raises(ValidationError):
+        records.purchase_record(client=record, by=owner, date=MARCH_3, amount=AMOUNT_MAX / 2 + 1, currency="USD")
+
+
+def test_lines_are_priced_in_the_purchases_currency(record, owner, brl):
+    product = ProductFactory(price=Decimal("50"))
+    line = records.line_for(product=product, quantity=Decimal("3"), unit_price=Decimal("100"))
+    purchase = records.purchase_record(client=record, by=owner, date=MARCH_3, lines=[line], currency="BRL")
+    assert purchase.original_amount == Decimal("300.00") and purchase.amount == Decimal("51.75")
+    assert purchase.lines.get().unit_price == Decimal("100.00")
+
+
+def test_correcting_what_was_paid_converts_it_again(record, owner, brl):
+    purchase = records.purchase_record(client=record, by=owner, date=MARCH_3, amount=Decimal("1000"), currency="BRL")
+    records.purchase_correct(purchase=purchase, by=owner, amount=Decimal("2000"))
+    purchase.refresh_from_db()
+    assert (purchase.amount, purchase.original_amount) == (Decimal("345.00"), Decimal("2000.00"))
+    records.purchase_correct(purchase=purchase, by=owner, currency="EUR", amount=Decimal("300"))
+    purchase.refresh_from_db()
+    assert (purchase.amount, purchase.original_amount, purchase.exchange_rate) == (Decimal("300.00"), Decimal("300.00"), 1)
+    record.refresh_from_db()
+    assert record.total_spent == Decimal("300.00")
+    with pytest.raises(ValidationError):
+        records.purchase_correct(purchase=purchase, by=owner, currency="MXN")
+
+
+# The form
+
+def test_the_form_converts_at_a_typed_rate(client, owner, record):
+    client.force_login(owner)
+    payload = lines_payload(amount="1000", currency="BRL", exchange_rate="0.18")
+    assert client.post(reverse("clients:purchase_create", args=[record.pk]), payload).status_code == 302
+    purchase = record.purchases.get()
+    assert (purchase.amount, purchase.original_amount, purchase.exchange_rate) == (Decimal("180.00"), Decimal("1000.00"), Decimal("0.18"))
+
+
+def test_the_form_takes_the_tables_rate_when_none_is_typed(client, owner, record, brl):
+    client.force_login(owner)
+    payload = lines_payload(amount="1000", currency="BRL", exchange_rate="")
+    assert client.post(reverse("clients:purchase_create", args=[record.pk]), payload).status_code == 302
+    assert record.purchases.get().amount == Decimal("172.50")
+
+
+def test_the_form_says_which_rate_is_missing(client, owner, record):
+    client.force_login(owner)
+    _english(client)
+    payload = lines_payload(amount="1000", currency="BRL", exchange_rate="", date="2026-03-03")
+    response = client.post(reverse("clients:purchase_create", args=[record.pk]), payload)
+    assert response.status_code == 200
+    assert "No exchange rate for BRL on March 3, 2026: type it, or ask an administrador to add it." in response.content.decode()
+    assert not Purchase.objects.exists()
+
+
+def test_the_form_offers_the_rate_field_and_the_business_currency(client, owner, record):
+    client.force_login(owner)
+    page = client.get(reverse("clients:purchase_create", args=[record.pk])).content.decode()
+    assert 'data-business-currency="EUR"' in page and "data-exchange-rate" in page and "purchase_currency.js" in page
+
+
+def test_the_edit_form_shows_what_was_paid_and_keeps_the_rate(client, owner, record, brl):
+    purchase = records.purchase_record(
+        client=record, by=owner, date=MARCH_3, amount=Decimal("1000"), currency="BRL", exchange_rate=Decimal("0.2"),
+    )
+    client.force_login(owner)
+    url = reverse("clients:purchase_edit", args=[record.pk, purchase.pk])
+    page = client.get(url).content.decode()
+    assert 'value="1000.00"' in page and 'value="0.20000000"' in page
+    data = {"date": "2026-03-03", "amount": "1500", "currency": "BRL", "exchange_rate": "0.20000000"}
+    assert client.post(url, data).status_code == 302
+    purchase.refresh_from_db()
+    assert (purchase.amount, purchase.original_amount, purchase.exchange_rate) == (Decimal("300.00"), Decimal("1500.00"), Decimal("0.2"))
+    assert timezone.localdate() >= purchase.date
