@@ -2,30 +2,44 @@
 
 `read_table` turns an uploaded file into a header and numbered rows of stripped text:
 * XLSX (a zip starting with PK): the first sheet, values as text (dates as ISO, numbers with a dot).
-* CSV: UTF-8 with or without BOM, else Windows-1252 (which also reads Latin-1 text); the
-  delimiter is the one of `,` `;` tab `|` that splits the header best; quoted fields may hold
-  separators and line breaks; blank lines are skipped; values are stripped.
+* CSV: UTF-16 with its BOM (Excel's "Unicode text", tab separated), UTF-8 with or without BOM,
+  else Windows-1252 (which also reads Latin-1 text); the delimiter is the one of `,` `;` tab `|`
+  that splits the header best; quoted fields may hold separators and line breaks; blank lines
+  are skipped; values are stripped.
 * Anything else (a PDF renamed .csv, an image, a file with NUL bytes) is refused with a clear message.
 Row numbers are the file's own line numbers (the header is line 1), as a spreadsheet shows them.
+
+Bounded work whatever the file says about itself: at most IMPORT_MAX_ROWS rows, IMPORT_MAX_COLUMNS
+columns and IMPORT_MAX_CELL_CHARS characters a cell (a clear message past any of them, never a
+500). An XLSX is a zip: its declared inflated sizes and ratios are checked before it is opened
+(zipfile then stops each part at its declared size), the sheet's declared <dimension> is ignored
+(columns read up to the cap, rows up to the last one holding a value, found by a byte scan of the
+sheet, so a million empty styled rows cost a scan, not a million parsed rows).
 
 `parse_decimal` and `parse_date` read the numbers and dates of Spain, Portugal, Brazil and
 English-speaking exports; `map_headers` proposes which column is which field from header names
 in Spanish, Portuguese or English. Errors are ValueError with a translated message.
 """
 
+import codecs
 import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from clients.text import fold
 
 MAX_BYTES = 20 * 1024 * 1024
 DELIMITERS = [",", ";", "\t", "|"]
+PROGRESS_ROWS = 10_000  # rows between two reports of the reading's progress
+HEADER_LINES = 1_000  # lines above the header (titles, blank lines) an XLSX may have beyond the row cap
 
 
 class FileRefused(ValueError):
@@ -40,52 +54,133 @@ class Table:
     delimiter: str = ""
 
 
-def read_table(data: bytes, *, filename: str = "") -> Table:
+def read_table(data: bytes, *, filename: str = "", progress: Callable[[int], None] | None = None) -> Table:
+    """The file as a table; `progress(rows read)` is called every PROGRESS_ROWS rows."""
     if len(data) > MAX_BYTES:
         raise FileRefused(_("The file is larger than %(size)d MB.") % {"size": MAX_BYTES // (1024 * 1024)})
     if not data.strip():
         raise FileRefused(_("The file is empty."))
     if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(data)
-    if data.startswith((b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\xd0\xcf\x11\xe0")) or b"\x00" in data:  # anywhere: PostgreSQL stores no NUL
+        return _read_xlsx(data, progress)
+    if data.startswith((b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\xd0\xcf\x11\xe0")):
         raise FileRefused(_("This is not a CSV or Excel (.xlsx) file."))
     text, encoding = _decode(data)
+    if (nul := text.find("\x00")) >= 0:  # PostgreSQL stores no NUL, and no text file holds one
+        raise FileRefused(_("Line %(line)d holds a NUL character: this is not a text file. Save it as CSV or Excel (.xlsx).") % {
+            "line": text.count("\n", 0, nul) + 1,
+        })
     delimiter = _delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records = (
-        # reader.line_num is where the record ends; count back its quoted line breaks.
-        (reader.line_num - sum(value.count("\n") for value in values), [value.strip() for value in values])
-        for values in reader
-    )
-    return _filled(Table(headers=[], encoding=encoding, delimiter=delimiter), records)
+    table = Table(headers=[], encoding=encoding, delimiter=delimiter)
+    reader = csv.reader(_lines(text), delimiter=delimiter)
+    ended = [0, 0]  # the lines where the last complete record and the one before it ended
+
+    def records():
+        for values in reader:
+            # reader.line_num is where the record ends; count back its quoted line breaks.
+            yield reader.line_num - sum(value.count("\n") for value in values), [value.strip() for value in values]
+            ended[:] = [reader.line_num, ended[0]]
+
+    try:
+        _filled(table, records(), progress)
+    except csv.Error as error:
+        line = ended[0] + 1
+        if "field limit" in str(error):  # a cell far over any cap: a quote never closed, or not a table
+            raise FileRefused(_quote_or_cell_message(line)) from error
+        raise FileRefused(_("Line %(line)d cannot be read as CSV: %(reason)s") % {"line": line, "reason": error}) from error
+    if table.rows and text.count('"') % 2 and any("\n" in value for value in table.rows[-1][1]):
+        # The last record ran to the end of the file inside a quote.
+        raise FileRefused(_("Row %(line)d opens a quote (\") that is never closed.") % {"line": ended[1] + 1})
+    return table
 
 
-def _filled(table: Table, records) -> Table:
-    """The first non-blank record is the header; blank records are skipped."""
+def _quote_or_cell_message(line: int) -> str:
+    return _("Row %(line)d opens a quote (\") that is never closed, or holds a cell longer than %(max)s characters.") % {
+        "line": line, "max": _number(settings.IMPORT_MAX_CELL_CHARS),
+    }
+
+
+def _number(value: int) -> str:
+    return number_format(value, use_l10n=True, force_grouping=True)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines with their ends, without a copy of the whole text (io.StringIO would hold
+    it again at four bytes a character) and split at line feeds only, as the row numbers count."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def _filled(table: Table, records, progress: Callable[[int], None] | None = None) -> Table:
+    """The first non-blank record is the header; blank records are skipped; the caps are checked
+    as the records come, so that reading stops at the first one past them."""
+    max_rows, max_columns = settings.IMPORT_MAX_ROWS, settings.IMPORT_MAX_COLUMNS
+    max_chars = settings.IMPORT_MAX_CELL_CHARS
     for line, values in records:
-        if not any(values):
+        while values and not values[-1]:
+            values.pop()  # trailing empty cells: a spreadsheet's formatting, not columns
+        if not values:
             continue
+        if len(values) > max_columns:
+            raise FileRefused(_("Row %(line)d has %(count)d columns: at most %(max)d are read.") % {
+                "line": line, "count": len(values), "max": max_columns,
+            })
+        for index, value in enumerate(values):
+            if len(value) > max_chars:
+                if "\n" in value:
+                    raise FileRefused(_quote_or_cell_message(line))
+                raise FileRefused(_("Row %(line)d, column %(column)d: a cell is longer than %(max)s characters.") % {
+                    "line": line, "column": index + 1, "max": _number(max_chars),
+                })
         if not table.headers:
             table.headers = values
             continue
+        if len(table.rows) >= max_rows:
+            raise FileRefused(_too_many_rows())
         table.rows.append((line, values))
+        if progress and len(table.rows) % PROGRESS_ROWS == 0:
+            progress(len(table.rows))
     if not table.headers:
         raise FileRefused(_("The file is empty."))
     return table
 
 
+def _too_many_rows() -> str:
+    return _("The file has more than %(max)s rows: split it into smaller files.") % {
+        "max": _number(settings.IMPORT_MAX_ROWS),
+    }
+
+
 def _decode(data: bytes) -> tuple[str, str]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            return data[3:].decode("cp1252", errors="replace"), "cp1252"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(data):
+        # Excel's "Unicode text": UTF-16 little endian with its BOM, tab separated.
+        try:
+            return data.decode("utf-16" if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-16-le"), "utf-16"
+        except UnicodeDecodeError as error:
+            raise FileRefused(_("This file is not valid UTF-16 text. Save it as CSV or Excel (.xlsx).")) from error
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace"), "cp1252"
 
 
+def _utf16_without_bom(data: bytes) -> bool:
+    """Little-endian UTF-16 of Latin text: every second byte of the first line is a zero."""
+    head = data[:200]
+    return len(head) >= 4 and head[1::2].count(0) == len(head[1::2]) and head[0::2].count(0) == 0
+
+
 def _delimiter(text: str) -> str:
     """The delimiter that splits the first line (outside quotes) into the most columns."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = next((line for line in _lines(text[:1_000_000]) if line.strip()), "")
     counts = {}
     for candidate in DELIMITERS:
         counts[candidate] = len(next(csv.reader([first], delimiter=candidate)))
@@ -93,23 +188,89 @@ def _delimiter(text: str) -> str:
     return best if counts[best] > 1 else ","
 
 
-def _read_xlsx(data: bytes) -> Table:
+def _read_xlsx(data: bytes, progress: Callable[[int], None] | None = None) -> Table:
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
 
+    _check_inflation(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError) as error:
+    except (BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
         raise FileRefused(_("This is not a CSV or Excel (.xlsx) file.")) from error
     try:
+        sheet = workbook.worksheets[0]
+        last = _last_row_with_a_value(workbook._archive, sheet._worksheet_path)
+        if last > settings.IMPORT_MAX_ROWS + HEADER_LINES:
+            raise FileRefused(_too_many_rows())
+        if last == 0:
+            raise FileRefused(_("The file is empty."))
+        max_columns = settings.IMPORT_MAX_COLUMNS
+        # Explicit bounds: read-only openpyxl would otherwise pad every row to the declared width.
+        rows = sheet.iter_rows(min_row=1, max_row=last, max_col=max_columns + 1, values_only=True)
         records = (
-            (line, [_cell_text(value) for value in cells])
-            for line, cells in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1)
+            (line, [_cell_text(value) for value in cells]) for line, cells in enumerate(rows, start=1)
         )
-        return _filled(Table(headers=[], encoding="xlsx", delimiter=""), records)
+        return _filled(Table(headers=[], encoding="xlsx", delimiter=""), records, progress)
+    except (BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
+        if isinstance(error, FileRefused):
+            raise
+        raise FileRefused(_("This Excel file is damaged or not an .xlsx workbook.")) from error
     finally:
         workbook.close()
+
+
+def _check_inflation(data: bytes) -> None:
+    """Refuses a zip whose parts would inflate to far more than any real workbook (a zip bomb),
+    from the sizes its directory declares, before anything is inflated."""
+    from zipfile import BadZipFile, ZipFile
+
+    try:
+        with ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (BadZipFile, OSError, ValueError) as error:
+        raise FileRefused(_("This is not a CSV or Excel (.xlsx) file.")) from error
+    limit = settings.IMPORT_XLSX_MAX_INFLATED_MB * 1024 * 1024
+    ratio = settings.IMPORT_XLSX_MAX_RATIO
+    inflated = sum(part.file_size for part in parts)
+    packed = any(part.file_size > 1024 * 1024 and part.file_size > ratio * max(part.compress_size, 1) for part in parts)
+    if inflated > limit or packed:
+        raise FileRefused(_("This Excel file unpacks to far more data than a spreadsheet holds, so it is not read."))
+
+
+_VALUE_TAGS = (b"<v>", b"<v ", b"<is>", b"<is ")
+_ROW_NUMBER = re.compile(rb'[^>]*?\sr="(\d+)"')
+
+
+def _last_row_with_a_value(archive, path: str) -> int:
+    """The number of the sheet's last row holding a value (a <v> or an inline string), read from
+    the inflated XML a megabyte at a time with byte searches: the rows after it (empty, maybe
+    styled, maybe a million) are never parsed. A sheet whose rows omit their number (r is
+    optional; Excel always writes it) is read up to the cap."""
+    unknown = settings.IMPORT_MAX_ROWS + HEADER_LINES
+    last = current = 0  # current: the row open at the end of the blocks read so far
+    tail = b""
+    with archive.open(path) as part:
+        while True:
+            chunk = part.read(1 << 20)
+            buffer = tail + chunk
+            cut = buffer.rfind(b"<") if chunk else -1
+            block, tail = (buffer[:cut], buffer[cut:]) if cut > 0 else (buffer, b"")
+            value_at = max(block.rfind(tag) for tag in _VALUE_TAGS)
+            if value_at >= 0:
+                row_at = block.rfind(b"<row ", 0, value_at)
+                last = current if row_at < 0 else _row_number(block, row_at)
+            if (row_at := block.rfind(b"<row ")) >= 0:
+                current = _row_number(block, row_at)
+            if last is None or current is None:
+                return unknown
+            if not chunk:
+                return last
+
+
+def _row_number(block: bytes, at: int) -> int | None:
+    number = _ROW_NUMBER.match(block, at + 4, block.find(b">", at) if block.find(b">", at) > 0 else len(block))
+    return int(number.group(1)) if number else None
 
 
 def _cell_text(value) -> str:
