@@ -44,8 +44,23 @@ class ConsentAnswer(models.Model):
         abstract = True
 
 
+class ConsentQuerySet(models.QuerySet):
+    def before_client_merge(self, *, survivor_id: int, absorbed_id: int) -> None:
+        """One consent per purpose stays when two clients merge (segmentation/merge.py): a "no"
+        of either beats a "yes" of the other (a withdrawal is never lost); alike, the survivor's.
+        The changes behind both move with them as they are."""
+        both = self.filter(client_id__in=[survivor_id, absorbed_id])
+        survivor_says = dict(both.filter(client_id=survivor_id).values_list("purpose", "granted"))
+        absorbed_no = both.filter(client_id=absorbed_id, granted=False).values_list("purpose", flat=True)
+        overruled = [purpose for purpose in absorbed_no if survivor_says.get(purpose) is True]
+        self.filter(client_id=survivor_id, purpose__in=overruled).delete()
+        self.filter(client_id=absorbed_id, purpose__in=set(survivor_says) - set(overruled)).delete()
+
+
 class Consent(ConsentAnswer):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consents", verbose_name=_("client"))
+
+    objects = ConsentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("consent")
@@ -133,6 +148,23 @@ class Campaign(models.Model):
         return self.channel == self.Channel.EMAIL
 
 
+class RecipientQuerySet(models.QuerySet):
+    def before_client_merge(self, *, survivor_id: int, absorbed_id: int) -> None:
+        """One recipient per campaign stays when two clients merge (segmentation/merge.py): the
+        absorbed client's only when it holds a survey answer and the survivor's does not, so that
+        the answer moves too; the other row goes. At most one pair per campaign both received."""
+        rows: dict[int, dict[int, tuple[int, bool]]] = {}
+        both = self.filter(client_id__in=[survivor_id, absorbed_id])
+        for pk, campaign_id, client_id, answer in both.values_list("pk", "campaign_id", "client_id", "answer__id"):
+            rows.setdefault(campaign_id, {})[client_id] = (pk, answer is not None)
+        dropped = []
+        for pair in rows.values():
+            if len(pair) == 2:
+                (survivor_row, survivor_answered), (absorbed_row, absorbed_answered) = pair[survivor_id], pair[absorbed_id]
+                dropped.append(survivor_row if absorbed_answered and not survivor_answered else absorbed_row)
+        self.filter(pk__in=dropped).delete()
+
+
 class Recipient(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -148,6 +180,8 @@ class Recipient(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)  # when a sender took it (SENDING)
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=255, blank=True)
+
+    objects = RecipientQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["campaign", "client"], name="recipient_once_per_campaign")]

@@ -150,7 +150,7 @@ class Pair:
 def _keyed_rows(clients, key: str) -> list[tuple[int, str]]:
     """(id, key) of the clients sharing `key` with another one, in key order: one window query."""
     if key == Reason.NAME:
-        clients = clients.exclude(city="").annotate(dup_key=Concat(Upper("city"), Value("\x00"), "sort_name"))
+        clients = clients.exclude(city="").annotate(dup_key=Concat(Upper("city"), Value("\x1f"), "sort_name"))
     else:
         column = {Reason.TAX_ID: "tax_key", Reason.EMAIL: "email", Reason.PHONE: "phone_key"}[key]
         clients = clients.exclude(**{column: ""}).annotate(dup_key=F(column))
