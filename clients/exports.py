@@ -2,7 +2,11 @@
 
 Formula injection (OWASP "CSV Injection"): a cell typed by a person that starts with = + - @,
 a tab or a carriage return would run as a formula in Excel, LibreOffice or Sheets. Such strings
-get a leading single quote. Numbers and dates are never touched: a negative amount is a number.
+get a leading single quote. Control characters are stripped first (XLSX cannot hold them and
+spreadsheets skip them), so "\x01=cmd" cannot hide its "=" behind them. Numbers and dates are
+never touched: a negative amount is a number. A phone column holds `Phone` values: a well-formed
+number ("+34 612 345 678": a plus, digits and separators, nothing a formula could call) comes out
+as it is, usable; anything else in it is neutralised like any text.
 
 CSV choices, for the spreadsheet the user double-clicks it into:
 - UTF-8 with a BOM, so that Excel reads accents right.
@@ -16,15 +20,17 @@ CSV choices, for the spreadsheet the user double-clicks it into:
   the ``export_clients`` management command's CSV, which is meant for machines.
 
 Both formats read the clients once, in chunks (``iterator``), with the owner joined: a constant
-number of queries and never the whole list in memory for CSV. At most EXPORT_LIMIT rows.
+number of queries and never the whole list in memory for CSV. At most EXPORT_LIMIT rows. The same
+writers fill a file (``write_csv``, ``write_xlsx``) for the background exports (``exports`` app).
 """
 
 import csv
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from io import BytesIO
-from typing import Any
+from typing import IO, Any
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -41,11 +47,22 @@ from clients.models import Client
 EXPORT_LIMIT = 1_000_000
 CHUNK_SIZE = 2000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# C0 controls but tab, line feed and carriage return (kept: they are text, and tab/CR are formula
+# starts), DEL and the C1 controls.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# What spreadsheets skip before looking for a formula's first character.
+LEADING_BLANKS = " \n\u00a0"
+# An optional plus, then digits with the usual separators: no letter, so nothing a formula could call.
+PHONE_SHAPE = re.compile(r"\+?\(?\d[\d ().\-/]*")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSX_DATE_FORMAT = "yyyy-mm-dd"
 XLSX_AMOUNT_FORMAT = "#,##0.00"
 
 Value = str | int | Decimal | dt.date | None
+
+
+class Phone(str):
+    """A value known to be a phone number (its column), for neutralise()."""
 
 
 def _label(field: str):
@@ -60,8 +77,11 @@ EXPORT_COLUMNS: list[tuple[Any, Callable[[Client], Value]]] = [
     (_label("last_name"), lambda c: c.last_name),
     (_label("company_name"), lambda c: c.company_name),
     (_label("email"), lambda c: c.email),
-    (_label("phone"), lambda c: c.phone),
+    (_label("phone"), lambda c: Phone(c.phone)),
     (_label("city"), lambda c: c.city),
+    # The name in the user's language, as people read it (the import maps it back); codes are in
+    # the export_clients command's CSV.
+    (_label("country"), lambda c: c.country.name),
     (_label("owner"), lambda c: c.owner.get_full_name() or c.owner.username),
     (_label("status"), lambda c: c.get_status_display()),
     (_label("alert"), lambda c: c.get_alert_display()),
@@ -79,8 +99,17 @@ EXPORT_COLUMNS: list[tuple[Any, Callable[[Client], Value]]] = [
 
 
 def neutralise(value: Value) -> Value:
-    """A string that a spreadsheet would run as a formula gets a leading quote; other values pass."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """A string that a spreadsheet would run as a formula gets a leading quote; other values pass.
+
+    Control characters go first, so that none of them can stand before the "=" that would run.
+    """
+    if not isinstance(value, str):
+        return value
+    is_phone = isinstance(value, Phone)
+    value = CONTROL_CHARACTERS.sub("", value)
+    if is_phone and PHONE_SHAPE.fullmatch(value):
+        return value
+    if value.startswith(FORMULA_STARTS) or value.lstrip(LEADING_BLANKS).startswith(FORMULA_STARTS):
         return f"'{value}"
     return value
 
@@ -99,13 +128,35 @@ def export_response(queryset: QuerySet[Client], fmt: str, stem: str) -> HttpResp
 
 def clients_csv_response(queryset: QuerySet[Client], filename_stem: str) -> StreamingHttpResponse:
     """Streams the clients as CSV; see the module docstring for the separator, numbers and dates."""
-    return rows_csv_response([header for header, _value in EXPORT_COLUMNS], _rows(queryset), filename_stem)
+    return rows_csv_response(client_headers(), client_rows(queryset), filename_stem)
 
 
 def clients_xlsx_response(queryset: QuerySet[Client], filename_stem: str) -> HttpResponse:
     """The clients as one XLSX sheet."""
-    headers = [header for header, _value in EXPORT_COLUMNS]
-    return rows_xlsx_response(headers, _rows(queryset), filename_stem, sheet_title=_("Clients"))
+    return rows_xlsx_response(client_headers(), client_rows(queryset), filename_stem, sheet_title=CLIENTS_SHEET)
+
+
+CLIENTS_SHEET = _("Clients")
+
+
+def client_headers() -> list:
+    return [header for header, _value in EXPORT_COLUMNS]
+
+
+def client_rows(queryset: QuerySet[Client]) -> Iterator[list[Value]]:
+    """Each client's row, neutralised, read in chunks; at most EXPORT_LIMIT."""
+    return _rows(queryset)
+
+
+def write_csv(target: IO[str], headers: list, rows: Iterator[list[Value]]) -> None:
+    """The same text as the CSV download, line by line into `target` (opened with newline="")."""
+    for line in _csv_lines(headers, rows, language=translation.get_language(), delimiter=csv_delimiter()):
+        target.write(line)
+
+
+def write_xlsx(target: IO[bytes] | str, headers: list, rows: Iterator[list[Value]], *, sheet_title) -> None:
+    """The same sheet as the XLSX download, saved into `target` (a path or a binary file)."""
+    _workbook(headers, rows, sheet_title=sheet_title).save(target)
 
 
 def rows_response(headers: list, rows: Iterator[list[Value]], fmt: str, stem: str, *, sheet_title) -> HttpResponse:
@@ -131,8 +182,17 @@ def rows_xlsx_response(headers: list, rows: Iterator[list[Value]], filename_stem
     """One XLSX sheet: real dates and numbers, a bold and frozen header row.
 
     openpyxl's write-only mode keeps only the current row in memory while building; the finished
-    file (a few tens of MB at the limit) is sent in one piece.
+    file is sent in one piece, which is why a large export runs in the background instead.
     """
+    buffer = BytesIO()
+    _workbook(headers, rows, sheet_title=sheet_title).save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = attachment(filename_stem, "xlsx")
+    return response
+
+
+def _workbook(headers: list, rows: Iterator[list[Value]], *, sheet_title) -> Workbook:
+    """A write-only workbook: rows go to a temporary file as they are appended, memory stays flat."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(sheet_title)[:31])
     sheet.freeze_panes = "A2"
@@ -140,11 +200,7 @@ def rows_xlsx_response(headers: list, rows: Iterator[list[Value]], filename_stem
     sheet.append([_xlsx_cell(sheet, str(header), font=bold) for header in headers])
     for row in rows:
         sheet.append([_xlsx_cell(sheet, value) for value in row])
-    buffer = BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = attachment(filename_stem, "xlsx")
-    return response
+    return workbook
 
 
 def _rows(queryset: QuerySet[Client]) -> Iterator[list[Value]]:

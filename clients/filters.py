@@ -7,6 +7,7 @@ from django_countries import countries
 from accounts.models import Team
 from accounts.selectors import salespeople_visible_to
 from clients.models import Alert, Category, Client, FrequencyClass, RfmSegment, Status, VolumeTier
+from clients.tables import ClientTable
 from core.forms import PkRangeMixin
 
 
@@ -88,3 +89,15 @@ class ClientFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name: str, value: str):
         return queryset.search(value)
+
+
+NAME_ORDER = ("sort_name", "id")
+
+
+def list_ordering(sort: str) -> tuple[str, ...]:
+    """The list table's order for its `sort` parameter (e.g. "-spend_12m"); by name otherwise."""
+    column = ClientTable.base_columns.get(sort.removeprefix("-"))
+    fields = tuple(column.order_by) if column is not None and column.order_by else NAME_ORDER
+    if sort.startswith("-"):
+        return tuple(field.removeprefix("-") if field.startswith("-") else f"-{field}" for field in fields)
+    return fields

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "audit",
     "campaigns",
     "privacy",
+    "exports",
     "demo",
 ]
 
@@ -151,6 +152,15 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Files written by the background work (the exports), never served as static: each download goes
+# through a view that checks who asks. With several web or worker machines this must be a shared
+# disk, or the default storage an S3-compatible one (django-storages), so that the worker that
+# writes a file and the web process that sends it see the same one.
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+# A client list or segment export with more rows than this runs in the background (exports app).
+EXPORT_BACKGROUND_ROWS = env.int("EXPORT_BACKGROUND_ROWS", default=5000)
+# Days a background export's file is kept before the nightly chores delete it.
+EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)
 
 # Redis: broker, cache and locks. Without it, tasks run in-process and the cache is local.
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("segmentation.urls")),
     path("", include("privacy.urls")),
     path("imports/", include("imports.urls")),
+    path("exports/", include("exports.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Sum
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats
@@ -13,9 +13,11 @@ from django_tables2 import RequestConfig
 
 from accounts.models import Team
 from campaigns.nps import dashboard_nps_add
-from clients.exports import export_response
 from clients.models import Client, Status
 from clients.tables import PAGINATION, ClientTable
+from exports.models import ExportJob
+from exports.services import export_queryset
+from exports.views import export_or_offer
 from segmentation.dashboard import dashboard_build
 from segmentation.forms import LifecycleSettingsForm
 from segmentation.models import LifecycleSettings, NightlyRun, Segment
@@ -78,10 +80,17 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def segment_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-    """The segment's clients as CSV or XLSX, in the user's language (formulas neutralised)."""
+    """The segment's clients as CSV or XLSX, in the user's language (formulas neutralised); a large
+    segment is offered as a background export."""
     segment = get_object_or_404(Segment.objects.visible_to(request.user), pk=pk)
-    clients = segment_clients(user=request.user, segment=segment).select_related("owner")
-    return export_response(clients.order_by("sort_name", "id"), fmt, slugify(segment.name) or "segment")
+    if fmt not in ExportJob.Format.values:
+        raise Http404("Unknown export format")
+    params = {"segment": segment.pk}
+    clients = export_queryset(user=request.user, kind=ExportJob.Kind.SEGMENT, params=params)
+    return export_or_offer(
+        request, queryset=clients, kind=ExportJob.Kind.SEGMENT, fmt=fmt, params=params,
+        name=slugify(segment.name) or "segment",
+    )
 
 
 @require_POST

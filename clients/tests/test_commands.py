@@ -36,6 +36,7 @@ def test_export_writes_codes_iso_dates_and_dot_decimals(tmp_path, owner):
         "last_purchase_date": (TODAY - dt.timedelta(days=40)).isoformat(), "days_since_last_purchase": "40",
         "purchase_count": "2", "total_spent": "1244.50", "spend_12m": "1244.50", "average_basket": "622.25",
         "volume_tier": "medium", "frequency_class": "habitual", "rfm_segment": "lost", "alert": "",  # a lone buyer is R1 F1
+        "evaluated_on": TODAY.isoformat(),
     }]
 
 
@@ -49,12 +50,43 @@ def test_export_header_and_prospects(tmp_path, owner):
     assert text.splitlines()[0] == (
         "client_ref,first_name,last_name,company_name,email,owner,status,first_purchase_date,last_purchase_date,"
         "days_since_last_purchase,purchase_count,total_spent,spend_12m,average_basket,volume_tier,frequency_class,"
-        "rfm_segment,alert"
+        "rfm_segment,alert,evaluated_on"
     )
     row = export(tmp_path)[0]
     assert (row["status"], row["last_purchase_date"], row["days_since_last_purchase"], row["total_spent"]) == (
         "prospect", "", "", "0.00",
     )
+
+
+def test_export_after_a_recompute_as_of_a_past_day_agrees_with_itself(tmp_path, owner):
+    as_of = TODAY - dt.timedelta(days=300)
+    client = ClientFactory(owner=owner, client_ref="C-1")
+    PurchaseFactory(client=client, date=as_of - dt.timedelta(days=10), amount=Decimal("50.00"))
+    call_command("recompute_lifecycle", "--as-of", as_of.isoformat(), stdout=io.StringIO())
+
+    row = export(tmp_path)[0]  # by default, the day the last recompute evaluated the figures on
+
+    assert (row["evaluated_on"], row["days_since_last_purchase"], row["status"]) == (as_of.isoformat(), "10", "new")
+
+
+def test_export_as_of_a_given_day(tmp_path, owner):
+    client = ClientFactory(owner=owner)
+    PurchaseFactory(client=client, date=TODAY - dt.timedelta(days=40), amount=Decimal("10.00"))
+    call_command("recompute_lifecycle", stdout=io.StringIO())
+    target = tmp_path / "clients.csv"
+    day = TODAY + dt.timedelta(days=5)
+
+    call_command("export_clients", "--output", str(target), "--as-of", day.isoformat(), stderr=io.StringIO())
+
+    row = next(csv.DictReader(target.open(encoding="utf-8", newline="")))
+    assert (row["evaluated_on"], row["days_since_last_purchase"]) == (day.isoformat(), "45")
+
+
+def test_export_refuses_a_bad_as_of(tmp_path):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("export_clients", "--as-of", "31/12/2026", stdout=io.StringIO())
 
 
 @pytest.mark.parametrize("dangerous", ["=HYPERLINK(\"http://x\")", "+34 600", "-1", "@SUM(A1)", "\tTab", "\rCR"])
@@ -78,12 +110,13 @@ def test_export_to_standard_output(owner):
 
 
 @pytest.mark.parametrize("size", [1, 12])
-def test_export_streams_with_one_query_whatever_the_size(tmp_path, owner, teammate, django_assert_num_queries, size):
+def test_export_streams_with_two_queries_whatever_the_size(tmp_path, owner, teammate, django_assert_num_queries, size):
     for index in range(size):
         ClientFactory(owner=owner if index % 2 else teammate)
 
-    # One query: the clients with their owners joined, read by the iterator in chunks.
-    with django_assert_num_queries(1):
+    # The day of the last recompute (one row), then the clients with their owners joined, read by
+    # the iterator in chunks.
+    with django_assert_num_queries(2):
         rows = export(tmp_path)
 
     assert len(rows) == size

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from clients.exports import neutralise
+from clients.exports import Phone, neutralise
 from clients.models import Status
 from clients.tests.factories import ClientFactory
 
@@ -34,12 +34,36 @@ def use_language(client, language: str) -> None:
 
 
 def test_neutralise_quotes_formula_starts_but_keeps_numbers_and_dates():
-    for text in ("=1+1", "+34 600", "-2", "@SUM(1)", "\tx", "\rx"):
+    for text in ("=1+1", "+34 600", "-2", "-2+3", "@SUM(1)", "\tx", "\rx", "\t=1", " =1", "\n@SUM(A1)"):
         assert neutralise(text) == f"'{text}"
     assert neutralise("Ana") == "Ana"
     assert neutralise(Decimal("-5.00")) == Decimal("-5.00")
     assert neutralise(-3) == -3
     assert neutralise(dt.date(2025, 1, 2)) == dt.date(2025, 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("\x01=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),  # the control character first, then the check
+        ("\x00\x1f@SUM(1)", "'@SUM(1)"),
+        ("\x7f\x85+1", "'+1"),
+        ("\x02-2+3", "'-2+3"),
+        ("Ana\x0bMaría", "AnaMaría"),
+    ],
+)
+def test_control_characters_are_stripped_before_neutralising(value, expected):
+    assert neutralise(value) == expected
+
+
+@pytest.mark.parametrize("phone", ["+34 612 345 678", "+34612345678", "612 34 56 78", "+55 (11) 91234-5678", "(011) 4567-8901"])
+def test_a_phone_comes_out_usable(phone):
+    assert neutralise(Phone(phone)) == phone
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+34 600 =1", "-2+3", "@SUM(1)", "\t612", "+1-800-FLOWERS", "\x01=1"])
+def test_a_phone_column_still_neutralises_what_is_not_a_phone(text):
+    assert neutralise(Phone(text)).startswith("'")
 
 
 @pytest.mark.django_db
@@ -119,13 +143,13 @@ def test_another_portfolios_clients_never_appear(client, owner, outsider, fmt):
 @pytest.mark.django_db
 def test_formulas_are_neutralised_in_csv_and_xlsx(client, owner):
     ClientFactory(
-        owner=owner, first_name='=HYPERLINK("http://x")', last_name="@SUM(1)", phone="+34 600",
+        owner=owner, first_name='=HYPERLINK("http://x")', last_name="@SUM(1)", phone="+34 612 345 678",
         total_spent=Decimal("1500.25"), last_purchase_date=dt.date(2025, 3, 4),
     )
     client.force_login(owner)
     header, row = csv_rows(client.get(export_url("csv")), ";")
     assert row[1:3] == ["'=HYPERLINK(\"http://x\")", "'@SUM(1)"]
-    assert row[5] == "'+34 600"
+    assert row[5] == "+34 612 345 678"  # a phone, usable as it is
 
     response = client.get(export_url("xlsx"))
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -138,7 +162,8 @@ def test_formulas_are_neutralised_in_csv_and_xlsx(client, owner):
     values = dict(zip(titles, [cell.value for cell in sheet[2]], strict=True))
     assert values["Nombre"] == "'=HYPERLINK(\"http://x\")"
     assert values["Apellidos"] == "'@SUM(1)"
-    assert values["Teléfono"] == "'+34 600"
+    assert values["Teléfono"] == "+34 612 345 678"
+    assert values["País"] == "España"
     assert sheet[2][1].data_type == "s"  # text, not a formula
     assert values["Gasto total"] == pytest.approx(1500.25)
     assert isinstance(values["Gasto total"], float)
@@ -170,8 +195,9 @@ def test_the_list_page_links_to_the_exports_with_its_filters(client, owner):
     assert f'href="{export_url("xlsx", "status=dormant")}"' in content
 
 
-# session, user, the user's groups; the clients shared with the user (access rule); the clients.
-EXPORT_QUERIES = 5
+# session, user, the user's groups; the clients shared with the user (access rule); the count
+# that stops at EXPORT_BACKGROUND_ROWS (small: immediate); the clients.
+EXPORT_QUERIES = 6
 
 
 @pytest.mark.django_db

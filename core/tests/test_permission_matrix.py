@@ -18,6 +18,7 @@ something leaves the next persona the same data. Expected answers:
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone
@@ -27,6 +28,7 @@ from campaigns.models import Campaign, Recipient
 from campaigns.tokens import survey_token, unsubscribe_token
 from clients.tests.factories import ClientFactory, ContractFactory, FollowUpFactory, ProductFactory, PurchaseFactory
 from core.tests.test_access import all_urls
+from exports.models import ExportJob
 from imports.models import ImportJob
 from segmentation.records import client_trash
 from segmentation.segments import segment_create
@@ -81,7 +83,12 @@ def _objects_of(person: User, *, label: str) -> dict[str, object]:
         created_by=person, kind="clients", filename="f.csv", data=b"Nombre\nAna\n", language="es", owner=person,
         summary={"headers": ["Nombre"], "sample": [], "rows": 1}, mapping={"first_name": 0},
     )
+    export = ExportJob.objects.create(
+        created_by=person, kind="clients", format="csv", params={"query": ""}, name="c", language="es", state="done",
+    )
+    export.file.save("c.csv", ContentFile(b"x"), save=True)
     return {
+        "export": export,
         "client": client, "trashed": trashed, "purchase": PurchaseFactory(client=client),
         "followup": FollowUpFactory(client=client, assigned_to=person), "segment": segment, "campaign": campaign,
         "draft": draft, "import": job, "survey": survey_token(recipient.pk),
@@ -176,6 +183,11 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "imports:import_reopen": (CREATOR, lambda o: [o["import"].pk]),
     "imports:import_delete": (CREATOR, lambda o: [o["import"].pk]),
     "imports:import_report": (CREATOR, lambda o: [o["import"].pk]),
+    "exports:export_list": (EVERYONE, lambda o: []),
+    "exports:export_create": (EVERYONE, lambda o: []),  # an empty POST: back to the list with a message
+    "exports:export_detail": (CREATOR, lambda o: [o["export"].pk]),
+    "exports:export_progress": (CREATOR, lambda o: [o["export"].pk]),
+    "exports:export_download": (CREATOR, lambda o: [o["export"].pk]),
     "campaigns:campaign_list": (EVERYONE, lambda o: []),
     "campaigns:campaign_create": (EVERYONE, lambda o: []),
     "campaigns:campaign_detail": (CAMPAIGN_READERS, lambda o: [o["campaign"].pk]),

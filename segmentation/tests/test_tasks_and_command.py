@@ -377,6 +377,7 @@ def test_the_chores_have_schedule_entries_of_their_own(db):
         "Resume interrupted campaigns": ("campaigns.tasks.campaigns_resume", "0", "3"),
         "Purge the trash": ("privacy.tasks.trash_purge", "30", "3"),
         "Requeue stuck imports": ("imports.tasks.imports_requeue", "*/15", "*"),
+        "Purge old exports": ("exports.tasks.exports_purge", "45", "3"),
     }
     assert all(task.enabled and task.task in current_app.tasks for task in entries.values())
 
