@@ -13,6 +13,7 @@ check is not refused.
 from __future__ import annotations
 
 import functools
+import re
 from types import ModuleType
 
 from django.core.exceptions import ValidationError
@@ -49,6 +50,7 @@ EU_VAT_PREFIX = {
     code.upper(): ("EL" if code == "gr" else code.upper())
     for code in eu_vat.MEMBER_STATES - {"es", "pt", "xi"}
 }
+_SEPARATORS = re.compile(r"[\s.,\-_/]+")
 # How people write them, where stdnum's compact form is not it.
 _DISPLAYED: dict[str, tuple[ModuleType, ...]] = {"BR": (cpf, cnpj), "CL": (rut,), "AR": (cuit,), "CO": (nit,)}
 
@@ -84,6 +86,7 @@ def tax_id_normal(value: str, country: str) -> str | None:
     checkers = _NATIONAL.get(country)
     if checkers is None:
         return value.upper()
+    value = _SEPARATORS.sub("", value)  # '12.345.678-Z': not every module drops every separator
     for module in checkers:
         try:
             return module.validate(value)
@@ -95,7 +98,7 @@ def tax_id_normal(value: str, country: str) -> str | None:
 def _eu_vat_normal(value: str, country: str) -> str | None:
     module = get_cc_module(country.lower(), "vat")
     prefix = EU_VAT_PREFIX[country]
-    number = eu_vat.clean(value, " -./").upper()
+    number = _SEPARATORS.sub("", value).upper()
     for written in (prefix, country):
         if number.startswith(written):
             number = number[len(written):]

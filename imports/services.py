@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEntry
 from clients.catalogue import products_create_missing
+from clients.identifiers import country_code, tax_id_error, tax_id_normal
 from clients.models import (
     UNIT_PRICE_MAX,
     Client,
@@ -37,6 +38,7 @@ from clients.models import (
     client_total_error,
     not_in_trash,
 )
+from clients.phones import e164
 from clients.text import fold, tax_key
 from core.bulk import rows_insert
 from core.money import cents
@@ -65,12 +67,7 @@ PURCHASE_FIELDS = ["client_ref", "tax_id", "email", "company_name", "first_name"
 NAME_FIELDS = ["first_name", "last_name", "company_name"]
 KEY_FIELDS = ["client_ref", "tax_id", "email"]  # in matching order
 
-# Country names people write instead of the ISO code, folded.
-COUNTRY_NAMES = {
-    "espana": "ES", "spain": "ES", "espanha": "ES", "portugal": "PT", "brasil": "BR", "brazil": "BR",
-    "mexico": "MX", "argentina": "AR", "chile": "CL", "colombia": "CO", "peru": "PE", "uruguay": "UY",
-    "uruguai": "UY", "francia": "FR", "franca": "FR", "france": "FR", "andorra": "AD",
-}
+DEFAULT_COUNTRY = Client._meta.get_field("country").default  # of a row that names none
 
 
 def fields_for(kind: str) -> list[str]:
@@ -140,6 +137,8 @@ class Analysis:
     rows: int = 0
     problems: list[str] = field(default_factory=list)  # the file as a whole cannot be imported
     errors: list[RowError] = field(default_factory=list)
+    # Imported all the same: a wrong tax id or phone of a client already held (its data is not overwritten).
+    warnings: list[RowError] = field(default_factory=list)
     new_clients: dict[str, NewClient] = field(default_factory=dict)  # by matching key
     client_updates: dict[int, dict[str, str]] = field(default_factory=dict)  # empty fields to fill
     matched: set[int] = field(default_factory=set)
@@ -176,9 +175,20 @@ class _Row:
     line: int
     cells: dict[str, str]  # field → stripped text of its column
     errors: list[RowError] = field(default_factory=list)
+    # Tax id or phone that does not pass its country's check: a row error for a client this import
+    # creates, a warning for one already held (decided once the row is matched: `settle`).
+    doubtful: dict[str, RowError] = field(default_factory=dict)
+    warnings: list[RowError] = field(default_factory=list)
 
     def error(self, name: str, headers: dict[str, str], message: str) -> None:
         self.errors.append(RowError(self.line, headers.get(name, ""), str(self.cells.get(name, "")), message))
+
+    def settle(self, *, held: bool) -> None:
+        """A doubtful value of a client already held is not written (a warning); of a new one, an error."""
+        (self.warnings if held else self.errors).extend(self.doubtful.values())
+        if held:
+            for name in self.doubtful:
+                self.cells[name] = ""
 
 
 def import_analyse(
@@ -220,13 +230,15 @@ def import_analyse(
         analysis.problems.append(_("Choose the salesperson who will own the new clients."))
     for row in rows:
         analysis.errors.extend(row.errors)
+        analysis.warnings.extend(row.warnings)
     if progress:
         progress(len(rows))
     return analysis
 
 
 def _check_common(row: _Row, headers: dict[str, str]) -> None:
-    """Lengths, the e-mail and the country: the checks of every client field in either kind."""
+    """Lengths, the e-mail, the country, the tax id and the phone (by the row's country, in their
+    normal form when valid): the checks of every client field in either kind."""
     cells = row.cells
     if cells.get("email"):
         cells["email"] = cells["email"].lower()
@@ -235,17 +247,33 @@ def _check_common(row: _Row, headers: dict[str, str]) -> None:
         except ValidationError:
             row.error("email", headers, _("This is not a valid e-mail address."))
     if cells.get("country"):
-        code = COUNTRY_NAMES.get(fold(cells["country"]), cells["country"].upper())
-        if len(code) == 2 and code.isalpha() and code.isascii():
+        if code := country_code(cells["country"]):
             cells["country"] = code
         else:
-            row.error("country", headers, _("Use the two-letter country code (ES, PT, BR, MX…)."))
+            row.error("country", headers, _("Unknown country: write its name (España, Portugal, Brasil…) or its code (ES, PT, BR…)."))
+            return
+    _check_identifiers(row, headers)
     for name, value in cells.items():
         if name in ("date", "amount", "quantity", "product", "country"):
             continue
         limit = Client._meta.get_field(name).max_length
         if len(value) > limit:
             row.error(name, headers, _("Longer than %(limit)d characters.") % {"limit": limit})
+
+
+def _check_identifiers(row: _Row, headers: dict[str, str]) -> None:
+    cells = row.cells
+    country = cells.get("country") or DEFAULT_COUNTRY
+    if cells.get("tax_id"):
+        if normal := tax_id_normal(cells["tax_id"], country):
+            cells["tax_id"] = normal  # its match key is then the stored clients' one
+        else:
+            row.doubtful["tax_id"] = RowError(row.line, headers.get("tax_id", ""), cells["tax_id"], tax_id_error(country))
+    if cells.get("phone"):
+        if number := e164(cells["phone"], country):
+            cells["phone"] = number
+        else:
+            row.doubtful["phone"] = RowError(row.line, headers.get("phone", ""), cells["phone"], _("This cannot be a phone number: write it with its area code, or with + and the country code."))
 
 
 def _check_purchase(row: _Row, headers: dict[str, str], today: dt.date) -> None:
@@ -360,6 +388,7 @@ def _match(row: _Row, headers: dict[str, str], matches) -> int | None:
 def _plan_clients(analysis: Analysis, rows: list[_Row], headers: dict[str, str], matches) -> None:
     fillable = [name for name in CLIENT_FIELDS if name in headers and name != "country"]
     matched_values: dict[int, dict[str, str]] = {}
+    matched_rows: dict[int, _Row] = {}
     first_line: dict[tuple[str, str], int] = {}  # keys of the clients this file creates → their row
     for row in rows:
         if row.errors:
@@ -367,8 +396,12 @@ def _plan_clients(analysis: Analysis, rows: list[_Row], headers: dict[str, str],
         pk = _match(row, headers, matches)
         if row.errors:
             continue
+        row.settle(held=pk is not None)
+        if row.errors:
+            continue
         if pk is not None:
             analysis.matched.add(pk)
+            matched_rows.setdefault(pk, row)
             matched_values.setdefault(pk, {}).update({k: v for k, v in row.cells.items() if v and k in fillable})
             continue
         keys = _keys(row.cells)
@@ -386,7 +419,8 @@ def _plan_clients(analysis: Analysis, rows: list[_Row], headers: dict[str, str],
     ids = sorted(matched_values)
     for start in range(0, len(ids), LOOKUP_CHUNK):
         chunk = ids[start:start + LOOKUP_CHUNK]
-        for current in Client.objects.filter(pk__in=chunk).values("pk", *fillable):
+        for current in Client.objects.filter(pk__in=chunk).values("pk", *{*fillable, "tax_id", "country"}):
+            _warn_held_tax_id(matched_rows[current["pk"]], headers, current["tax_id"], current["country"])
             blanks = {name: value for name, value in matched_values[current["pk"]].items() if not current[name]}
             if "client_ref" in blanks:
                 if blanks["client_ref"] in claimed:
@@ -395,6 +429,13 @@ def _plan_clients(analysis: Analysis, rows: list[_Row], headers: dict[str, str],
                     claimed.add(blanks["client_ref"])
             if blanks:
                 analysis.client_updates[current["pk"]] = blanks
+
+
+def _warn_held_tax_id(row: _Row, headers: dict[str, str], tax_id: str, country: str) -> None:
+    """A client already held whose tax id does not pass its country's check: imported, and said."""
+    if tax_id and "tax_id" not in row.doubtful and tax_id_normal(tax_id, country) is None:
+        message = _("The tax id on file for this client is wrong: %(reason)s") % {"reason": tax_id_error(country)}
+        row.warnings.append(RowError(row.line, headers.get("tax_id", ""), tax_id, message))
 
 
 def _plan_purchases(
@@ -427,6 +468,9 @@ def _plan_purchases(
             name, key = _keys(row.cells)[0]
             if not create_missing:
                 row.error(name, headers, _("No client has this value (the option to create missing clients is off)."))
+                continue
+            row.settle(held=False)
+            if row.errors:
                 continue
             new_key = f"{name}:{key}"
             if new_key not in analysis.new_clients:

@@ -26,7 +26,7 @@ TODAY = dt.date(2026, 6, 30)  # the fixtures' dates are before it, except the pl
 CLIENTS_BAD = {
     5: ("Correo electrónico", "ana@@example.es"),  # not an e-mail
     6: ("", ""),  # no name at all
-    8: ("País", "Reino Unido"),  # not a country code
+    8: ("País", "Atlántida"),  # no country we know (names in Spanish, Portuguese or English pass)
     11: ("", ""),  # same tax id as row 2 (12.345.678-z == 12345678Z)
     12: ("Código postal", "1234567890ABCDEFG"),  # longer than 16
 }
@@ -144,14 +144,14 @@ def test_the_spanish_clients_file_creates_the_new_clients_and_fills_only_empty_f
         "C-101",
         "Cafés Ñandú",
         "info@nandu.es",
-        "954 000 111",
+        "+34954000111",  # in E.164
         "Madrid",
         "41001",
     )
     maria = Client.objects.get(pk=clients_base["maria"].pk)  # matched by the e-mail, whatever its case
     assert (maria.client_ref, maria.phone, maria.city, maria.email) == (
         "C-104",
-        "622 333 444",
+        "+34622333444",
         "Granada",
         "maria.gomez@example.com",
     )
@@ -188,13 +188,13 @@ def test_a_clients_file_never_overwrites_a_filled_field(owner):
     analysis = analyse(data, Kind.CLIENTS)
     import_apply(analysis, owner=owner)
 
-    assert analysis.client_updates == {client.pk: {"last_name": "Ruiz", "phone": "600000000"}}
+    assert analysis.client_updates == {client.pk: {"last_name": "Ruiz", "phone": "+34600000000"}}
     client.refresh_from_db()
     assert (client.first_name, client.last_name, client.email, client.phone, client.city) == (
         "Ana",
         "Ruiz",
         "ana@example.es",
-        "600000000",
+        "+34600000000",
         "Vigo",
     )
 
@@ -217,9 +217,9 @@ def test_an_xlsx_clients_file_with_english_headers_and_numeric_cells(owner):
 
     assert errors_by_line(analysis) == {5: ("Email", "not-an-email"), 6: ("Country", "Atlantis")}
     ana = Client.objects.get(client_ref="1001")
-    assert (ana.first_name, ana.phone, ana.country) == ("Ana", "600111222", "ES")
+    assert (ana.first_name, ana.phone, ana.country) == ("Ana", "+34600111222", "ES")
     matched = Client.objects.get(tax_key="B12345678")
-    assert (matched.client_ref, matched.company_name, matched.phone) == ("1002", "Old name", "955000111")
+    assert (matched.client_ref, matched.company_name, matched.phone) == ("1002", "Old name", "+34955000111")
     assert Client.objects.count() == 2
 
 
