@@ -376,7 +376,8 @@ def test_the_chores_have_schedule_entries_of_their_own(db):
     assert {name: (task.task, task.crontab.minute, task.crontab.hour) for name, task in entries.items()} == {
         "Resume interrupted campaigns": ("campaigns.tasks.campaigns_resume", "0", "3"),
         "Purge the trash": ("privacy.tasks.trash_purge", "30", "3"),
-        "Requeue stuck imports": ("imports.tasks.imports_requeue", "*/15", "*"),
+        "Requeue stuck imports": ("imports.tasks.imports_requeue", "*/5", "*"),  # moved by imports' 0004
+        "Purge unconfirmed imports": ("imports.tasks.imports_purge", "50", "3"),
         "Purge old exports": ("exports.tasks.exports_purge", "45", "3"),
     }
     assert all(task.enabled and task.task in current_app.tasks for task in entries.values())
