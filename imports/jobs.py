@@ -108,6 +108,9 @@ def job_analyse(job: ImportJob, table: Table | None = None, progress=None) -> An
     job.rows = len(table.rows)
     job.summary = analysis.summary() | {
         "problems": analysis.problems,
+        # Rows imported all the same (a wrong tax id or phone already held): the first 100, as for errors.
+        "warnings": [warning.as_list() for warning in analysis.warnings[:100]],
+        "warning_count": len(analysis.warnings),
         "headers": table.headers,
         "sample": [[line, values] for line, values in table.rows[:SAMPLE_ROWS]],
     }

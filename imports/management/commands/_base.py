@@ -48,6 +48,8 @@ class ImportCommand(BaseCommand):
             self.stderr.write(f"row {error.line}, column {error.column or '-'}, value {error.value!r}: {error.message}")
         if len(analysis.errors) > MAX_ERRORS_SHOWN:
             self.stderr.write(f"… and {len(analysis.errors) - MAX_ERRORS_SHOWN} more errors")
+        for warning in analysis.warnings[:MAX_ERRORS_SHOWN]:  # imported all the same
+            self.stderr.write(f"warning: row {warning.line}, column {warning.column or '-'}, value {warning.value!r}: {warning.message}")
         summary = analysis.summary()
         figures = (
             f"{summary['rows']} rows, {summary['bad_rows']} with errors; clients: {summary['clients_created']} new, "
