@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -6,7 +7,7 @@ from accounts.models import User
 from accounts.selectors import salespeople_visible_to
 from imports.models import ImportJob
 from imports.services import Kind, field_label, fields_for
-from imports.spreadsheets import MAX_BYTES, FileRefused, read_table
+from imports.spreadsheets import MAX_BYTES, FileRefused, file_sniff, read_table
 
 
 class UploadForm(forms.Form):
@@ -29,7 +30,11 @@ class UploadForm(forms.Form):
             raise forms.ValidationError(_("The file is larger than %(size)d MB.") % {"size": MAX_BYTES // 2**20})
         data = upload.read()
         try:
-            self.table = read_table(data, filename=upload.name)
+            if len(data) > settings.IMPORT_BACKGROUND_BYTES:
+                file_sniff(data)  # read in the background (jobs.job_preview), so the request returns at once
+                self.table = None
+            else:
+                self.table = read_table(data, filename=upload.name)
         except FileRefused as error:
             raise forms.ValidationError(str(error)) from error
         self.data_bytes = data
@@ -42,6 +47,10 @@ class PreviewForm(forms.Form):
     owner = forms.ModelChoiceField(label=_("Owner of the new clients"), queryset=User.objects.none(), required=True)
     create_missing_clients = forms.BooleanField(
         label=_("Create the clients the file names and Cartera does not have"), required=False
+    )
+    create_missing_products = forms.BooleanField(
+        label=_("Create the missing products"), required=False,
+        help_text=_("Added to the catalogue without a list price; names that differ only in accents or capitals are one product."),
     )
     only_valid = forms.BooleanField(
         label=_("Import only the valid rows"), required=False,
@@ -66,11 +75,13 @@ class PreviewForm(forms.Form):
         ).order_by("first_name", "last_name", "username")
         self.fields["owner"].initial = job.owner_id
         self.fields["create_missing_clients"].initial = job.create_missing_clients
+        self.fields["create_missing_products"].initial = job.create_missing_products
         self.fields["only_valid"].initial = job.only_valid
         if job.kind != Kind.PURCHASES:
             del self.fields["create_missing_clients"]
+            del self.fields["create_missing_products"]
         self.fields["owner"].widget.attrs["class"] = "form-select"
-        for name in ("create_missing_clients", "only_valid"):
+        for name in ("create_missing_clients", "create_missing_products", "only_valid"):
             if name in self.fields:
                 self.fields[name].widget.attrs["class"] = "form-check-input"
 
@@ -98,5 +109,6 @@ class PreviewForm(forms.Form):
         job.mapping = self.cleaned_data["mapping"]
         job.owner = self.cleaned_data["owner"]
         job.create_missing_clients = self.cleaned_data.get("create_missing_clients", False)
+        job.create_missing_products = self.cleaned_data.get("create_missing_products", False)
         job.only_valid = self.cleaned_data["only_valid"]
         return job

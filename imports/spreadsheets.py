@@ -93,6 +93,26 @@ def read_table(data: bytes, *, filename: str = "", progress: Callable[[int], Non
     return table
 
 
+def file_sniff(data: bytes) -> None:
+    """The checks that cost next to nothing, for a file too large to read while its upload waits:
+    its size, a known binary format, a zip that would inflate too much, a NUL or no text in its
+    first lines. read_table, in the background, does the rest."""
+    if len(data) > MAX_BYTES:
+        raise FileRefused(_("The file is larger than %(size)d MB.") % {"size": MAX_BYTES // (1024 * 1024)})
+    if not data[:1_000_000].strip():
+        raise FileRefused(_("The file is empty."))
+    if data.startswith(b"PK\x03\x04"):
+        _check_inflation(data)
+        return
+    if data.startswith((b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\xd0\xcf\x11\xe0")):
+        raise FileRefused(_("This is not a CSV or Excel (.xlsx) file."))
+    head, _encoding = _decode(data[:65_536], head=True)
+    if (nul := head.find("\x00")) >= 0:
+        raise FileRefused(_("Line %(line)d holds a NUL character: this is not a text file. Save it as CSV or Excel (.xlsx).") % {
+            "line": head.count("\n", 0, nul) + 1,
+        })
+
+
 def _quote_or_cell_message(line: int) -> str:
     return _("Row %(line)d opens a quote (\") that is never closed, or holds a cell longer than %(max)s characters.") % {
         "line": line, "max": _number(settings.IMPORT_MAX_CELL_CHARS),
@@ -154,7 +174,8 @@ def _too_many_rows() -> str:
     }
 
 
-def _decode(data: bytes) -> tuple[str, str]:
+def _decode(data: bytes, *, head: bool = False) -> tuple[str, str]:
+    """The text and its encoding; `head`: the first bytes of a file, maybe cut inside a character."""
     if data.startswith(codecs.BOM_UTF8):
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
@@ -163,7 +184,8 @@ def _decode(data: bytes) -> tuple[str, str]:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(data):
         # Excel's "Unicode text": UTF-16 little endian with its BOM, tab separated.
         try:
-            return data.decode("utf-16" if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-16-le"), "utf-16"
+            codec = "utf-16" if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-16-le"
+            return data.decode(codec, errors="ignore" if head else "strict"), "utf-16"
         except UnicodeDecodeError as error:
             raise FileRefused(_("This file is not valid UTF-16 text. Save it as CSV or Excel (.xlsx).")) from error
     try:

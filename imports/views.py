@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from clients.exports import attachment, csv_delimiter, neutralise
 from imports.forms import PreviewForm, UploadForm
-from imports.jobs import job_analyse, job_confirm, job_confirmable, job_create, job_reopen, progress_get
+from imports.jobs import job_confirm, job_confirmable, job_create, job_reanalyse, job_reopen, progress_get
 from imports.models import ImportJob
 
 ERRORS_SHOWN = 100
@@ -48,15 +48,19 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if job.state != ImportJob.State.PREVIEW:
         if request.method == "POST":
             return redirect("imports:import_detail", pk=job.pk)
+        if job.state == ImportJob.State.ANALYSING:
+            return render(request, "imports/import_analysing.html", {"job": job, "progress": progress_get(job)})
         return render(request, "imports/import_report.html", _report_context(job))
     headers = job.summary.get("headers", [])
     form = PreviewForm(request.POST or None, job=job, headers=headers)
     if request.method == "POST" and form.is_valid():
-        before = (job.mapping, job.owner_id, job.create_missing_clients, job.only_valid)
+        before = _choices(job)
         job = form.save()
         confirm = request.POST.get("action") == "confirm"
-        if not confirm or (job.mapping, job.owner_id, job.create_missing_clients, job.only_valid) != before:
-            job_analyse(job)  # the run analyses again anyway: a confirmation as previewed skips it
+        if not confirm or _choices(job) != before:
+            job_reanalyse(job)  # the run analyses again anyway: a confirmation as previewed skips it
+            if job.state == ImportJob.State.ANALYSING:
+                return redirect("imports:import_detail", pk=job.pk)
         if confirm:
             if job_confirm(job):
                 return redirect("imports:import_detail", pk=job.pk)
@@ -68,6 +72,10 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
+def _choices(job: ImportJob) -> tuple:
+    return job.mapping, job.owner_id, job.create_missing_clients, job.create_missing_products, job.only_valid
+
+
 def _report_context(job: ImportJob) -> dict:
     return {
         "job": job, "summary": job.summary, "progress": progress_get(job),
@@ -76,10 +84,11 @@ def _report_context(job: ImportJob) -> dict:
 
 
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    """The progress bar, polled by htmx; once finished the page reloads to show the report."""
+    """The progress bar, polled by htmx; once the import or the analysis ends, the page reloads to
+    show the report or the preview."""
     job = _job(request, pk)
     response = render(request, "imports/partials/progress.html", {"job": job, "progress": progress_get(job)})
-    if job.finished:
+    if not job.under_way:
         response["HX-Refresh"] = "true"
     return response
 
@@ -94,7 +103,7 @@ def import_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def import_delete(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
-    if job.state in (ImportJob.State.QUEUED, ImportJob.State.RUNNING):
+    if job.under_way:
         raise Http404("An import under way cannot be discarded")
     job.delete()
     messages.success(request, _("The file was discarded."))

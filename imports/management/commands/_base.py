@@ -23,7 +23,7 @@ class ImportCommand(BaseCommand):
         )
 
     def handle(self, *args, file: str, dry_run: bool = False, owner: str | None = None, only_valid: bool = False,
-               create_missing_clients: bool = False, **options):
+               create_missing_clients: bool = False, create_missing_products: bool = False, **options):
         owner_user = self._owner(owner)
         try:
             table = read_table(Path(file).read_bytes(), filename=file)
@@ -38,7 +38,7 @@ class ImportCommand(BaseCommand):
         ))
         analysis = import_analyse(
             table, self.kind, mapping, visible=None, owner_chosen=owner_user is not None,
-            create_missing_clients=create_missing_clients,
+            create_missing_clients=create_missing_clients, create_missing_products=create_missing_products,
         )
         if analysis.needs_owner and not dry_run:
             raise CommandError(f"Nothing imported: --owner USERNAME is needed to create {len(analysis.new_clients)} clients.")
@@ -56,6 +56,10 @@ class ImportCommand(BaseCommand):
             f"{summary['clients_matched']} existing ({summary['clients_completed']} completed); purchases: "
             f"{summary['purchases_created']} new, {summary['already_imported']} already imported"
         )
+        if summary["products_created"]:
+            names = ", ".join(summary["new_products"]) + (", …" if summary["products_created"] > len(summary["new_products"]) else "")
+            hint = "" if create_missing_products else ", not in the catalogue: --create-products adds them"
+            figures += f"; new products: {summary['products_created']} ({names}{hint})"
         if analysis.errors and not only_valid:
             raise CommandError(f"Nothing imported: {len(analysis.bad_lines)} rows have errors ({figures}).")
         if dry_run:

@@ -15,3 +15,8 @@ class Command(ImportCommand):
             "--create-missing-clients", action="store_true",
             help="create a client (with --owner) for each one the file names and the base does not have",
         )
+        parser.add_argument(
+            "--create-products", action="store_true", dest="create_missing_products",
+            help="add to the catalogue (no list price, category IMPORT_PRODUCT_CATEGORY) the products the file names "
+            "and the catalogue does not have; names differing only in accents, case or spaces are one product",
+        )
