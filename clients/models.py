@@ -142,8 +142,8 @@ class ClientQuerySet(models.QuerySet):
         return self.not_in_trash()._portfolio_of(user)
 
     def in_trash_visible_to(self, user) -> "ClientQuerySet":
-        """The trash under the same rule: what `user` may restore (erased clients never come back)."""
-        return self.exclude(not_in_trash()).filter(erased_at__isnull=True)._portfolio_of(user)
+        """The trash under the same rule: what `user` may restore (erased and merged clients never come back)."""
+        return self.exclude(not_in_trash()).filter(erased_at__isnull=True, merged_into__isnull=True)._portfolio_of(user)
 
     def _portfolio_of(self, user) -> "ClientQuerySet":
         if not user.is_authenticated or not user.is_active:

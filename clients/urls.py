@@ -2,6 +2,7 @@ from django.urls import path
 
 from clients import (
     contract_views,
+    duplicate_views,
     export_views,
     feeds,
     followup_views,
@@ -31,6 +32,9 @@ urlpatterns = [
     path("clients/new/", views.ClientCreateView.as_view(), name="client_create"),
     path("clients/reassign/", views.clients_reassign, name="client_reassign"),
     path("clients/trash/", trash_views.trash_list, name="client_trash"),
+    path("clients/duplicates/", duplicate_views.duplicate_list, name="client_duplicates"),
+    path("clients/duplicates/not/", duplicate_views.not_duplicates, name="client_not_duplicates"),
+    path("clients/<int:pk>/merge/<int:other_pk>/", duplicate_views.client_merge, name="client_merge"),
     path("clients/<int:pk>/delete/", trash_views.client_delete, name="client_delete"),
     path("clients/<int:pk>/restore/", trash_views.client_restore_view, name="client_restore"),
     path("clients/<int:pk>/", views.client_detail, name="client_detail"),

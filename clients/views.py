@@ -19,6 +19,7 @@ from accounts.selectors import salespeople_visible_to
 from campaigns.forms import consent_context
 from clients import agenda as agenda_views
 from clients.contract_views import contracts_context
+from clients.duplicate_views import duplicate_warning
 from clients.filters import ClientFilter
 from clients.forms import (
     ClientForm,
@@ -72,6 +73,8 @@ class ClientCreateView(CreateView):
     template_name = "clients/client_form.html"
 
     def form_valid(self, form):
+        if warning := duplicate_warning(self.request, form):
+            return self.render_to_response(self.get_context_data(form=form, **warning))
         self.object = records.client_create(
             by=self.request.user, data=_client_data(form), interests=form.cleaned_data["interests"]
         )
@@ -93,6 +96,8 @@ class ClientUpdateView(UpdateView):
         return Client.objects.visible_to(self.request.user)
 
     def form_valid(self, form):
+        if warning := duplicate_warning(self.request, form, self.object):
+            return self.render_to_response(self.get_context_data(form=form, **warning))
         try:
             self.object = records.client_update(
                 by=self.request.user, client=self.object, data=_client_data(form),

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.services import Action, Subject, audit_record, diff, snapshot
-from clients.models import Client, ClientShare, FollowUp, Purchase, Recommendation, client_total_error
+from clients.models import Client, ClientShare, FollowUp, NotDuplicate, Purchase, Recommendation, client_total_error
 from segmentation.models import StatusChange
 from segmentation.services import lifecycle_refresh_client
 
@@ -110,6 +110,14 @@ def client_merge(*, by: User, survivor: Client, absorbed: Client, values: dict[s
     lifecycle_refresh_client(survivor.pk)  # figures, status, the welcome call if new, and the colour
     survivor.refresh_from_db()
     return survivor
+
+
+@transaction.atomic
+def clients_not_duplicates(*, by: User, first: Client, second: Client) -> NotDuplicate:
+    """Two clients someone checked and found different: never offered as a pair again."""
+    low, high = sorted([first.pk, second.pk])
+    pair, _created = NotDuplicate.objects.get_or_create(first_id=low, second_id=high, defaults={"by": by})
+    return pair
 
 
 def _records_move(survivor: Client, absorbed: Client) -> None:

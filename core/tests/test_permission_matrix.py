@@ -95,6 +95,7 @@ def _objects_of(person: User, *, label: str) -> dict[str, object]:
         "unsubscribe": unsubscribe_token(client.pk, "newsletter", campaign.pk),
         "product": ProductFactory(name=f"Producto {label}"),
         "contract": ContractFactory(client=client),
+        "twin": ClientFactory(owner=person, first_name=f"Cliente {label}"),  # a second one, to merge
     }
 
 
@@ -138,6 +139,10 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "clients:client_create": (EVERYONE, lambda o: []),
     "clients:client_reassign": (MANAGERS, lambda o: []),
     "clients:client_trash": (EVERYONE, lambda o: []),
+    "clients:client_duplicates": (MANAGERS, lambda o: []),
+    "clients:client_not_duplicates": (MANAGERS, lambda o: []),
+    # The owner of both may merge them; a teammate sees neither (404), as for any client page.
+    "clients:client_merge": (PORTFOLIO, lambda o: [o["client"].pk, o["twin"].pk]),
     "clients:client_delete": (PORTFOLIO, _client),
     "clients:client_restore": (PORTFOLIO, lambda o: [o["trashed"].pk]),
     "privacy:client_privacy": (ADMIN_ONLY_CLIENT, _client),
