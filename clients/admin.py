@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import salespeople_visible_to
+from clients.forms import clean_identifiers
 from clients.models import (
     Category,
     Client,
@@ -101,6 +102,7 @@ class ClientAdminForm(forms.ModelForm):
                 "Someone else saved this client while you were editing it: nothing of yours was saved. "
                 "Reload the page to see their changes."
             ))
+        clean_identifiers(self, data)  # as Cartera's form: by the country, stored in normal form
         return data
 
 

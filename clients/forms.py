@@ -32,6 +32,25 @@ def _at(day: dt.date, time: dt.time | None) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, time or dt.time(9, 0)))
 
 
+def clean_identifiers(form: forms.ModelForm, data: dict) -> None:
+    """The tax id and the phone are read by the client's country, so they are checked in clean(),
+    once it is known, and stored in their normal form (ClientForm and the admin's form). A value
+    already held that does not pass (typed before the checks existed) is kept while it and the
+    country are left unchanged: an unrelated edit is not refused for it."""
+    country = data.get("country")
+    if not country:
+        return
+    held = form.instance
+    for name, clean in (("tax_id", tax_id_clean), ("phone", phone_clean)):
+        if not data.get(name):
+            continue
+        try:
+            data[name] = clean(data[name], country)
+        except forms.ValidationError as error:
+            if not (held.pk and getattr(held, name) == data[name] and held.country == country):
+                form.add_error(name, error)
+
+
 class ClientForm(BootstrapFormMixin, forms.ModelForm):
     # The form's sections, in order; every field of Meta.fields is in exactly one (a test checks).
     FIELDSETS = (
@@ -91,26 +110,8 @@ class ClientForm(BootstrapFormMixin, forms.ModelForm):
             self.add_error("close_reason", _("Say why the client left."))
         if data.get("closed_at") and data["closed_at"] > timezone.localdate():
             self.add_error("closed_at", _("The closing date cannot be in the future."))
-        self._clean_identifiers(data)
+        clean_identifiers(self, data)
         return data
-
-    def _clean_identifiers(self, data: dict) -> None:
-        """The tax id and the phone are read by the client's country, so they are checked here,
-        once it is known, and stored in their normal form. A value already held that does not pass
-        (typed before the checks existed) is kept while it and the country are left unchanged: an
-        unrelated edit is not refused for it."""
-        country = data.get("country")
-        if not country:
-            return
-        for name, clean in (("tax_id", tax_id_clean), ("phone", phone_clean)):
-            if not data.get(name):
-                continue
-            try:
-                data[name] = clean(data[name], country)
-            except forms.ValidationError as error:
-                held = self.instance.pk and getattr(self.instance, name) == data[name] and self.instance.country == country
-                if not held:
-                    self.add_error(name, error)
 
 
 class FollowUpForm(BootstrapFormMixin, forms.Form):

@@ -206,3 +206,19 @@ def test_the_client_form_offers_translated_country_names_with_the_markets_first(
     select = select[:select.index("</select>")]
     assert select.index('value="ES"') < select.index('value="BR"') < select.index('value="AD"')
     assert ">Espanha</option>" in select and ">Alemanha</option>" in select
+
+
+@pytest.mark.django_db
+def test_the_admin_checks_and_normalises_identifiers_as_the_client_form_does(client, owner, admin_user):
+    from segmentation.tests.test_records import _admin_client_data
+
+    record = ClientFactory(owner=owner, country="PT")
+    client.force_login(admin_user)
+    url = reverse("admin:clients_client_change", args=[record.pk])
+    refused = client.post(url, _admin_client_data(record, owner, tax_id="501964842"), HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors["tax_id"] == ["This is not a valid Portuguese NIF: check its digits."]
+    saved = client.post(url, _admin_client_data(record, owner, tax_id="PT 501 964 843", phone="912 345 678"))
+    assert saved.status_code == 302
+    record.refresh_from_db()
+    assert (record.tax_id, record.phone) == ("501964843", "+351912345678")
