@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import DecimalField, Exists, F, OuterRef, Subquery
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Round
 from django.utils import formats
 from django.utils.translation import gettext
@@ -102,15 +102,15 @@ def waiting_purchases(purchase_model=Purchase, *, currency: str = ""):
     return waiting.filter(currency=currency) if currency else waiting
 
 
-def waiting_convert(purchase_model=Purchase, rate_model=ExchangeRate, *, currency: str = "", ids=None) -> int:
-    """Converts in one set-based UPDATE the waiting purchases (of `currency`, or among `ids`) that
+def waiting_convert(purchase_model=Purchase, rate_model=ExchangeRate, *, currency: str = "", where: Q | None = None) -> int:
+    """Converts in one set-based UPDATE the waiting purchases (of `currency`, and `where`) that
     the rates table now covers: each takes the latest rate on or before its date, and its amount
     becomes its original amount at that rate. Returns how many were converted. The models are
     parameters so that a migration runs it with its historical models."""
     rates = rate_model.objects.filter(currency=OuterRef("currency"), valid_from__lte=OuterRef("date"))
     latest = Subquery(rates.order_by("-valid_from").values("rate")[:1])
     waiting = waiting_purchases(purchase_model, currency=currency).filter(Exists(rates))
-    if ids is not None:
-        waiting = waiting.filter(pk__in=ids)
+    if where is not None:
+        waiting = waiting.filter(where)
     money = DecimalField(max_digits=28, decimal_places=10)
     return waiting.update(exchange_rate=latest, amount=Round(F("original_amount") * latest, 2, output_field=money))

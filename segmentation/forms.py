@@ -1,5 +1,11 @@
-from django import forms
+from decimal import Decimal
 
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from clients.currency import currency_choices, is_business
+from clients.forms import DATE_INPUT, BootstrapFormMixin
 from segmentation.models import LifecycleSettings
 
 
@@ -29,3 +35,20 @@ class LifecycleSettingsForm(forms.ModelForm):
             else:
                 css = "form-control"
             field.widget.attrs.setdefault("class", css)
+
+
+class ExchangeRateForm(BootstrapFormMixin, forms.Form):
+    """A rate an administrador adds: what one unit of `currency` is worth in the business currency
+    from `valid_from` on."""
+
+    currency = forms.ChoiceField(label=_("currency"))
+    valid_from = forms.DateField(label=_("valid from"), widget=DATE_INPUT)
+    rate = forms.DecimalField(
+        label=_("rate"), min_value=Decimal("0.00000001"), max_digits=18, decimal_places=8,
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0"}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = [(code, code) for code, _label in currency_choices() if not is_business(code)]
+        self.fields["rate"].help_text = _("%(business)s for 1 unit of the currency.") % {"business": settings.CURRENCY}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from segmentation import views
+from segmentation import rate_views, views
 
 app_name = "segmentation"
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("settings/lifecycle/", views.lifecycle_settings, name="lifecycle_settings"),
     path("settings/nightly-runs/", views.nightly_runs, name="nightly_runs"),
+    path("settings/rates/", rate_views.exchange_rate_list, name="exchange_rates"),
+    path("settings/rates/<int:pk>/delete/", rate_views.exchange_rate_delete, name="exchange_rate_delete"),
 ]

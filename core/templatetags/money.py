@@ -1,31 +1,55 @@
-"""Amounts with their currency, in the reader's language."""
+"""Amounts with their currency, in the reader's language, as Babel (CLDR) writes them."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
+from babel import Locale
+from babel.numbers import format_currency, format_decimal
 from django import template
 from django.conf import settings
-from django.template.defaultfilters import floatformat
-from django.utils.translation import get_language
+from django.utils.translation import get_language, to_locale
 
 register = template.Library()
 
-SYMBOLS = {"EUR": "€", "BRL": "R$", "USD": "US$", "MXN": "MX$", "GBP": "£"}
-NBSP = "\u00a0"  # the amount and its symbol never break apart
+# Written without decimals whatever CLDR says (it gives the Colombian peso two, which nobody writes).
+NO_DECIMALS = {"CLP", "COP", "PYG", "ISK", "JPY", "KRW"}
+ARROW = "\u2192"
+
+
+def _locale() -> str:
+    return to_locale(get_language() or settings.LANGUAGE_CODE)  # "pt-br" → "pt_BR"
 
 
 @register.filter
 def money(value: Decimal | float | int | None, currency: str = "") -> str:
-    """`value` with two decimals and its currency (the business's, settings.CURRENCY, unless
-    given): "1.234,56 €" in Spanish, "€ 1.234,56" in Brazilian Portuguese, "€1,234.56" in English.
-    """
+    """`value` in its currency (the business's, settings.CURRENCY, unless given): "1.234,56 €" in
+    Spanish, "€ 1.234,56" in Brazilian Portuguese, "€1,234.56" in English; "1.235 CLP"."""
     if value is None or value == "":
         return ""
-    code = currency or settings.CURRENCY
-    symbol = SYMBOLS.get(code, code)
-    number = floatformat(value, "2g")
-    language = get_language() or settings.LANGUAGE_CODE
-    if language.startswith("en"):
-        return f"{symbol}{number}" if len(symbol) == 1 else f"{symbol}{NBSP}{number}"
-    if language == "pt-br":
-        return f"{symbol}{NBSP}{number}"
-    return f"{number}{NBSP}{symbol}"
+    code = (currency or settings.CURRENCY).upper()
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    locale = _locale()
+    if code in NO_DECIMALS:
+        pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace("0.00", "0")
+        whole = number.quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+        return format_currency(whole, code, format=pattern, locale=locale, currency_digits=False)
+    return format_currency(number, code, locale=locale)
+
+
+@register.filter
+def exchange_rate(value: Decimal | None) -> str:
+    """A rate with the decimals it has (up to 8), in the reader's number format: "0,1725"."""
+    if value is None or value == "":
+        return ""
+    return format_decimal(value, format="#,##0.########", locale=_locale())
+
+
+@register.filter
+def paid_money(purchase) -> str:
+    """A purchase's amount in the business currency, after what was paid when it was paid in
+    another currency ("1.000,00 BRL → 172,50 €"), or what was paid alone while it waits for a rate."""
+    if not purchase.currency or purchase.currency == settings.CURRENCY or purchase.original_amount is None:
+        return money(purchase.amount)
+    paid = money(purchase.original_amount, purchase.currency)
+    if purchase.exchange_rate is None:
+        return paid
+    return f"{paid} {ARROW} {money(purchase.amount)}"

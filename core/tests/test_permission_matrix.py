@@ -26,6 +26,7 @@ from django.utils import timezone
 from accounts.models import User
 from campaigns.models import Campaign, Recipient
 from campaigns.tokens import survey_token, unsubscribe_token
+from clients.models import ExchangeRate
 from clients.tests.factories import ClientFactory, ContractFactory, FollowUpFactory, ProductFactory, PurchaseFactory
 from core.tests.test_access import all_urls
 from exports.models import ExportJob
@@ -102,6 +103,10 @@ def _objects_of(person: User, *, label: str) -> dict[str, object]:
 # One entry per view: its rule and how to fill its URL from the objects. Missing one fails.
 def _client(o):
     return [o["client"].pk]
+
+
+def _exchange_rate() -> int:
+    return ExchangeRate.objects.get_or_create(currency="BRL", valid_from=timezone.localdate(), defaults={"rate": 1})[0].pk
 
 
 MATRIX: dict[str, tuple[Rule, object]] = {
@@ -182,6 +187,8 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "segmentation:dashboard": (EVERYONE, lambda o: []),
     "segmentation:lifecycle_settings": (ADMIN_ONLY, lambda o: []),
     "segmentation:nightly_runs": (ADMIN_ONLY, lambda o: []),
+    "segmentation:exchange_rates": (ADMIN_ONLY, lambda o: []),
+    "segmentation:exchange_rate_delete": (ADMIN_ONLY, lambda o: [_exchange_rate()]),
     "imports:import_list": (EVERYONE, lambda o: []),
     "imports:import_detail": (CREATOR, lambda o: [o["import"].pk]),
     "imports:import_progress": (CREATOR, lambda o: [o["import"].pk]),
