@@ -3,6 +3,8 @@
 The numbers are real-world examples, most of them from python-stdnum's own doctests.
 """
 
+import importlib
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -222,3 +224,31 @@ def test_the_admin_checks_and_normalises_identifiers_as_the_client_form_does(cli
     assert saved.status_code == 302
     record.refresh_from_db()
     assert (record.tax_id, record.phone) == ("501964843", "+351912345678")
+
+
+migration = importlib.import_module("clients.migrations.0015_identifiers_normal_form")
+
+
+@pytest.mark.django_db
+def test_the_migration_puts_valid_identifiers_held_in_normal_form_and_leaves_the_rest_as_typed(owner, django_assert_num_queries):
+    from django.apps import apps
+
+    typed = [
+        ("ES", "ES B-58378431", "612 34 56 78"),
+        ("BR", "390.533.447-05", "(11) 98765-4321"),
+        ("ES", "B1234", "12345"),  # neither passes
+        ("US", " ab-1 ", ""),  # no checker: trimmed and upper case
+    ]
+    made = [ClientFactory(owner=owner, country=country, tax_id=tax_id, phone=phone) for country, tax_id, phone in typed]
+    with django_assert_num_queries(2):  # the read, one write for the three clients that change
+        migration.identifiers_normal_form(apps, None)
+    with django_assert_num_queries(1):  # a second run finds nothing to change
+        migration.identifiers_normal_form(apps, None)
+    stored = [Client.objects.values_list("tax_id", "tax_key", "phone", "phone_key").get(pk=c.pk) for c in made]
+    assert stored == [
+        ("B58378431", "B58378431", "+34612345678", phone_key("612345678")),
+        ("39053344705", "39053344705", "+5511987654321", phone_key("987654321")),
+        ("B1234", "B1234", "12345", phone_key("12345")),
+        ("AB-1", "AB1", "", ""),
+    ]
+    assert Client.objects.search("B58378431").get() == made[0]
