@@ -92,7 +92,8 @@ def products_create_missing(*, names: list[str], category_name: str) -> dict[str
         Product.objects.bulk_create(
             [Product(name=name, category=category, price=Decimal("0")) for name in missing], ignore_conflicts=True,
         )
-        found |= _by_folded_name(Product.objects.filter(name__in=missing), wanted)
+        for start in range(0, len(missing), 900):  # under SQLite's variable limit on any version
+            found |= _by_folded_name(Product.objects.filter(name__in=missing[start:start + 900]), wanted)
     return found
 
 
