@@ -42,6 +42,7 @@ from clients.phones import e164
 from clients.text import fold, tax_key
 from core.bulk import rows_insert
 from core.money import cents
+from imports.currencies import rows_convert
 from imports.spreadsheets import Table, map_headers, parse_date, parse_decimal
 from segmentation import records
 from segmentation.models import StatusChange
@@ -63,7 +64,10 @@ CLIENT_FIELDS = [
     "client_ref", "first_name", "last_name", "company_name", "tax_id", "email", "phone",
     "address", "city", "region", "postal_code", "country", "sector",
 ]
-PURCHASE_FIELDS = ["client_ref", "tax_id", "email", "company_name", "first_name", "last_name", "date", "amount", "quantity", "product"]
+PURCHASE_FIELDS = [
+    "client_ref", "tax_id", "email", "company_name", "first_name", "last_name", "date", "amount", "quantity", "product",
+    "currency", "exchange_rate",
+]
 NAME_FIELDS = ["first_name", "last_name", "company_name"]
 KEY_FIELDS = ["client_ref", "tax_id", "email"]  # in matching order
 
@@ -81,6 +85,8 @@ def field_label(name: str) -> str:
         return str(PurchaseLine._meta.get_field("quantity").verbose_name).capitalize()
     if name == "product":
         return str(PurchaseLine._meta.get_field("product").verbose_name).capitalize()
+    if name in ("currency", "exchange_rate"):
+        return str(Purchase._meta.get_field(name).verbose_name).capitalize()
     return str(Client._meta.get_field(name).verbose_name).capitalize()
 
 
@@ -129,6 +135,9 @@ class PurchaseRow:
     quantity: Decimal | None
     product_id: int | None
     new_product: str = ""  # the folded name of a product this import creates
+    currency: str = ""  # what was paid, in which currency, at which rate (imports/currencies.py)
+    paid: Decimal | None = None
+    exchange_rate: Decimal | None = None
 
 
 @dataclass
@@ -218,6 +227,8 @@ def import_analyse(
             _check_purchase(row, headers, today)
         elif not any(row.cells.get(name) for name in NAME_FIELDS):
             row.errors.append(RowError(row.line, "", "", _("A client needs a first name, a last name or a company name.")))
+    if kind == Kind.PURCHASES:
+        rows_convert(rows, headers)
     if progress:
         progress(len(rows) // 2)
     matches = _matches(rows, visible)
@@ -254,7 +265,7 @@ def _check_common(row: _Row, headers: dict[str, str]) -> None:
             return
     _check_identifiers(row, headers)
     for name, value in cells.items():
-        if name in ("date", "amount", "quantity", "product", "country"):
+        if name in ("date", "amount", "quantity", "product", "country", "currency", "exchange_rate"):
             continue
         limit = Client._meta.get_field(name).max_length
         if len(value) > limit:
@@ -484,7 +495,7 @@ def _plan_purchases(
         quantity = row.cells.get("quantity") or None
         pending.append(PurchaseRow(
             row.line, pk, row.cells["date"], row.cells["amount"], quantity if product_id or new_product else None,
-            product_id, new_product,
+            product_id, new_product, row.cells["currency"], row.cells["paid"], row.cells["exchange_rate"],
         ))
     recorded = _recorded(pending)
     for purchase in pending:
@@ -603,7 +614,8 @@ def _purchases_create(
     purchases = [
         Purchase(
             client_id=created[row.client].pk if isinstance(row.client, str) else row.client,
-            date=row.date, amount=cents(row.amount), currency=settings.CURRENCY, created_by=by,
+            date=row.date, amount=cents(row.amount), currency=row.currency or settings.CURRENCY, created_by=by,
+            original_amount=cents(row.amount if row.paid is None else row.paid), exchange_rate=row.exchange_rate or 1,
         )
         for row in rows
     ]
@@ -613,7 +625,9 @@ def _purchases_create(
     lines = [
         PurchaseLine(
             purchase=purchase, product_id=row.product_id or new_products[row.new_product],
-            quantity=row.quantity or Decimal("1"), unit_price=PurchaseLine.unit_price_for(row.amount, row.quantity or Decimal("1")),
+            quantity=row.quantity or Decimal("1"), unit_price=PurchaseLine.unit_price_for(
+                row.amount if row.paid is None else row.paid, row.quantity or Decimal("1"),
+            ),
         )
         for purchase, row in zip(purchases, rows, strict=True)
         if row.product_id or row.new_product

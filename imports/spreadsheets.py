@@ -386,6 +386,9 @@ HEADER_NAMES: dict[str, list[str]] = {
                "valor total"],
     "quantity": ["quantity", "qty", "units", "cantidad", "unidades", "quantidade", "qtd"],
     "product": ["product", "item", "article", "producto", "articulo", "produto", "artigo"],
+    "currency": ["currency", "moneda", "moeda", "divisa", "currency code", "codigo moneda", "ccy"],
+    "exchange_rate": ["exchange rate", "rate", "fx rate", "tipo de cambio", "tasa de cambio", "cambio", "taxa de cambio",
+                      "cotizacion", "cotacao"],
 }
 _LOOKUP = {name: canonical for canonical, names in HEADER_NAMES.items() for name in names}
 _PUNCTUATION = re.compile(r"[^a-z0-9]+")
