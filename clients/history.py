@@ -17,6 +17,7 @@ BULK_LABELS = {
     "purchases": gettext_lazy("Purchases added"), "shared_with": gettext_lazy("Shared with"),
     "reason": gettext_lazy("Reason"),  # why a follow-up was rescheduled
     "items": gettext_lazy("Lines"),  # what a purchase was recorded with: product, quantity, price, discount
+    "merged_client": gettext_lazy("Merged into this client"),  # the client a merge absorbed (segmentation/merge.py)
 }
 
 MODELS = {

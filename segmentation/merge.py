@@ -98,7 +98,7 @@ def client_merge(*, by: User, survivor: Client, absorbed: Client, values: dict[s
     _records_move(survivor, absorbed)
 
     changes = diff(before, snapshot(survivor, audited))
-    changes["merged"] = ["", f"{absorbed} (#{absorbed.pk})"]
+    changes["merged_client"] = ["", f"{absorbed} (#{absorbed.pk})"]
     audit_record(
         user=by, client_id=survivor.pk, subject=Subject.CLIENT, object_id=survivor.pk, action=Action.MERGE,
         changes=changes, version=survivor.version,

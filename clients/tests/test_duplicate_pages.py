@@ -205,3 +205,13 @@ def test_a_merged_client_is_not_in_the_trash_to_restore(client, owner, manager):
     client.force_login(owner)
     assert absorbed.display_name not in client.get(reverse("clients:client_trash")).content.decode()
     assert client.post(reverse("clients:client_restore", args=[absorbed.pk])).status_code == 404
+
+
+def test_the_merge_reads_in_the_history_of_both_clients(client, owner, manager):
+    survivor = ClientFactory(owner=owner, first_name="Irene", phone="")
+    absorbed = ClientFactory(owner=owner, first_name="Irene B.", phone="633000444")
+    merge.client_merge(by=manager, survivor=survivor, absorbed=absorbed, values={"phone": "absorbed"})
+    client.force_login(manager)
+    html = client.get(survivor.get_absolute_url(), **EN).content.decode()
+    assert "Merged into this client" in html and f"Irene B. {absorbed.last_name} (#{absorbed.pk})" in html
+    assert "633000444" in html or "633 00 04 44" in html
