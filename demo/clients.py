@@ -12,7 +12,9 @@ import random
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+from clients.identifiers import tax_id_normal
 from clients.models import Channel, Client, PaymentMethod, Purchase
+from clients.phones import e164
 from demo.catalogue import BULK_CATEGORIES
 from demo.history import HISTORY_DAYS, SPREAD_SIZE, ClientContext, HistoryDraws
 from demo.identity import IdentityDraws
@@ -255,11 +257,13 @@ class Generator(IdentityDraws, HistoryDraws):
         r, market, place = self.rng, sketch.market, sketch.place
         email = self._email(sketch.first_name, sketch.last_name, sketch.brand, market) if r.random() < 0.85 else ""
         phone = self._phone(market, place) if r.random() < 0.92 else ""
+        tax_id = self._tax_id(market, sketch.is_company) if sketch.is_company or r.random() < 0.2 else ""
         return {
             "client_ref": f"ERP-{index + 1:06d}" if r.random() < 0.10 else "",
-            "tax_id": self._tax_id(market, sketch.is_company) if sketch.is_company or r.random() < 0.2 else "",
+            # Stored as the form and the imports store them (a test checks that every one is valid).
+            "tax_id": tax_id_normal(tax_id, market.country) or tax_id,
             "email": email,
-            "phone": phone,
+            "phone": e164(phone, market.country) or phone,
             "address": self.one(sketch.pool.streets),
             "city": place.city,
             "region": place.region,

@@ -38,11 +38,15 @@ class IdentityDraws(Draws):
         r, d = self.rng, self.digits
         mobile = r.random() < 0.7
         if market.country == "ES":
-            head = self.one("67") if mobile else "9"
-            number = f"{head}{d(2)} {d(3)} {d(3)}"
+            # Numbers libphonenumber holds valid: mobiles 6xx and 71x-74x, landlines 91x, 93x, 95x.
+            if mobile:
+                head = "6" + d(2) if r.random() < 0.8 else "7" + self.one("1234") + d(1)
+            else:
+                head = "9" + self.one("135") + d(1)
+            number = f"{head} {d(3)} {d(3)}"
             return number if r.random() < 0.3 else f"+34 {number}"
         if market.country == "PT":
-            head = self.one(["91", "92", "93", "96"]) if mobile else "2" + d(1)
+            head = self.one(["91", "92", "93", "96"]) if mobile else self.one(["21", "22"])  # Lisboa, Porto
             return f"+351 {head}{d(1)} {d(3)} {d(3)}"
         if market.country == "BR":
             body = f"9{d(4)}-{d(4)}" if mobile else f"{self.below(2, 6)}{d(3)}-{d(4)}"

@@ -204,3 +204,17 @@ def test_seed_demo_builds_a_realistic_business():
     assert renewed.exists()
     for contract in renewed:
         assert contract.renewal.client_id == contract.client_id and contract.renewal.start_date > contract.end_date
+
+
+def test_seed_demo_tax_ids_and_phones_pass_their_country_checks_in_normal_form():
+    from clients.identifiers import tax_id_normal
+    from clients.phones import e164
+
+    seed(clients=400)
+
+    held = list(Client.objects.values_list("country", "tax_id", "phone"))
+    assert {country for country, _tax_id, _phone in held} == {"ES", "PT", "BR", "MX"}
+    wrong_tax_ids = [(c, t) for c, t, _p in held if t and tax_id_normal(t, c) != t]
+    wrong_phones = [(c, p) for c, _t, p in held if p and e164(p, c) != p]
+    assert wrong_tax_ids == [] and wrong_phones == []
+    assert sum(1 for _c, t, _p in held if t) > 50 and sum(1 for _c, _t, p in held if p) > 300
