@@ -366,7 +366,8 @@ def _matches(rows: list[_Row], visible: models.QuerySet | None) -> dict[tuple[st
             # The oldest client wins when a tax id or an e-mail is on several (decided here: an
             # ORDER BY id would lead PostgreSQL to walk the primary key instead of the key's index).
             # "<> ''" lets PostgreSQL use the partial indexes (reference, tax key) with a long IN list.
-            candidates = Client.objects.filter(**{f"{column}__in": chunk}).exclude(**{column: ""})
+            # A client merged into another is not a match: its survivor, which holds its keys, is.
+            candidates = Client.objects.filter(**{f"{column}__in": chunk}, merged_into__isnull=True).exclude(**{column: ""})
             for key, pk in candidates.order_by().values_list(column, "pk"):
                 found[(name, key)] = min(pk, found.get((name, key), pk))
     ids = sorted(set(found.values()))

@@ -225,3 +225,16 @@ def test_every_relation_unique_per_client_has_a_merge_rule():
         model = relation.related_model
         if model not in merge._HANDLED and merge._unique_with_client(model, relation.field.name):
             assert hasattr(model._default_manager, "before_client_merge"), model
+
+
+def test_an_import_matches_the_survivor_not_the_older_client_merged_into_it(owner, manager):
+    from imports.services import Kind, import_analyse, proposed_mapping
+    from imports.spreadsheets import read_table
+
+    older = ClientFactory(owner=owner, email="same@b.es", tax_id="12345678Z")
+    survivor = ClientFactory(owner=owner, email="same@b.es", tax_id="12345678Z")
+    merge.client_merge(by=manager, survivor=survivor, absorbed=older, values={})
+    for header, value in (("Correo", "same@b.es"), ("NIF", "12345678Z")):
+        table = read_table(f"{header},Fecha,Importe\n{value},2025-01-01,5\n".encode())
+        analysis = import_analyse(table, Kind.PURCHASES, proposed_mapping(Kind.PURCHASES, table), visible=None, today=TODAY)
+        assert analysis.errors == [] and analysis.matched == {survivor.pk}
