@@ -11,18 +11,21 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import connection, models, transaction
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
-from clients.models import Client, Contract, FollowUp, Interaction, Purchase, PurchaseLine, Status
+from clients.models import Client, Contract, ExchangeRate, FollowUp, Interaction, Purchase, PurchaseLine, Status
 from clients.recommendations import recommendations_recompute
 from core.sql import is_postgres, work_mem_set
 from demo.blocks import BLOCK_CLIENTS, default_workers, generated_blocks, prepared_blocks
 from demo.catalogue import catalogue_create
 from demo.clients import Setup
+from demo.history import HISTORY_DAYS
+from demo.markets import monthly_rates
 from demo.people import staff_create
 from demo.rows import Bases, Tally
 from demo.sampling import Clock, faker_class
@@ -87,7 +90,8 @@ def demo_build(
         bulk_load = PostgresBulkLoad(LOADED)
         if postgres:
             _postgres_load_start(bulk_load)
-        progress(f"Users, teams and catalogue ready; writing {clients:,} clients")
+        _exchange_rates_write(clock.today)
+        progress(f"Users, teams, catalogue and exchange rates ready; writing {clients:,} clients")
         workers = default_workers() if workers is None else workers
         tally = _clients_write(setup, clock, postgres, clients, workers, block_clients, progress)
         if postgres:
@@ -104,6 +108,16 @@ def demo_build(
         progress("Statistics gathered")
     statuses = dict(Client.objects.order_by().values_list("status").annotate(n=Count("id")))
     return DemoResult(logins=logins, tally=tally, statuses=statuses, elapsed=time.monotonic() - started)
+
+
+def _exchange_rates_write(today: int) -> None:
+    """The rates the demo's purchases were converted at (one a month per currency): the rates page
+    lists them, and a purchase recorded in reais or pesos today finds one."""
+    ExchangeRate.objects.bulk_create(
+        ExchangeRate(currency=code, valid_from=dt.date.fromordinal(day), rate=Decimal(rate).scaleb(-8))
+        for code, months in monthly_rates(today - HISTORY_DAYS + 1, today).items()
+        for day, rate in months
+    )
 
 
 def _postgres_load_start(bulk_load: PostgresBulkLoad) -> None:

@@ -18,7 +18,7 @@ from clients.phones import e164
 from demo.catalogue import BULK_CATEGORIES
 from demo.history import HISTORY_DAYS, SPREAD_SIZE, ClientContext, HistoryDraws
 from demo.identity import IdentityDraws
-from demo.markets import MARKETS, Market, Place
+from demo.markets import MARKETS, Market, Place, day_rates
 from demo.people import Staff
 from demo.rows import Batch
 from demo.sampling import Clock, Pools, Weighted
@@ -87,6 +87,7 @@ class Generator(IdentityDraws, HistoryDraws):
         self.clock = clock
         self.today = clock.today
         self.first_day = self.today - HISTORY_DAYS + 1
+        self.day_rates, self.rates_base = day_rates(self.first_day, self.today)
         self.now = clock.now
         self.now_minute = clock.now_minute
         self.at = clock.at

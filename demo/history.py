@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from clients.models import Contract, FollowUp, Interaction
-from demo.markets import FX_TO, Market
+from demo.markets import FX_TO, RATE_SCALE, Market
 from demo.people import Staff
 from demo.rows import Batch
 from demo.sampling import Draws, Weighted
@@ -57,6 +57,8 @@ class HistoryDraws(Draws):
     at: Callable[[int, int], dt.datetime]
     future_at: Callable[[int, int], dt.datetime]
     next_id: dict[str, int]
+    day_rates: dict[str, list[int]]  # currency → its rate (× RATE_SCALE) on each day from rates_base on
+    rates_base: int
     products: list[tuple[int, str, int]]
     products_by_category: dict[int, tuple[tuple[int, str, int], ...]]
     bulk_products: set[int]
@@ -96,6 +98,8 @@ class HistoryDraws(Draws):
         # The hottest loop (ten purchases per client): locals only, one random() per decision.
         rand, one = self.rand, self.one
         fx = FX_TO[c.market.currency]
+        # In another currency: what was paid, converted at the month's rate (half up, in integers).
+        rates, base = self.day_rates.get(c.market.currency), self.rates_base
         basket = BASKET_CENTS[c.level] * (3 if c.is_company else 1) * fx * (0.6 + rand() * 0.8)
         channels = self.sales_company if c.is_company else self.sales_person
         payments = self.pay_company if c.is_company else self.pay_person
@@ -122,11 +126,12 @@ class HistoryDraws(Draws):
                 else:
                     cents = int(basket * spread[int(rand() * SPREAD_SIZE)])
                 channel = usual_channel if rand() < 0.75 else channels.pick(self.rng)
+                rate = rates[day - base] if rates else RATE_SCALE
                 add_purchase((
-                    purchase_id, client_id, day, cents, currency,
+                    purchase_id, client_id, day, (cents * rate + RATE_SCALE // 2) // RATE_SCALE if rates else cents, currency,
                     payment if rand() < 0.8 else payments.pick(self.rng), channel,
                     one(PURCHASE_NOTES) if rand() < 0.03 else "",
-                    None if channel == "web" or rand() < 0.3 else owner_id, minute,
+                    None if channel == "web" or rand() < 0.3 else owner_id, minute, cents, rate,
                 ))
                 purchase_id += 1
         self.next_id["purchase"] = purchase_id
@@ -221,8 +226,7 @@ class HistoryDraws(Draws):
         r = self.rng
         if c.rhythm not in (FREQUENT, HABITUAL) or r.random() >= (0.45 if c.is_company else 0.2):
             return
-        fx = FX_TO[c.market.currency]
-        value = int(BASKET_CENTS[c.level] * fx * (4 + r.random() * 20)) / 100
+        value = int(BASKET_CENTS[c.level] * (4 + r.random() * 20)) / 100  # in euros, as the dashboards add it
         title = self.one(CONTRACT_TITLES)
         bucket = r.random()
         if bucket < 0.3:

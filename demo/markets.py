@@ -2,6 +2,8 @@
 regions, postal codes and phone prefixes, so that a client's city, region, postal code, phone and
 country agree."""
 
+import datetime as dt
+import math
 from dataclasses import dataclass
 
 
@@ -67,8 +69,8 @@ MARKETS = (
         ("Évora", "Évora", 7000, 7009, "", 2),
         ("Guimarães", "Braga", 4800, 4839, "", 3),
     ), ("Lda.", "Lda.", "Unipessoal Lda.", "S.A.")),
-    # One business, one currency: its figures add purchase amounts up, so Brazil buys in euros too.
-    Market("pt_BR", "BR", "pt", "EUR", 0.20, _places(
+    # Brazil and Mexico pay in their currencies; the figures add the amounts converted into euros.
+    Market("pt_BR", "BR", "pt", "BRL", 0.20, _places(
         ("São Paulo", "São Paulo", 1000, 5999, "11", 30),
         ("Rio de Janeiro", "Rio de Janeiro", 20000, 23799, "21", 18),
         ("Belo Horizonte", "Minas Gerais", 30000, 31999, "31", 8),
@@ -82,7 +84,7 @@ MARKETS = (
         ("Florianópolis", "Santa Catarina", 88000, 88099, "48", 3),
         ("Goiânia", "Goiás", 74000, 74899, "62", 3),
     ), ("Ltda.", "Ltda.", "ME", "S.A.")),
-    Market("es_MX", "MX", "es", "EUR", 0.15, _places(
+    Market("es_MX", "MX", "es", "MXN", 0.15, _places(
         ("Ciudad de México", "Ciudad de México", 1000, 16999, "55", 35),
         ("Guadalajara", "Jalisco", 44100, 44990, "33", 14),
         ("Monterrey", "Nuevo León", 64000, 64999, "81", 13),
@@ -95,4 +97,35 @@ MARKETS = (
         ("Cancún", "Quintana Roo", 77500, 77599, "998", 4),
     ), ("S.A. de C.V.", "S.A. de C.V.", "S. de R.L. de C.V.")),
 )
-FX_TO = {"EUR": 1.0}  # catalogue prices are in euros; a market in another currency needs its rate here
+# Units of each market's currency per euro: catalogue prices are in euros, a market prices in its own.
+FX_TO = {"EUR": 1.0, "BRL": 6.2, "MXN": 21.0}
+RATE_SCALE = 10**8  # an ExchangeRate's 8 decimals, as an integer
+
+
+def monthly_rates(first_day: int, today: int) -> dict[str, list[tuple[int, int]]]:
+    """{currency: [(first day of a month as an ordinal, euros per unit × RATE_SCALE)]}: one rate a
+    month over the demo's history for each currency that is not the euro, drifting a few percent
+    (deterministic, so that a second build writes the same table)."""
+    start = dt.date.fromordinal(first_day).replace(day=1)
+    months = []
+    while start.toordinal() <= today:
+        months.append(start.toordinal())
+        start = (start + dt.timedelta(days=32)).replace(day=1)
+    return {
+        code: [(day, round(RATE_SCALE / fx * (1 + 0.04 * math.sin(index / 3 + len(code))))) for index, day in enumerate(months)]
+        for code, fx in FX_TO.items() if code != "EUR"
+    }
+
+
+def day_rates(first_day: int, today: int) -> tuple[dict[str, list[int]], int]:
+    """monthly_rates by day, for the purchase loop: ({currency: [rate of day base + i]}, base)."""
+    table = monthly_rates(first_day, today)
+    base = dt.date.fromordinal(first_day).replace(day=1).toordinal()
+    by_day = {}
+    for code, months in table.items():
+        rates = []
+        for (start, rate), (end, _next) in zip(months, [*months[1:], (today + 1, 0)], strict=True):
+            rates += [rate] * (end - start)
+        by_day[code] = rates
+        assert len(rates) == today + 1 - base
+    return by_day, base

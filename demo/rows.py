@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 class Batch:
     clients: list[dict] = field(default_factory=list)
     interests: list[tuple[int, int]] = field(default_factory=list)
-    # (id, client_id, day ordinal, amount cents, currency, payment, channel, notes, created_by_id, minute)
+    # (id, client_id, day ordinal, amount cents (in euros), currency, payment, channel, notes, created_by_id,
+    #  minute, cents paid (in `currency`), exchange rate × RATE_SCALE)
     purchases: list[tuple] = field(default_factory=list)
     # (purchase_id, product_id, quantity, unit price cents)
     lines: list[tuple[int, int, int, int]] = field(default_factory=list)

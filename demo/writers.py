@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import connection, models
 
 from clients.models import Client, Contract, FollowUp, Interaction, Purchase, PurchaseLine
+from demo.markets import RATE_SCALE
 from demo.rows import Bases, Batch, rebase_rows
 from demo.sampling import Clock
 
@@ -109,14 +110,16 @@ class PostgresWriter:
         add(self._table(Client.interests.through, ["client_id", "category_id"]),
             [f"{client_id + cb}\t{category_id}\n" for client_id, category_id in batch.interests])
         table = self._table(Purchase, ["id", "client_id", "date", "amount", "currency", "payment_method",
-                                       "channel", "notes", "created_by_id", "created_at"])
+                                       "channel", "notes", "created_by_id", "created_at", "original_amount",
+                                       "exchange_rate"])
         suffix, days, minutes, null = table.suffix, self.day_text, self.minute_text, "\\N"
         lines = []
-        for pid, client_id, day, cents, currency, payment, channel, notes, by, minute in batch.purchases:
+        for pid, client_id, day, cents, currency, payment, channel, notes, by, minute, paid, rate in batch.purchases:
             iso, offset = days.get(day) or self._day(day)
             lines.append(
                 f"{pid + pb}\t{client_id + cb}\t{iso}\t{cents // 100}.{cents % 100:02d}\t{currency}\t{payment}\t"
-                f"{channel}\t{notes}\t{null if by is None else by}\t{iso} {minutes[minute]}{offset}{suffix}\n"
+                f"{channel}\t{notes}\t{null if by is None else by}\t{iso} {minutes[minute]}{offset}\t"
+                f"{paid // 100}.{paid % 100:02d}\t{rate // RATE_SCALE}.{rate % RATE_SCALE:08d}{suffix}\n"
             )
         add(table, lines)
         table = self._table(PurchaseLine, ["purchase_id", "product_id", "quantity", "unit_price"])
@@ -153,8 +156,9 @@ class OrmWriter:
             (Purchase, [
                 Purchase(id=pid + pb, client_id=client_id + cb, date=dt.date.fromordinal(day),
                          amount=Decimal(cents).scaleb(-2), currency=currency, payment_method=payment, channel=channel,
-                         notes=notes, created_by_id=by, created_at=at(day, minute))
-                for pid, client_id, day, cents, currency, payment, channel, notes, by, minute in batch.purchases
+                         notes=notes, created_by_id=by, created_at=at(day, minute),
+                         original_amount=Decimal(paid).scaleb(-2), exchange_rate=Decimal(rate).scaleb(-8))
+                for pid, client_id, day, cents, currency, payment, channel, notes, by, minute, paid, rate in batch.purchases
             ]),
             (PurchaseLine, [
                 PurchaseLine(purchase_id=pid + pb, product_id=product, quantity=Decimal(qty),
