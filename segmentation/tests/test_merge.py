@@ -238,3 +238,62 @@ def test_an_import_matches_the_survivor_not_the_older_client_merged_into_it(owne
         table = read_table(f"{header},Fecha,Importe\n{value},2025-01-01,5\n".encode())
         analysis = import_analyse(table, Kind.PURCHASES, proposed_mapping(Kind.PURCHASES, table), visible=None, today=TODAY)
         assert analysis.errors == [] and analysis.matched == {survivor.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("crosswise", [False, True])
+def test_two_merges_of_one_client_at_once_leave_exactly_one(monkeypatch, owner, manager, crosswise):
+    """The first merge holds both rows' locks until the second waits for them; the second then
+    finds the client merged and refuses. Crosswise (S into A while A into S) does not deadlock:
+    both lock in id order."""
+    import threading
+
+    from django.db import connection
+
+    from clients.tests.test_followup_exactly_once import wait_for_a_blocked_backend
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks (SELECT … FOR UPDATE) need PostgreSQL")
+    absorbed, first_survivor, second_survivor = (ClientFactory(owner=owner) for _ in range(3))
+    PurchaseFactory.create_batch(2, client=absorbed)
+    if crosswise:
+        second_survivor, absorbed_second = absorbed, first_survivor
+    else:
+        absorbed_second = absorbed
+    real, locked, release = merge._lock_both, threading.Event(), threading.Event()
+
+    def held(survivor, absorbed):
+        current = real(survivor, absorbed)
+        if not locked.is_set():
+            locked.set()
+            assert release.wait(timeout=30)
+        return current
+
+    monkeypatch.setattr(merge, "_lock_both", held)
+    results = []
+
+    def run(survivor, absorbed):
+        try:
+            merge.client_merge(by=manager, survivor=survivor, absorbed=absorbed, values={})
+            results.append("merged")
+        except ValidationError:
+            results.append("refused")
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=run, args=(first_survivor, absorbed))
+    first.start()
+    assert locked.wait(timeout=30)
+    second = threading.Thread(target=run, args=(second_survivor, absorbed_second))
+    second.start()
+    try:
+        wait_for_a_blocked_backend()
+    finally:
+        release.set()
+        first.join(timeout=30)
+        second.join(timeout=30)
+    assert results == ["merged", "refused"]
+    absorbed.refresh_from_db()
+    assert absorbed.merged_into_id == first_survivor.pk
+    assert Purchase.objects.filter(client=first_survivor).count() == 2
+    assert Client.objects.filter(merged_into__isnull=False).count() == 1
