@@ -26,7 +26,9 @@ import csv
 import datetime as dt
 import io
 import re
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -217,7 +219,8 @@ def _read_xlsx(data: bytes, progress: Callable[[int], None] | None = None) -> Ta
 
     _check_inflation(data)
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        with _dimensions_unread():
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
         raise FileRefused(_("This is not a CSV or Excel (.xlsx) file.")) from error
     try:
@@ -230,16 +233,45 @@ def _read_xlsx(data: bytes, progress: Callable[[int], None] | None = None) -> Ta
         max_columns = settings.IMPORT_MAX_COLUMNS
         # Explicit bounds: read-only openpyxl would otherwise pad every row to the declared width.
         rows = sheet.iter_rows(min_row=1, max_row=last, max_col=max_columns + 1, values_only=True)
-        records = (
-            (line, [_cell_text(value) for value in cells]) for line, cells in enumerate(rows, start=1)
-        )
-        return _filled(Table(headers=[], encoding="xlsx", delimiter=""), records, progress)
+        return _filled(Table(headers=[], encoding="xlsx", delimiter=""), _xlsx_records(rows), progress)
     except (BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
         if isinstance(error, FileRefused):
             raise
         raise FileRefused(_("This Excel file is damaged or not an .xlsx workbook.")) from error
     finally:
         workbook.close()
+
+
+def _xlsx_records(rows) -> Iterator[tuple[int, list[str]]]:
+    """(line, texts) of each row, converting only the cells up to the width of the first row with
+    a value when the rest is empty (tested at C speed): the rows come padded to the column cap."""
+    width = None
+    for line, cells in enumerate(rows, start=1):
+        if width is not None and cells[width:].count(None) == len(cells) - width:
+            cells = cells[:width]
+        values = [_cell_text(value) for value in cells]
+        if width is None and any(values):
+            width = max(index for index, value in enumerate(values) if value) + 1
+        yield line, values
+
+
+@contextmanager
+def _dimensions_unread():
+    """Read-only openpyxl reads each sheet's declared <dimension> as it opens the workbook, and
+    parses a whole sheet that declares none to find it; Cartera never uses it (see _read_xlsx), so
+    the opening skips it. A class attribute swapped for the opening only, under a lock."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    with _OPENING:
+        original = ReadOnlyWorksheet._get_size
+        ReadOnlyWorksheet._get_size = lambda self: None
+        try:
+            yield
+        finally:
+            ReadOnlyWorksheet._get_size = original
+
+
+_OPENING = threading.Lock()
 
 
 def _check_inflation(data: bytes) -> None:
