@@ -30,6 +30,8 @@ def rows_insert(model: type[models.Model], objects: Sequence[models.Model]) -> N
             for obj in objects:
                 field.pre_save(obj, add=True)
     json = {field.attname for field in fields if isinstance(field, models.JSONField)}
+    # A third-party field (django-countries' CountryField holds a Country) says what it stores.
+    prepared = {field.attname: field for field in fields if not type(field).__module__.startswith("django.db.")}
     attnames = [meta.pk.attname] + [field.attname for field in fields]
     columns = ", ".join(connection.ops.quote_name(column) for column in [meta.pk.column] + [f.column for f in fields])
 
@@ -37,6 +39,8 @@ def rows_insert(model: type[models.Model], objects: Sequence[models.Model]) -> N
         held = getattr(obj, attname)
         if attname in json:
             return None if held is None else Jsonb(held)
+        if attname in prepared:
+            return prepared[attname].get_prep_value(held)
         return held.value if isinstance(held, enum.Enum) else held
 
     table = meta.db_table

@@ -62,3 +62,9 @@ def test_rows_insert_writes_json_and_the_next_id_follows(owner):
 def test_rows_insert_of_nothing_writes_nothing():
     rows_insert(Client, [])
     assert not Client.objects.exists()
+
+
+def test_a_country_field_is_written_as_its_code(owner):
+    clients = [Client(owner=owner, first_name="Ana", country="BR"), Client(owner=owner, first_name="Rui", country="pt")]
+    rows_insert(Client, clients)
+    assert list(Client.objects.order_by("pk").values_list("country", flat=True)) == ["BR", "PT"]
