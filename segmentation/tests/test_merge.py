@@ -297,3 +297,22 @@ def test_two_merges_of_one_client_at_once_leave_exactly_one(monkeypatch, owner, 
     assert absorbed.merged_into_id == first_survivor.pk
     assert Purchase.objects.filter(client=first_survivor).count() == 2
     assert Client.objects.filter(merged_into__isnull=False).count() == 1
+
+
+def test_a_merge_runs_the_same_number_of_queries_whatever_the_clients_hold(owner, manager):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for size in (1, 1, 8):  # the first warms the caches (the user's roles, the thresholds row)
+        survivor, absorbed = ClientFactory(owner=owner), ClientFactory(owner=owner)
+        PurchaseFactory.create_batch(size, client=absorbed)
+        InteractionFactory.create_batch(size, client=absorbed)
+        ContractFactory.create_batch(size, client=absorbed)
+        for purpose in Purpose.values:
+            consent(absorbed, purpose, True)
+        with CaptureQueriesContext(connection) as queries:
+            merge.client_merge(by=manager, survivor=survivor, absorbed=absorbed, values={})
+        counts.append(len(queries))
+    # One UPDATE per kind of record, never one per record.
+    assert counts[1] == counts[2]
