@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.functions import Length
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -40,21 +41,54 @@ def job_create(*, user, kind: str, filename: str, data: bytes, table: Table | No
     """A new job for an uploaded file: analysed now when it was read already (`table`, a small
     file), else in the background (`data` passed spreadsheets.file_sniff, the cheap checks)."""
     job = ImportJob(
-        created_by=user, kind=kind, filename=filename[:255], data=data, language=translation.get_language() or "es",
+        created_by=user, kind=kind, filename=filename[:255], data=b"", language=translation.get_language() or "es",
         owner=user,
     )
+    job.file_size = len(data)
     if table is None:
         job.save()
+        file_write(job, data)
         _analyse_later(job)
         return job
     job.mapping = proposed_mapping(kind, table)
     job_analyse(job, table)
+    file_write(job, data)
     return job
+
+
+def file_write(job: ImportJob, data: bytes) -> None:
+    """Stores the upload on its saved job, and leaves the field deferred on the instance so that
+    no later save() writes it again. On PostgreSQL through a server-side binding cursor: Django's
+    client-side binding would spell a 20 MB file as 40 MB of escaped hex inside the SQL text,
+    several copies of it at once (150 MB for one upload)."""
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute("UPDATE imports_importjob SET data = %b WHERE id = %s", [data, job.pk])
+    else:
+        ImportJob.objects.filter(pk=job.pk).update(data=data)
+    job.__dict__.pop("data", None)
+
+
+def file_read(job_id: int) -> bytes:
+    """The job's upload, fetched in binary (one copy of it, not its hex spelling and a decoding)."""
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute("SELECT data FROM imports_importjob WHERE id = %s", [job_id], binary=True)
+            return bytes(cursor.fetchone()[0])
+    return bytes(ImportJob.objects.filter(pk=job_id).values_list("data", flat=True).get())
 
 
 def job_is_large(job: ImportJob) -> bool:
     size = getattr(job, "file_size", None)
-    return (len(job.data) if size is None else size) > settings.IMPORT_BACKGROUND_BYTES
+    if size is None:
+        size = ImportJob.objects.filter(pk=job.pk).values_list(Length("data"), flat=True).get()
+    return size > settings.IMPORT_BACKGROUND_BYTES
 
 
 def job_reanalyse(job: ImportJob) -> None:
@@ -85,7 +119,7 @@ def job_preview(job_id: int) -> None:
     job = ImportJob.objects.select_related("created_by", "owner").defer("data").get(pk=job_id)
     with translation.override(job.language):
         try:
-            data = bytes(ImportJob.objects.filter(pk=job_id).values_list("data", flat=True).get())
+            data = file_read(job_id)
             estimate = data.count(b"\n")  # rows, roughly; 0 (unknown) for an Excel file
             table = read_table(data, progress=lambda done: _beat(job.pk, "reading", done, estimate))
             del data
@@ -102,7 +136,7 @@ def job_preview(job_id: int) -> None:
 
 def job_analyse(job: ImportJob, table: Table | None = None, progress=None) -> Analysis:
     """Analyses the file with the job's mapping and options; saves the preview's figures."""
-    table = table or read_table(bytes(job.data))
+    table = table or read_table(file_read(job.pk))
     analysis = _analysis(job, table, progress)
     job.state = ImportJob.State.PREVIEW
     job.rows = len(table.rows)
@@ -209,7 +243,7 @@ def jobs_purge(*, days: int | None = None) -> int:
 
 def job_reopen(job: ImportJob) -> None:
     """A refused import goes back to its preview (the file is kept), analysed against today's data."""
-    if job.state == ImportJob.State.FAILED and job.data:
+    if job.state == ImportJob.State.FAILED and job.file_size:
         job.state, job.failure, job.finished_at = ImportJob.State.PREVIEW, "", None
         job_reanalyse(job)
 
@@ -258,7 +292,7 @@ def job_run(job_id: int) -> None:
     )
     if not claimed:
         return  # already run, or not confirmed
-    job = ImportJob.objects.select_related("created_by", "owner").get(pk=job_id)
+    job = ImportJob.objects.select_related("created_by", "owner").defer("data").get(pk=job_id)
     with translation.override(job.language):
         try:
             _run(job)
@@ -269,7 +303,7 @@ def job_run(job_id: int) -> None:
 
 def _run(job: ImportJob) -> None:
     try:
-        table = read_table(bytes(job.data))
+        table = read_table(file_read(job.pk))
     except FileRefused as error:
         _finish(job, ImportJob.State.FAILED, failure=str(error))
         return

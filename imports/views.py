@@ -95,7 +95,7 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def import_reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(ImportJob, pk=pk, created_by=request.user)
+    job = _job(request, pk)
     job_reopen(job)
     return redirect("imports:import_detail", pk=job.pk)
 
