@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 PROGRESS_SECONDS = 24 * 3600
 PROGRESS_EVERY = 2000  # rows between two progress updates: one cache write per chunk read
 STALE_RUN = dt.timedelta(hours=6)  # far longer than a million rows take
+STUCK_QUEUED = dt.timedelta(minutes=10)
 
 
 class ExportRefused(Exception):
@@ -140,8 +141,12 @@ def _finish(job: ExportJob, state: str, failure: str = "") -> None:
 
 def exports_purge(*, now: dt.datetime | None = None) -> int:
     """Deletes the exports older than EXPORT_KEEP_DAYS with their files; marks as failed those whose
-    worker died (still running long after they started). Returns the exports deleted."""
+    worker died (still running long after they started) and queues again those the broker never
+    took (export_job_run claims each once). Returns the exports deleted."""
     now = now or timezone.now()
+    stuck = ExportJob.objects.filter(state=ExportJob.State.QUEUED, created_at__lt=now - STUCK_QUEUED)
+    for job_id in stuck.values_list("pk", flat=True):
+        enqueue("exports.tasks.export_run", job_id)
     for job in ExportJob.objects.filter(state=ExportJob.State.RUNNING, started_at__lt=now - STALE_RUN):
         with translation.override(job.language):
             _finish(job, ExportJob.State.FAILED, failure=_("The export was interrupted (its worker stopped). Ask for it again."))

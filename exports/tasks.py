@@ -20,7 +20,7 @@ def export_run(job_id: int) -> None:
 
 @shared_task(base=RetriedTask)
 def exports_purge() -> int:
-    """Deletes the exports older than EXPORT_KEEP_DAYS, files included."""
+    """Deletes the exports older than EXPORT_KEEP_DAYS, files included; runs again the stuck ones."""
     from exports.services import exports_purge as purge
 
     deleted = purge()

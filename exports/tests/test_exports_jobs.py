@@ -232,3 +232,13 @@ def test_pages_run_a_constant_number_of_queries(client, owner, django_assert_num
 
 LIST_QUERIES = DETAIL_QUERIES = 4
 PROGRESS_QUERIES = 3  # a fragment: no menu, so no groups
+
+
+def test_an_export_the_broker_never_took_is_run_by_the_chores(owner):
+    ClientFactory(owner=owner)
+    job = ExportJob.objects.create(created_by=owner, kind="clients", format="csv", params={"query": ""}, name="c",
+                                   language="en")
+    ExportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(minutes=11))
+    exports_purge()  # in-process here, as without a broker
+    job.refresh_from_db()
+    assert (job.state, job.rows) == (ExportJob.State.DONE, 1)
