@@ -31,7 +31,7 @@ def test_each_persona_on_every_client_page(client, request, owned, persona, sees
         response = client.post(reverse(name, args=[owned.pk]), {})
         assert response.status_code in ((200, 302) if sees else (404,)), f"{persona} POST {name}"
     listed = client.get(reverse("clients:client_list"))
-    assert ("Lucía" in listed.content.decode()) is sees
+    assert ("Lucía Ferrer" in listed.content.decode()) is sees  # the country filter offers Santa Lucía
     assert (owned in Client.objects.visible_to(user)) is sees
 
 
