@@ -109,7 +109,7 @@ def proposed_mapping(kind: str, table: Table) -> dict[str, int]:
     return map_headers(table.headers, fields_for(kind))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowError:
     line: int
     column: str  # the file's header of the column at fault ("" for the row as a whole)
@@ -120,13 +120,13 @@ class RowError:
         return [self.line, self.column, self.value, self.message]
 
 
-@dataclass
+@dataclass(slots=True)
 class NewClient:
     line: int
     values: dict[str, str]
 
 
-@dataclass
+@dataclass(slots=True)
 class PurchaseRow:
     line: int
     client: int | str  # an existing client's id, or the key of a client this import creates
@@ -179,7 +179,7 @@ class Analysis:
         }
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of a file of up to IMPORT_MAX_ROWS: no __dict__ each
 class _Row:
     line: int
     cells: dict[str, str]  # field → stripped text of its column
