@@ -6,6 +6,7 @@ refreshed figures as the same change made in Cartera's pages; what has no servic
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import salespeople_visible_to
+from clients.currency import business_amount
 from clients.forms import clean_identifiers
 from clients.models import (
     Category,
@@ -186,9 +188,28 @@ class PurchaseLineInline(admin.TabularInline):
 
 
 class PurchaseAdminForm(forms.ModelForm):
+    """The amount as paid, in the purchase's currency, converted at the rate given or the table's."""
+
     class Meta:
         model = Purchase
-        fields = ["client", "date", "amount", *records.PURCHASE_AUDITED[2:]]
+        fields = ["client", "date", "amount", "currency", "exchange_rate", *records.PURCHASE_AUDITED[3:]]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.original_amount is not None:
+            self.initial["amount"] = self.instance.original_amount
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("date") and data.get("amount") is not None:
+            try:
+                business_amount(
+                    currency=data.get("currency") or settings.CURRENCY, day=data["date"], paid=data["amount"],
+                    rate=data.get("exchange_rate"),
+                )
+            except ValidationError as error:
+                self.add_error("exchange_rate", error)
+        return data
 
 
 @admin.register(Purchase)
@@ -214,6 +235,7 @@ class PurchaseAdmin(admin.ModelAdmin):
         for formset in formsets:
             _not_saved_by_the_formset(formset)
         data = {name: form.cleaned_data[name] for name in records.PURCHASE_AUDITED if name in form.cleaned_data}
+        data["exchange_rate"] = form.cleaned_data.get("exchange_rate")
         if change:
             records.purchase_correct(purchase=form.instance, by=request.user, **data)
             return

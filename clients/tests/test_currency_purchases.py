@@ -146,3 +146,34 @@ def test_the_edit_form_shows_what_was_paid_and_keeps_the_rate(client, owner, rec
     purchase.refresh_from_db()
     assert (purchase.amount, purchase.original_amount, purchase.exchange_rate) == (Decimal("300.00"), Decimal("1500.00"), Decimal("0.2"))
     assert timezone.localdate() >= purchase.date
+
+
+# The admin and the privacy export
+
+def _admin_add(client, record, **values):
+    data = {
+        "client": record.pk, "date": "2026-03-03", "amount": "1000", "currency": "BRL", "exchange_rate": "",
+        "payment_method": "", "channel": "", "notes": "",
+        "lines-TOTAL_FORMS": "0", "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "0", "lines-MAX_NUM_FORMS": "1000",
+        **values,
+    }
+    return client.post(reverse("admin:clients_purchase_add"), data)
+
+
+def test_the_admin_converts_too_and_says_when_it_cannot(client, admin_user, record):
+    client.force_login(admin_user)
+    response = _admin_add(client, record)
+    assert response.status_code == 200 and "No exchange rate for BRL" in response.content.decode()
+    assert _admin_add(client, record, exchange_rate="0.2").status_code == 302
+    purchase = Purchase.objects.get()
+    assert (purchase.amount, purchase.original_amount) == (Decimal("200.00"), Decimal("1000.00"))
+    url = reverse("admin:clients_purchase_change", args=[purchase.pk])
+    assert 'value="1000.00"' in client.get(url).content.decode()  # what was paid, in reais
+
+
+def test_the_privacy_export_keeps_what_was_paid(record, owner, brl):
+    from privacy.services import client_data
+
+    records.purchase_record(client=record, by=owner, date=MARCH_3, amount=Decimal("1000"), currency="BRL")
+    exported = client_data(record)["purchases"][0]
+    assert (exported["currency"], exported["original_amount"], exported["amount"]) == ("BRL", "1000.00", "172.50")

@@ -1,6 +1,6 @@
 """Amounts with their currency, in the reader's language, as Babel (CLDR) writes them."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel import Locale
 from babel.numbers import format_currency, format_decimal
@@ -26,7 +26,10 @@ def money(value: Decimal | float | int | None, currency: str = "") -> str:
     if value is None or value == "":
         return ""
     code = (currency or settings.CURRENCY).upper()
-    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:  # not a number: shown as nothing, as floatformat did, never a 500
+        return ""
     locale = _locale()
     if code in NO_DECIMALS:
         pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace("0.00", "0")

@@ -48,7 +48,7 @@ def test_the_business_currency_comes_from_the_settings(settings):
 
 
 def test_nothing_is_not_zero():
-    assert money(None) == "" and money("") == ""
+    assert money(None) == "" and money("") == "" and money("abc") == ""
 
 
 @pytest.mark.django_db
