@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -48,9 +49,18 @@ def duplicate_warning(request: HttpRequest, form, client: Client | None = None) 
     shown, hidden = split_by_visibility(request.user, matches)
     if not shown and not hidden:
         return None
+    user = request.user
     return {
         "duplicates": [
-            {"client": m.client, "reasons": [reason_text(r, m.client.city) for r in m.reasons]} for m in shown
+            {
+                "client": m.client, "reasons": [reason_text(r, m.client.city) for r in m.reasons],
+                # An edited client may be merged into the match at once (merge.may_merge, without a
+                # query: a shown match is visible, and so is the client being edited).
+                "merge_url": reverse("clients:client_merge", args=[m.client.pk, client.pk]) if client and (
+                    user.can_manage_portfolios or m.client.owner_id == client.owner_id == user.pk
+                ) else "",
+            }
+            for m in shown
         ],
         "hidden_duplicates": [hidden_match_text(reason) for reason in hidden],
         "save_anyway": SAVE_ANYWAY,

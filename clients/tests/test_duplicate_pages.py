@@ -36,6 +36,7 @@ def test_a_new_client_with_an_existing_email_is_not_saved_until_confirmed(client
     assert "This client may already exist" in html and "same e-mail" in html
     assert existing.get_absolute_url() in html and "Lucía Gómez" in html
     assert 'name="save_anyway"' in html
+    assert "merge-duplicate" not in html  # nothing to merge before the new client exists
 
     response = client.post(CREATE, {**data, "save_anyway": "1"}, **EN)
     assert response.status_code == 302
@@ -75,6 +76,7 @@ def test_an_edit_to_an_existing_email_warns_and_opens_the_existing_one(client, o
     response = client.post(url, {"first_name": "Rosa", "email": "taken@b.es", "country": "ES"}, **EN)
     assert response.status_code == 200
     assert existing.get_absolute_url() in response.content.decode()
+    assert merge_url(existing, record) in response.content.decode()  # both are the comercial's own
     record.refresh_from_db()
     assert record.email == ""
     NotDuplicate.objects.create(first=existing, second=record)  # checked: different people
