@@ -37,7 +37,7 @@ def duplicate_warning(request: HttpRequest, form, client: Client | None = None) 
     Matches the user may open are listed with a link; those in another portfolio only say why
     ("ask your gerente"), never whose. Once the user chose "Save anyway", or when an edit leaves
     every matched field as it was, the form saves."""
-    if request.POST.get(SAVE_ANYWAY) or (client and not MATCHED_FIELDS & set(form.changed_data)):
+    if request.POST.get(SAVE_ANYWAY) or (client and not _matched_fields_changed(form, client)):
         return None
     matches = likely_duplicates_of(form.cleaned_data, exclude_pk=client.pk if client else None)
     if client and matches:
@@ -65,6 +65,13 @@ def duplicate_warning(request: HttpRequest, form, client: Client | None = None) 
         "hidden_duplicates": [hidden_match_text(reason) for reason in hidden],
         "save_anyway": SAVE_ANYWAY,
     }
+
+
+def _matched_fields_changed(form, client: Client) -> bool:
+    """Compared with what is stored (the form has already copied its values onto the instance),
+    in their cleaned form: a phone shown nationally and stored in E.164 is not a change."""
+    stored = Client.objects.filter(pk=client.pk).values(*MATCHED_FIELDS).first() or {}
+    return any(form.cleaned_data.get(name) != stored.get(name) for name in MATCHED_FIELDS)
 
 
 def _managers_only(request: HttpRequest) -> None:

@@ -217,3 +217,13 @@ def test_the_merge_reads_in_the_history_of_both_clients(client, owner, manager):
     html = client.get(survivor.get_absolute_url(), **EN).content.decode()
     assert "Merged into this client" in html and f"Irene B. {absorbed.last_name} (#{absorbed.pk})" in html
     assert "633000444" in html or "633 00 04 44" in html
+
+
+def test_an_edit_that_writes_the_same_phone_another_way_is_not_warned_again(client, owner):
+    ClientFactory(owner=owner, phone="+34612345678")
+    record = ClientFactory(owner=owner, first_name="Rosa", last_name="Gil", phone="+34612345678", email="", city="")
+    client.force_login(owner)
+    response = client.post(reverse("clients:client_edit", args=[record.pk]), {
+        "first_name": "Rosa", "last_name": "Gil", "phone": "612 34 56 78", "country": "ES", "notes": "Tardes",
+    }, **EN)
+    assert response.status_code == 302
