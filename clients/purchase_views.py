@@ -1,19 +1,37 @@
 """Recording, correcting and deleting a client's purchases (moved from clients/views.py)."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from clients.currency import no_rate_message, rate_for
 from clients.models import Client
 from clients.product_forms import QuickProductForm
 from clients.purchase_forms import PRODUCT_OPTIONS, PurchaseEditForm, PurchaseForm
 from clients.selectors import visible_client
 from segmentation import records
 from segmentation.models import LifecycleSettings
+
+
+def exchange_rate_lookup(request: HttpRequest) -> JsonResponse:
+    """The rates table's rate for a currency on a date (JSON for the purchase form's script, which
+    shows it in the empty rate field): {"rate": "0.1725"}, or {"rate": null, "message": why}."""
+    code = request.GET.get("currency", "")[:3].upper()
+    try:
+        day = dt.date.fromisoformat(request.GET.get("date", "")[:10])
+    except ValueError:
+        day = timezone.localdate()
+    rate = rate_for(code, day) if code.isalpha() else None
+    if rate is None:
+        return JsonResponse({"rate": None, "message": no_rate_message(code, day)})
+    return JsonResponse({"rate": f"{rate.normalize():f}"})
 
 
 def may_add_products(user) -> bool:

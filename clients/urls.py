@@ -42,6 +42,7 @@ urlpatterns = [
     path("clients/<int:pk>/share/", share_views.client_share, name="client_share"),
     path("clients/<int:pk>/unshare/", share_views.client_unshare, name="client_unshare"),
     path("clients/<int:pk>/purchases/new/", purchase_views.purchase_create, name="purchase_create"),
+    path("purchases/exchange-rate/", purchase_views.exchange_rate_lookup, name="exchange_rate_lookup"),
     path("clients/<int:pk>/purchases/<int:purchase_pk>/edit/", purchase_views.purchase_edit, name="purchase_edit"),
     path("clients/<int:pk>/purchases/<int:purchase_pk>/delete/", purchase_views.purchase_delete, name="purchase_delete"),
     path("clients/<int:pk>/interactions/new/", views.interaction_create, name="interaction_create"),

@@ -38,7 +38,9 @@ def test_a_purchase_in_reais_counts_in_euros_at_the_rate_an_administrador_added(
     rate = page.locator("input[name=exchange_rate]")
     expect(rate).to_be_hidden()  # in euros no rate is asked
     page.locator("select[name=currency]").select_option("BRL")
-    expect(rate).to_be_visible()  # left empty: the table's rate for the purchase's date
+    expect(rate).to_be_visible()  # left empty: the table's rate for the purchase's date, shown
+    expect(rate).to_have_attribute("placeholder", "0.1725")
+    expect(page.locator("[data-rate-hint]")).to_contain_text("0.1725")
     page.fill("input[name=amount]", "1000")
     page.get_by_role("button", name="Guardar").click()
     page.wait_for_url(f"{live_server.url}{record.get_absolute_url()}")

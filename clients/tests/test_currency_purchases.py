@@ -177,3 +177,12 @@ def test_the_privacy_export_keeps_what_was_paid(record, owner, brl):
     records.purchase_record(client=record, by=owner, date=MARCH_3, amount=Decimal("1000"), currency="BRL")
     exported = client_data(record)["purchases"][0]
     assert (exported["currency"], exported["original_amount"], exported["amount"]) == ("BRL", "1000.00", "172.50")
+
+
+def test_the_form_looks_up_the_tables_rate_for_a_date(client, owner, brl):
+    client.force_login(owner)
+    url = reverse("clients:exchange_rate_lookup")
+    assert client.get(url, {"currency": "BRL", "date": "2026-03-03"}).json() == {"rate": "0.1725"}
+    assert client.get(url, {"currency": "EUR", "date": "2026-03-03"}).json() == {"rate": "1"}
+    missing = client.get(url, {"currency": "CLP", "date": "bad"}, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert missing["rate"] is None and missing["message"].startswith("No exchange rate for CLP on")

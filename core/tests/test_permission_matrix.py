@@ -164,6 +164,7 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "clients:product_activate": (MANAGERS, lambda o: [o["product"].pk]),
     "clients:category_create": (MANAGERS, lambda o: []),
     "clients:product_options": (EVERYONE, lambda o: []),
+    "clients:exchange_rate_lookup": (EVERYONE, lambda o: []),
     # A comercial adds products from the purchase form only when the settings say so (off by default).
     "clients:product_quick_create": (MANAGERS, lambda o: []),
     "clients:followup_create": (PORTFOLIO, _client),
