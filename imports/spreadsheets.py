@@ -150,7 +150,7 @@ def _filled(table: Table, records, progress: Callable[[int], None] | None = None
             raise FileRefused(_("Row %(line)d has %(count)d columns: at most %(max)d are read.") % {
                 "line": line, "count": len(values), "max": max_columns,
             })
-        for index, value in enumerate(values):
+        for index, value in enumerate(values) if max(map(len, values)) > max_chars else ():
             if len(value) > max_chars:
                 if "\n" in value:
                     raise FileRefused(_quote_or_cell_message(line))

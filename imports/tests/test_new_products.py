@@ -127,3 +127,15 @@ def test_the_preview_says_how_many_new_products_and_creates_them_when_ticked(cli
     job.refresh_from_db()
     assert job.state == ImportJob.State.DONE, job.failure
     assert Product.objects.count() == 3 and Purchase.objects.count() == 4
+
+
+@pytest.mark.parametrize("products", [2, 30])
+def test_the_preview_with_new_products_runs_a_constant_number_of_queries(client, owner, base, products, django_assert_num_queries):
+    client.force_login(owner)
+    text = "Referencia;Fecha;Importe;Producto\n" + "".join(f"C-1;{DAY};1;Nuevo {n}\n" for n in range(products))
+    upload(client, text, kind="purchases", name="ventas.csv")
+    job = ImportJob.objects.get()
+    assert job.summary["products_created"] == products
+    # session, user, the job, the user's roles, the owner choices
+    with django_assert_num_queries(5):
+        client.get(reverse("imports:import_detail", args=[job.pk]))
