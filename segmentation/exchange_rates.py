@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.models import AuditEntry
-from audit.services import Action, Subject, as_text, audit_bulk
+from audit.services import Action, Subject, as_text
 from clients.currency import is_business, waiting_convert, waiting_purchases
 from clients.models import ExchangeRate, Purchase
+from core.bulk import rows_insert
 from segmentation.models import StatusChange
 from segmentation.services import lifecycle_recompute_clients
 
@@ -88,7 +89,7 @@ def _reprice(*, by: User, currency: str, candidates: QuerySet, reset: bool = Fal
                 user=by, client_id=client_id, subject=Subject.PURCHASE, object_id=pk, action=Action.UPDATE, changes=changes,
             ))
             clients.add(client_id)
-        audit_bulk(entries)
+        rows_insert(AuditEntry, entries)  # COPY on PostgreSQL, as the imports write theirs
         changed += len(entries)
     if clients:
         lifecycle_recompute_clients(client_ids=sorted(clients), cause=StatusChange.Cause.PURCHASE)
