@@ -212,5 +212,6 @@ class PurchaseEditForm(CurrencyFieldsMixin, BootstrapFormMixin, forms.ModelForm)
         data = super().clean()
         if "currency" in self.changed_data and "exchange_rate" not in self.changed_data:
             data["exchange_rate"] = None  # the old currency's rate says nothing of the new one
-        self._convert(data, data.get("amount"))
+        if {"amount", "currency", "exchange_rate"} & set(self.changed_data):
+            self._convert(data, data.get("amount"))  # else as recorded (a purchase may wait for a rate)
         return data

@@ -402,17 +402,25 @@ def purchase_correct(*, purchase: Purchase, by: User | None, **changes) -> Purch
 
     `amount` is what was paid, in the purchase's currency (the new one, if it changes); it is
     converted again at the `exchange_rate` given, else at the one it had in the same currency,
-    else (an `exchange_rate` of None, or a new currency) at the table's for its date.
+    else (an `exchange_rate` of None, or a new currency) at the table's for its date. Money given
+    as it is stored changes nothing: a purchase waiting for a rate keeps waiting while its notes
+    are corrected.
     Its lines stay as recorded: they are what was sold (the recommendations learn from them), so a
     wrong line is fixed by deleting the purchase and recording it again, both in the history."""
     if unknown := set(changes) - {*PURCHASE_AUDITED, "exchange_rate"}:
         raise ValueError(f"Not an editable field of a purchase: {sorted(unknown)}")
     current = Purchase.objects.select_for_update().get(pk=purchase.pk)
     before = purchase_snapshot(current)
-    if {"amount", "currency", "exchange_rate"} & set(changes):
-        currency = (changes.get("currency") or current.currency).upper()
-        paid = cents(next(v for v in (changes.get("amount"), current.original_amount, current.amount) if v is not None))
-        rate = changes.pop("exchange_rate", current.exchange_rate if currency == current.currency else None)
+    money = {name: changes.pop(name) for name in ("amount", "currency", "exchange_rate") if name in changes}
+    paid_now = current.amount if current.original_amount is None else current.original_amount
+    if (
+        money.get("amount") is not None and cents(money["amount"]) != paid_now
+        or (money.get("currency") or current.currency).upper() != current.currency
+        or "exchange_rate" in money and money["exchange_rate"] != current.exchange_rate
+    ):
+        currency = (money.get("currency") or current.currency).upper()
+        paid = cents(paid_now if money.get("amount") is None else money["amount"])
+        rate = money.get("exchange_rate", current.exchange_rate if currency == current.currency else None)
         amount, rate = business_amount(currency=currency, day=changes.get("date") or current.date, paid=paid, rate=rate)
         Client.objects.select_for_update(no_key=True).filter(pk=current.client_id).exists()
         others = Purchase.objects.filter(client_id=current.client_id).exclude(pk=current.pk)

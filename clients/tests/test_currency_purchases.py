@@ -186,3 +186,18 @@ def test_the_form_looks_up_the_tables_rate_for_a_date(client, owner, brl):
     assert client.get(url, {"currency": "EUR", "date": "2026-03-03"}).json() == {"rate": "1"}
     missing = client.get(url, {"currency": "CLP", "date": "bad"}, HTTP_ACCEPT_LANGUAGE="en").json()
     assert missing["rate"] is None and missing["message"].startswith("No exchange rate for CLP on")
+
+
+def test_a_purchase_waiting_for_a_rate_can_be_corrected_and_keeps_waiting(client, owner, record):
+    purchase = Purchase.objects.create(
+        client=record, date=MARCH_3, amount=0, currency="CLP", original_amount=Decimal("20000"), exchange_rate=None,
+    )
+    client.force_login(owner)
+    url = reverse("clients:purchase_edit", args=[record.pk, purchase.pk])
+    data = {"date": "2026-03-03", "amount": "20000.00", "currency": "CLP", "exchange_rate": "", "notes": "Factura 12"}
+    assert client.post(url, data).status_code == 302
+    purchase.refresh_from_db()
+    assert (purchase.notes, purchase.amount, purchase.exchange_rate) == ("Factura 12", 0, None)
+    assert client.post(url, {**data, "exchange_rate": "0.001"}).status_code == 302  # a rate typed converts it
+    purchase.refresh_from_db()
+    assert (purchase.amount, purchase.exchange_rate) == (Decimal("20.00"), Decimal("0.001"))
