@@ -170,6 +170,10 @@ class ClientQuerySet(models.QuerySet):
         by_text = Q()
         for word in words:
             by_text &= Q(search_text__contains=word)
+        # A tax id written with other separators ('12.345.678-z') is the one stored in normal form.
+        tax = tax_key(text)
+        if len(tax) >= 8 and any(ch.isdigit() for ch in tax):
+            by_text |= Q(tax_key=tax)
         key = phone_key(text)
         if len(key) >= 6 and len(key) * 2 >= len(text.replace(" ", "")):
             return self.filter(by_text | Q(phone_key__startswith=key))

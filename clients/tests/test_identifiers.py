@@ -252,3 +252,11 @@ def test_the_migration_puts_valid_identifiers_held_in_normal_form_and_leaves_the
         ("AB-1", "AB1", "", ""),
     ]
     assert Client.objects.search("B58378431").get() == made[0]
+
+
+@pytest.mark.django_db
+def test_a_search_finds_a_tax_id_written_with_other_separators(owner):
+    record = ClientFactory(owner=owner, tax_id="12345678Z", country="ES")
+    ClientFactory(owner=owner, tax_id="", country="ES")
+    assert list(Client.objects.search("12.345.678-z")) == [record]
+    assert list(Client.objects.search("12345678 Z")) == [record]
