@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from clients.tests.factories import ClientFactory, PurchaseFactory
+from segmentation.records import client_trash
 
 TODAY = timezone.localdate()
 
@@ -38,6 +39,12 @@ def test_export_writes_codes_iso_dates_and_dot_decimals(tmp_path, owner):
         "volume_tier": "medium", "frequency_class": "habitual", "rfm_segment": "lost", "alert": "",  # a lone buyer is R1 F1
         "evaluated_on": TODAY.isoformat(),
     }]
+
+
+def test_export_leaves_out_the_trash(tmp_path, owner):
+    ClientFactory(owner=owner, client_ref="KEPT")
+    client_trash(by=owner, client=ClientFactory(owner=owner, client_ref="TRASHED"))
+    assert [row["client_ref"] for row in export(tmp_path)] == ["KEPT"]
 
 
 def test_export_header_and_prospects(tmp_path, owner):

@@ -65,7 +65,8 @@ class Command(BaseCommand):
             day = dt.date.fromisoformat(as_of) if as_of else last_evaluation_day() or timezone.localdate()
         except ValueError as error:
             raise CommandError(f"--as-of must be a date as YYYY-MM-DD: {error}") from error
-        clients = Client.objects.select_related("owner").order_by("id").iterator(chunk_size=CHUNK_SIZE)
+        # The trash (and merged-away clients, which sit there) is hidden from every export.
+        clients = Client.objects.not_in_trash().select_related("owner").order_by("id").iterator(chunk_size=CHUNK_SIZE)
         count = 0
         target = open(output, "w", encoding="utf-8", newline="") if output else nullcontext(self.stdout)
         with target as stream:
