@@ -163,7 +163,7 @@ def _admin_add(client, record, **values):
 def test_the_admin_converts_too_and_says_when_it_cannot(client, admin_user, record):
     client.force_login(admin_user)
     response = _admin_add(client, record)
-    assert response.status_code == 200 and "No exchange rate for BRL" in response.content.decode()
+    assert response.status_code == 200 and "No hay tipo de cambio para BRL" in response.content.decode()
     assert _admin_add(client, record, exchange_rate="0.2").status_code == 302
     purchase = Purchase.objects.get()
     assert (purchase.amount, purchase.original_amount) == (Decimal("200.00"), Decimal("1000.00"))

@@ -59,7 +59,7 @@ def test_creating_the_missing_products_makes_one_product_per_folded_name(owner, 
     cafe = Product.objects.get(name="Café molido")
     pao = Product.objects.get(name="Pão de queijo")
     assert Product.objects.count() == 3
-    assert (cafe.price, cafe.category.name, pao.category_id) == (Decimal("0"), "Imported products", cafe.category_id)
+    assert (cafe.price, cafe.category.name, pao.category_id) == (Decimal("0"), "Productos importados", cafe.category_id)
     lines = {(line.product.name, line.quantity, line.unit_price) for line in PurchaseLine.objects.select_related("product")}
     assert lines == {
         ("Café molido", Decimal("2"), Decimal("6.25")),
