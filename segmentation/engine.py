@@ -59,6 +59,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 
 from django.db import connection, transaction
@@ -421,6 +422,62 @@ def apply_chunk(
         per_status = _clients_per_status(cursor, id_range)
         _scratch_drop(cursor)
     return {"statuses": per_status, "rows_changed": rows_changed, "status_changes": status_changes}
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A computed column whose stored value is not what a full recompute gives."""
+
+    client_id: int
+    column: str
+    stored: object
+    computed: object
+
+
+def lifecycle_differences(as_of: dt.date, thresholds: Thresholds) -> list[Difference]:
+    """What a full recompute on `as_of` would change, column by column, without changing it: the
+    check of `recompute_lifecycle --verify` (whatever keeps the figures current between full runs
+    must leave none). The same SELECT as a run, which already keeps only the clients that differ;
+    its transaction is rolled back, so nothing is written, not even its scratch tables."""
+    params = _base_params(as_of)
+    names = ", ".join(f"c.{name}" for name in COMPUTED_COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        work_mem_set(cursor, WORK_MEM)
+        _scratch_drop(cursor)
+        _aggregate_create(cursor, as_of, thresholds, None)
+        cuts = global_cuts(as_of, from_temp_aggregate=True)
+        select = _new_values_sql(as_of, thresholds, cuts, None, params, from_temp_aggregate=True)
+        cursor.execute(
+            f"SELECT n.*, {names} FROM ({select}) n JOIN {CLIENT_TABLE} c ON c.id = n.client_id ORDER BY n.client_id",  # noqa: S608
+            params,
+        )
+        rows = cursor.fetchall()
+        transaction.set_rollback(True)
+    width = len(COMPUTED_COLUMNS)
+    differences = []
+    for row in rows:
+        computed, stored = row[1 : 1 + width], row[1 + width :]
+        for name, new, old in zip(COMPUTED_COLUMNS, computed, stored, strict=True):
+            old, new = _normalised(name, old), _normalised(name, new)
+            if old != new:
+                differences.append(Difference(row[0], name, old, new))
+    return differences
+
+
+MONEY_COLUMNS = {"total_spent", "spend_12m", "average_basket"}
+COUNT_COLUMNS = {"purchase_count", "r_score", "f_score", "m_score"}
+
+
+def _normalised(column: str, value):
+    """A value as both databases give it back: money as Decimal cents, counts as int, dates as
+    ISO text, codes as text (None stays None)."""
+    if value is None:
+        return None
+    if column in MONEY_COLUMNS:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    if column in COUNT_COLUMNS:
+        return int(value)
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
 def _scratch_drop(cursor) -> None:

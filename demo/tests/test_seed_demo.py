@@ -18,8 +18,10 @@ from clients.models import Client, Contract, FollowUp, Interaction, Purchase, Pu
 from clients.text import phone_key
 from demo.build import compute_figures, demo_build
 from demo.people import DEMO_PASSWORD
+from segmentation.engine import lifecycle_differences
 from segmentation.models import StatusChange
 from segmentation.rules import Thresholds, status_for, status_since_for
+from segmentation.services import current_thresholds
 
 pytestmark = pytest.mark.django_db
 
@@ -120,6 +122,8 @@ def test_seed_demo_figures_and_status_match_a_python_computation_from_the_purcha
             status=client.status, previous=Status.PROSPECT, as_of=today, first_purchase=client.first_purchase_date,
             last_purchase=client.last_purchase_date, closed_at=client.closed_at, thresholds=Thresholds(),
         ))
+    # And the engine's own check (recompute_lifecycle --verify) finds nothing to change.
+    assert lifecycle_differences(today, current_thresholds()) == []
     assert StatusChange.objects.count() == 0  # a load sets statuses; it records no changes
     # The engine filled the classifications too.
     assert Client.objects.exclude(volume_tier="").exists()

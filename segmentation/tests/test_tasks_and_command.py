@@ -396,6 +396,36 @@ def test_command_prints_clients_per_status_and_the_time(portfolio):
     assert lock_is_free()
 
 
+def test_verify_lists_every_difference_and_changes_nothing_then_finds_none_after_a_run(portfolio):
+    before = list(Client.objects.order_by("id").values_list("status", "purchase_count", "total_spent"))
+    out = StringIO()
+
+    with pytest.raises(CommandError, match=r"differences in 8 clients"):
+        call_command("recompute_lifecycle", "--verify", "--as-of", AS_OF.isoformat(), stdout=out)
+
+    assert f"client {portfolio[0].pk}: status stored prospect, a full recompute gives new" in out.getvalue()
+    assert list(Client.objects.order_by("id").values_list("status", "purchase_count", "total_spent")) == before
+    assert not StatusChange.objects.exists()
+    call_command("recompute_lifecycle", "--as-of", AS_OF.isoformat(), stdout=StringIO())
+    out = StringIO()
+    call_command("recompute_lifecycle", "--verify", "--as-of", AS_OF.isoformat(), stdout=out)
+    assert "match a full recompute" in out.getvalue()
+
+
+def test_verify_names_a_figure_changed_behind_the_engines_back(portfolio):
+    call_command("recompute_lifecycle", "--as-of", AS_OF.isoformat(), stdout=StringIO())
+    client = Client.objects.filter(purchase_count__gt=0).order_by("id").first()
+    Client.objects.filter(pk=client.pk).update(total_spent=client.total_spent + 1)
+    out = StringIO()
+
+    with pytest.raises(CommandError, match="1 differences in 1 clients"):
+        call_command("recompute_lifecycle", "--verify", "--as-of", AS_OF.isoformat(), stdout=out)
+
+    assert out.getvalue() == (
+        f"client {client.pk}: total_spent stored {client.total_spent + 1:.2f}, a full recompute gives {client.total_spent:.2f}\n"
+    )
+
+
 def test_command_rejects_a_bad_date(db):
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("recompute_lifecycle", "--as-of", "30/06/2026", stdout=StringIO())

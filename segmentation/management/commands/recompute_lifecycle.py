@@ -12,8 +12,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--as-of", help="evaluation date, YYYY-MM-DD (default: today)")
+        parser.add_argument(
+            "--verify", action="store_true",
+            help="change nothing: list every stored value that differs from a full recompute (exit 1 if any)",
+        )
 
-    def handle(self, *args, as_of: str | None = None, **options):
+    def handle(self, *args, as_of: str | None = None, verify: bool = False, **options):
         from segmentation.nightly import LockHeld, lock_held
         from segmentation.services import lifecycle_recompute
 
@@ -21,6 +25,8 @@ class Command(BaseCommand):
             day = dt.date.fromisoformat(as_of) if as_of else None
         except ValueError as error:
             raise CommandError(f"--as-of must be a date as YYYY-MM-DD: {error}") from error
+        if verify:
+            return self._verify(day)
         started = time.monotonic()
         try:
             with lock_held():  # the nightly run's lock: two runs at once would record each change twice
@@ -41,3 +47,25 @@ class Command(BaseCommand):
             f"{sum(result['statuses'].values())} clients, {result['rows_changed']} changed, "
             f"{result['status_changes']} status changes in {elapsed:.2f} s"
         )
+
+    def _verify(self, day: dt.date | None) -> None:
+        from django.utils import timezone
+
+        from segmentation.engine import lifecycle_differences
+        from segmentation.services import current_thresholds
+
+        day = day or timezone.localdate()
+        differences = lifecycle_differences(day, current_thresholds())
+        for difference in differences:
+            self.stdout.write(
+                f"client {difference.client_id}: {difference.column} stored {_shown(difference.stored)}, "
+                f"a full recompute gives {_shown(difference.computed)}"
+            )
+        clients = len({difference.client_id for difference in differences})
+        if differences:
+            raise CommandError(f"{len(differences)} differences in {clients} clients on {day.isoformat()}")
+        self.stdout.write(f"Every client's stored figures, status and classes match a full recompute on {day.isoformat()}.")
+
+
+def _shown(value) -> str:
+    return "(empty)" if value is None or value == "" else str(value)
