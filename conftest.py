@@ -138,6 +138,8 @@ def worker_queue():
         **os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL, "CELERY_QUEUE": queue,
         "DEBUG": "true", "DJANGO_SETTINGS_MODULE": "portfolio.settings",
     }
+    if "DATABASE_REPLICA_URL" in env:  # the worker's replica is the test database too, never the real one
+        env["DATABASE_REPLICA_URL"] = env["DATABASE_URL"]
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "portfolio", "worker", "-Q", queue, "-c", "2", "--pool", "prefork",
          "--loglevel", "WARNING", "-n", f"{queue}@%h"],

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from clients.filters import list_ordering  # noqa: F401  (its home was here)
+from core.routers import replica_view
 from exports.models import ExportJob
 from exports.services import ExportRefused, export_queryset
 from exports.views import export_or_offer
@@ -19,6 +20,7 @@ EXPORT_FORMATS = {"csv", "xlsx"}
 
 
 @require_GET
+@replica_view
 def client_list_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
     if fmt not in EXPORT_FORMATS:
         raise Http404("Unknown export format")

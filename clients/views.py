@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -33,12 +34,14 @@ from clients.models import Client, FollowUp
 from clients.selectors import visible_client
 from clients.share_views import share_context
 from clients.tables import PAGINATION, ClientTable
+from core.routers import replica_view
 from segmentation import records
 
 HISTORY_ITEMS = 30
 TIMELINE_ITEMS = 30  # per kind of record: the page stays a constant number of queries
 
 
+@method_decorator(replica_view, name="dispatch")  # may read the replica (core.routers)
 class ClientListView(SingleTableMixin, FilterView):
     filterset_class = ClientFilter
     table_class = ClientTable

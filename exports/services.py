@@ -11,6 +11,12 @@ The job stores what the user asked for (the list's querystring or the segment), 
 the clients are chosen when it runs, through the access rule of that moment, so a user who lost
 access to clients between asking and running does not export them. Progress lives in the cache, as
 the imports' does.
+
+With a read replica (core.routers), a job reads the clients there only when it was asked for more
+than REPLICA_PIN_SECONDS ago: the request that created it is a write, and the user's edits just
+before it may not have reached the replica yet, so a job run at once (the usual case) reads the
+primary, as that user's pages do; one that waited in the queue reads the replica. Its own writes
+(the claim, the progress, the final state) go to the primary either way.
 """
 
 import datetime as dt
@@ -31,6 +37,7 @@ from accounts.models import User
 from clients.exports import CLIENTS_SHEET, EXPORT_LIMIT, client_headers, client_rows, write_csv, write_xlsx
 from clients.filters import ClientFilter, list_ordering
 from clients.models import Client
+from core.routers import replica_reads
 from core.tasks import enqueue
 from exports.models import ExportJob
 from segmentation.models import Segment
@@ -88,7 +95,8 @@ def export_job_run(job_id: int) -> None:
     if not claimed:
         return
     job = ExportJob.objects.select_related("created_by").get(pk=job_id)
-    with translation.override(job.language):
+    settled = job.created_at <= timezone.now() - dt.timedelta(seconds=settings.REPLICA_PIN_SECONDS)
+    with translation.override(job.language), replica_reads(enabled=settled):
         try:
             _write(job)
         except ExportRefused as refusal:

@@ -112,6 +112,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The purchases' covering index (clients.Purchase, INCLUDE amount) is for PostgreSQL's index-only
     # scans; SQLite builds it without the included column, which is all the demo needs.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
+# A PostgreSQL read replica, optional: the client list, its exports and the segment counts read it
+# (core.routers); writes, every other read and the reads right after a write stay on "default".
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+# Seconds a browser reads only the primary after a write of its own: longer than the replica's lag.
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=10)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASE_ROUTERS = ["core.routers.ReplicaRouter"]
+    MIDDLEWARE.insert(1, "core.middleware.PrimaryPinMiddleware")  # right after SecurityMiddleware
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -18,3 +18,14 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SECURE_SSL_REDIRECT = False
 CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one explicitly
 CACHES["default"]["KEY_PREFIX"] = f"cartera-test-{os.getpid()}"  # noqa: F405
+if "replica" in DATABASES:  # noqa: F405
+    # The suite's replica reads its test database (core.routers resolves the mirror to "default").
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    # A real second database standing in for a replica whose rows differ from the primary's
+    # (core/tests/test_replica_database.py); created only for the tests that ask for it.
+    DATABASES["replica_check"] = {  # noqa: F405
+        **DATABASES["default"],  # noqa: F405
+        "NAME": f"{DATABASES['default']['NAME']}_replica",  # noqa: F405
+        "TEST": {"NAME": f"test_{DATABASES['default']['NAME']}_replica"},  # noqa: F405
+    }

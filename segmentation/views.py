@@ -15,6 +15,7 @@ from accounts.models import Team
 from campaigns.nps import dashboard_nps_add
 from clients.models import Client, Status
 from clients.tables import PAGINATION, ClientTable
+from core.routers import replica_view
 from exports.models import ExportJob
 from exports.services import export_queryset
 from exports.views import export_or_offer
@@ -45,6 +46,7 @@ def _status_rows(request: HttpRequest) -> list[dict]:
     ]
 
 
+@replica_view
 def segment_list(request: HttpRequest) -> HttpResponse:
     """Lifecycle segments, then the saved segments (own and shared), each with its live figures."""
     segments = list(Segment.objects.visible_to(request.user).select_related("owner"))
@@ -68,6 +70,7 @@ def segment_save(request: HttpRequest) -> HttpResponse:
     return redirect(segment)
 
 
+@replica_view
 def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The segment's clients (those of the user's portfolio that match it), as in the list."""
     segment = get_object_or_404(Segment.objects.visible_to(request.user).select_related("owner"), pk=pk)
@@ -79,6 +82,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "segmentation/segment_detail.html", {"segment": segment, "table": table, "cell": cell})
 
 
+@replica_view
 def segment_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """The segment's clients as CSV or XLSX, in the user's language (formulas neutralised); a large
     segment is offered as a background export."""

@@ -12,7 +12,8 @@ import pytest
 BASE_DIR = Path(__file__).resolve().parents[2]
 # A newcomer's shell sets none of these; the test run may (DEBUG, ENV_FILE, a PostgreSQL URL...).
 CARTERA_VARIABLES = {
-    "DEBUG", "SECRET_KEY", "ENV_FILE", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SITE_URL",
+    "DEBUG", "SECRET_KEY", "ENV_FILE", "DATABASE_URL", "DATABASE_REPLICA_URL", "REDIS_URL", "CELERY_BROKER_URL",
+    "SITE_URL",
     "DJANGO_SETTINGS_MODULE",
 }
 

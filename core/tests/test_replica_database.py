@@ -1,0 +1,91 @@
+"""The read replica against a real second PostgreSQL database (settings_test's "replica_check":
+its own test database, not a mirror). The replica holds what the primary held when it was "copied"
+plus a marker client the primary never had, and lacks the clients written since, so every answer
+says which database it was read from."""
+
+import datetime as dt
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from clients.models import Client
+from clients.tests.factories import ClientFactory
+from core.middleware import PIN_COOKIE
+from core.routers import ReplicaRouter
+from exports.models import ExportJob
+from exports.services import export_job_run
+from segmentation.models import Segment
+
+REPLICA = "replica_check"
+
+pytestmark = [
+    pytest.mark.skipif(REPLICA not in settings.DATABASES, reason="needs PostgreSQL (DATABASE_URL): a second database"),
+    pytest.mark.django_db(databases=["default", REPLICA], transaction=True),
+]
+
+
+@pytest.fixture
+def replica(settings, owner):
+    """Routes replica reads to the second database, which holds the owner (replicated) and a marker."""
+    settings.DATABASE_ROUTERS = [ReplicaRouter(replica=REPLICA)]
+    if "core.middleware.PrimaryPinMiddleware" not in settings.MIDDLEWARE:
+        settings.MIDDLEWARE = ["core.middleware.PrimaryPinMiddleware", *settings.MIDDLEWARE]
+    for row in (owner.team.manager, owner.team, owner):  # in foreign-key order
+        row.save(using=REPLICA)
+    marker = ClientFactory.build(owner=owner, first_name="Solo", last_name="Enlareplica")
+    marker.save(using=REPLICA)
+    return marker
+
+
+def test_the_client_list_reads_the_replica(client, owner, replica):
+    on_primary = ClientFactory(owner=owner, last_name="Soloenelprimario")
+    client.force_login(owner)
+    page = client.get(reverse("clients:client_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Enlareplica" in page
+    assert on_primary.last_name not in page
+    assert not Client.objects.filter(last_name="Enlareplica").exists()  # other reads: the primary
+
+
+def test_exports_and_segment_counts_read_the_replica(client, owner, replica):
+    ClientFactory(owner=owner, last_name="Soloenelprimario")
+    segment = Segment.objects.create(owner=owner, name="Todos", params={})
+    segment.save(using=REPLICA)
+    client.force_login(owner)
+    export = b"".join(client.get(reverse("clients:client_list_export", args=["csv"])).streaming_content).decode()
+    assert "Enlareplica" in export and "Soloenelprimario" not in export
+    detail = client.get(reverse("segmentation:segment_detail", args=[segment.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Enlareplica" in detail.content.decode()
+    assert detail.context["cell"].clients == 1  # the replica's one client, not the primary's
+
+
+def test_a_writer_reads_the_primary_right_after_the_write(client, owner, replica):
+    client.force_login(owner)
+    response = client.post(
+        reverse("clients:client_create"), {"first_name": "Nueva", "last_name": "Recienguardada", "country": "ES"},
+    )
+    assert response.status_code == 302
+    assert PIN_COOKIE in response.cookies
+    assert not Client.objects.using(REPLICA).filter(last_name="Recienguardada").exists()  # the write: the primary
+    page = client.get(reverse("clients:client_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Recienguardada" in page and "Enlareplica" not in page  # pinned: the primary
+    client.cookies.pop(PIN_COOKIE)  # the pin is over (its seconds are covered in test_routers.py)
+    page = client.get(reverse("clients:client_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Enlareplica" in page
+
+
+@pytest.mark.parametrize(("age", "expected"), [(dt.timedelta(seconds=1), "primary"), (dt.timedelta(minutes=5), "replica")])
+def test_a_background_export_reads_the_replica_only_once_settled(owner, replica, age, expected):
+    ClientFactory(owner=owner, last_name="Soloenelprimario")
+    job = ExportJob.objects.create(
+        created_by=owner, kind=ExportJob.Kind.CLIENTS, format=ExportJob.Format.CSV, params={"query": ""},
+        name="clients", language="en",
+    )
+    ExportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - age)
+    with translation.override("en"):
+        export_job_run(job.pk)
+    job.refresh_from_db()
+    assert job.state == ExportJob.State.DONE  # its own writes went to the primary
+    text = job.file.read().decode("utf-8-sig")
+    assert ("Enlareplica" in text, "Soloenelprimario" in text) == (expected == "replica", expected == "primary")
