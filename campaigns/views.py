@@ -32,6 +32,7 @@ from campaigns.tokens import survey_read, unsubscribe_read
 from clients.models import Client, Status
 from clients.selectors import visible_client
 from core.http import client_ip
+from core.routers import replica_reads
 
 PREVIEW_CHOICES = 20
 
@@ -86,7 +87,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"campaign": campaign, "editable": _editable(request, campaign), "manageable": _manageable(request, campaign)}
     if campaign.state == Campaign.State.DRAFT:
         visible = Client.objects.visible_to(campaign.created_by)  # the access rule, looked up once
-        context["audience"] = audience_counts(campaign, visible=visible)
+        with replica_reads():  # counts only: the replica's (core.routers; pinned after a write)
+            context["audience"] = audience_counts(campaign, visible=visible)
         if not campaign.is_email:
             context["spread"] = spread_planned(campaign, campaign_audience(campaign, visible=visible))
         if campaign.is_email:

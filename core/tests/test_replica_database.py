@@ -7,9 +7,11 @@ import datetime as dt
 
 import pytest
 from django.conf import settings
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from campaigns.models import Campaign
 from clients.models import Client
 from clients.tests.factories import ClientFactory
 from core.middleware import PIN_COOKIE
@@ -17,6 +19,7 @@ from core.routers import ReplicaRouter
 from exports.models import ExportJob
 from exports.services import export_job_run
 from segmentation.models import Segment
+from segmentation.segments import segment_create
 
 REPLICA = "replica_check"
 
@@ -89,3 +92,16 @@ def test_a_background_export_reads_the_replica_only_once_settled(owner, replica,
     assert job.state == ExportJob.State.DONE  # its own writes went to the primary
     text = job.file.read().decode("utf-8-sig")
     assert ("Enlareplica" in text, "Soloenelprimario" in text) == (expected == "replica", expected == "primary")
+
+
+def test_a_campaign_drafts_audience_is_counted_on_the_replica(client, owner, replica):
+    ClientFactory.create_batch(2, owner=owner)
+    segment = segment_create(owner=owner, name="Todos", shared=False, query=QueryDict(""))
+    segment.save(using=REPLICA)
+    campaign = Campaign.objects.create(
+        name="Recuperar", goal=Campaign.Goal.REACTIVATION, channel=Campaign.Channel.PHONE, segment=segment,
+        followup_due=timezone.localdate() + dt.timedelta(days=7), created_by=owner,
+    )
+    client.force_login(owner)
+    response = client.get(campaign.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.context["audience"]["segment"] == 1  # the replica's marker, not the primary's two
