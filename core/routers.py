@@ -117,3 +117,7 @@ class ReplicaRouter:
         # from the primary (and is saved to the primary by db_for_write).
         known = {DEFAULT_DB_ALIAS, self.replica}
         return True if {obj1._state.db, obj2._state.db} <= known else None
+
+    def allow_migrate(self, db, app_label, **hints) -> bool | None:
+        # The replica follows the primary's schema by replication; it is never migrated itself.
+        return False if db == self.replica else None

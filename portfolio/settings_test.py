@@ -21,9 +21,10 @@ CACHES["default"]["KEY_PREFIX"] = f"cartera-test-{os.getpid()}"  # noqa: F405
 if "replica" in DATABASES:  # noqa: F405
     # The suite's replica reads its test database (core.routers resolves the mirror to "default").
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     # A real second database standing in for a replica whose rows differ from the primary's
-    # (core/tests/test_replica_database.py); created only for the tests that ask for it.
+    # (core/tests/test_replica_database.py); created only for the tests that ask for it. Not with a
+    # mirrored replica: its router would ask makemigrations to check this one's history too.
     DATABASES["replica_check"] = {  # noqa: F405
         **DATABASES["default"],  # noqa: F405
         "NAME": f"{DATABASES['default']['NAME']}_replica",  # noqa: F405

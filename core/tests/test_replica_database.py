@@ -24,7 +24,10 @@ from segmentation.segments import segment_create
 REPLICA = "replica_check"
 
 pytestmark = [
-    pytest.mark.skipif(REPLICA not in settings.DATABASES, reason="needs PostgreSQL (DATABASE_URL): a second database"),
+    pytest.mark.skipif(
+        REPLICA not in settings.DATABASES,
+        reason="needs PostgreSQL (DATABASE_URL) without DATABASE_REPLICA_URL (the suite's replica is then a mirror)",
+    ),
     pytest.mark.django_db(databases=["default", REPLICA], transaction=True),
 ]
 

@@ -77,6 +77,11 @@ def test_without_a_replica_configured_nothing_moves():
         assert ReplicaRouter().db_for_read(Client) is None
 
 
+def test_the_replica_is_never_migrated(router):
+    assert router.allow_migrate("replica", "clients") is False
+    assert router.allow_migrate("default", "clients") is None
+
+
 def test_a_test_mirror_reads_the_database_it_mirrors(router):
     from django.db import connections
 
