@@ -44,6 +44,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clients.models import Alert, AlertReason, Client, Contract, FollowUp, Interaction, Status, VolumeTier
+from core.bulk import ids_table_create
 from core.sql import date_param, date_value, days_between, distinct_from, iso_date, local_date, queryset_sql
 from segmentation.rules import Thresholds
 
@@ -243,8 +244,7 @@ def recompute_alerts(now: dt.datetime, thresholds: Thresholds, client_ids: list[
         for table in (TEMP_TABLE, TEMP_IDS):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         if client_ids is not None:
-            cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_IDS} (id BIGINT PRIMARY KEY)")
-            cursor.executemany(f"INSERT INTO {TEMP_IDS} (id) VALUES (%s)", [(pk,) for pk in sorted(set(client_ids))])  # noqa: S608
+            ids_table_create(cursor, TEMP_IDS, client_ids)
         cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_TABLE} AS {select}", params)
         cursor.execute(update.format(source=TEMP_TABLE))
         rows_changed = cursor.rowcount

@@ -66,6 +66,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clients.models import Client, FrequencyClass, Purchase, RfmSegment, Status, VolumeTier
+from core.bulk import ids_table_create
 from core.sql import (
     add_days,
     date_param,
@@ -487,8 +488,7 @@ def _scratch_drop(cursor) -> None:
 
 def _ids_load(cursor, ids: list[int]) -> None:
     """The clients in scope of a run over a list of ids, as a table to join (see _range)."""
-    cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_IDS} (id BIGINT PRIMARY KEY)")
-    cursor.executemany(f"INSERT INTO {TEMP_IDS} (id) VALUES (%s)", [(pk,) for pk in sorted(set(ids))])  # noqa: S608
+    ids_table_create(cursor, TEMP_IDS, ids)
 
 
 def _aggregate_create(cursor, as_of: dt.date, thresholds: Thresholds, id_range) -> None:
