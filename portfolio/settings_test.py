@@ -30,3 +30,5 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa:
         "NAME": f"{DATABASES['default']['NAME']}_replica",  # noqa: F405
         "TEST": {"NAME": f"test_{DATABASES['default']['NAME']}_replica"},  # noqa: F405
     }
+    # The pin after a write, from the start: the live server loads the middleware once per session.
+    MIDDLEWARE.insert(1, "core.middleware.PrimaryPinMiddleware")  # noqa: F405

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone, translation
+from playwright.sync_api import expect
 
 from campaigns.models import Campaign
 from clients.models import Client
@@ -35,9 +36,7 @@ pytestmark = [
 @pytest.fixture
 def replica(settings, owner):
     """Routes replica reads to the second database, which holds the owner (replicated) and a marker."""
-    settings.DATABASE_ROUTERS = [ReplicaRouter(replica=REPLICA)]
-    if "core.middleware.PrimaryPinMiddleware" not in settings.MIDDLEWARE:
-        settings.MIDDLEWARE = ["core.middleware.PrimaryPinMiddleware", *settings.MIDDLEWARE]
+    settings.DATABASE_ROUTERS = [ReplicaRouter(replica=REPLICA)]  # the pin middleware is in settings_test
     for row in (owner.team.manager, owner.team, owner):  # in foreign-key order
         row.save(using=REPLICA)
     marker = ClientFactory.build(owner=owner, first_name="Solo", last_name="Enlareplica")
@@ -108,3 +107,25 @@ def test_a_campaign_drafts_audience_is_counted_on_the_replica(client, owner, rep
     client.force_login(owner)
     response = client.get(campaign.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
     assert response.context["audience"]["segment"] == 1  # the replica's marker, not the primary's two
+
+
+@pytest.mark.browser
+def test_comercial_finds_the_client_just_saved_in_the_list(live_server, login, owner, replica):
+    """The list reads the replica, which lacks the new client: the pin after the save shows it anyway."""
+    owner.language = "en"
+    owner.save(update_fields=["language"])
+    page = login(owner)
+    page.goto(f"{live_server.url}/clients/new/")
+    page.fill("input[name=first_name]", "Nueva")
+    page.fill("input[name=last_name]", "Recienguardada")
+    page.get_by_label("Country").select_option("ES")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_test_id("client-name")).to_contain_text("Nueva Recienguardada")
+
+    page.goto(f"{live_server.url}/clients/")
+    expect(page.get_by_text("Recienguardada")).to_be_visible()
+    expect(page.get_by_text("Enlareplica")).to_have_count(0)
+    page.context.clear_cookies(name=PIN_COOKIE)  # the pin's seconds are over
+    page.reload()
+    expect(page.get_by_text("Enlareplica")).to_be_visible()  # the replica, not yet caught up
+    expect(page.get_by_text("Recienguardada")).to_have_count(0)
