@@ -1,7 +1,6 @@
 """Writing many new rows at once."""
 
 import enum
-import operator
 from collections.abc import Sequence
 
 from django.db import connection, models
@@ -38,17 +37,18 @@ def rows_insert(model: type[models.Model], objects: Sequence[models.Model]) -> N
     converters = {}
     for index, field in enumerate(fields, start=1):
         if isinstance(field, models.JSONField):
-            converters[index] = lambda held: None if held is None else Jsonb(held)
+            converters[index] = lambda obj, held: None if held is None else Jsonb(held)
         elif not type(field).__module__.startswith("django.db."):
-            converters[index] = field.get_prep_value
-        elif field.choices or isinstance(getattr(objects[0], field.attname), enum.Enum):
+            # Read through its descriptor, which normalises ("pt" → Country("PT")).
+            converters[index] = lambda obj, held, field=field: field.get_prep_value(getattr(obj, field.attname))
+        elif field.choices or isinstance(objects[0].__dict__[field.attname], enum.Enum):
             converters[index] = _enum_value
-    held = operator.attrgetter(*attnames)
 
     def row(obj: models.Model) -> list:
-        values = list(held(obj))
+        held = obj.__dict__  # the values as set, past the descriptors (see converters)
+        values = [held[attname] for attname in attnames]
         for index, convert in converters.items():
-            values[index] = convert(values[index])
+            values[index] = convert(obj, values[index])
         return values
 
     table = meta.db_table
@@ -66,7 +66,7 @@ def rows_insert(model: type[models.Model], objects: Sequence[models.Model]) -> N
         obj._state.adding, obj._state.db = False, connection.alias
 
 
-def _enum_value(held):
+def _enum_value(obj: models.Model, held):
     return held.value if isinstance(held, enum.Enum) else held
 
 
