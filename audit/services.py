@@ -1,6 +1,7 @@
 """Recording the audit history (audit/models.py); clients/history.py reads it for the client page."""
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 from django.db import models
@@ -14,6 +15,8 @@ Action = AuditEntry.Action
 
 def as_text(value) -> str:
     """A field's value as the history keeps it: codes for choices, ISO dates, names for relations."""
+    if type(value) is str:  # the usual case, first: an import audits millions of values
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -36,13 +39,18 @@ def as_text(value) -> str:
 def snapshot(instance: models.Model, fields: list[str]) -> dict[str, str]:
     """{field: text} of `instance`'s fields (many-to-many fields included, once it has a pk)."""
     values = {}
-    for name in fields:
-        field = instance._meta.get_field(name)
-        if field.many_to_many:
+    for name, many_to_many in _kinds(type(instance), tuple(fields)):
+        if many_to_many:
             values[name] = as_text(list(getattr(instance, name).all())) if instance.pk else ""
         else:
             values[name] = as_text(getattr(instance, name))
     return values
+
+
+@functools.cache
+def _kinds(model: type[models.Model], fields: tuple[str, ...]) -> list[tuple[str, bool]]:
+    """(name, is many-to-many) of each field, looked up once per model and field list."""
+    return [(name, model._meta.get_field(name).many_to_many) for name in fields]
 
 
 def diff(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str]]:
