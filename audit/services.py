@@ -54,6 +54,8 @@ def _kinds(model: type[models.Model], fields: tuple[str, ...]) -> list[tuple[str
 
 
 def diff(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str]]:
+    if not before:  # a creation (an import builds 100,000 of them): every value that is not empty
+        return {name: ["", value] for name, value in after.items() if value != ""}
     return {name: [before.get(name, ""), value] for name, value in after.items() if before.get(name, "") != value}
 
 
