@@ -4,12 +4,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from audit.models import AuditEntry
 from clients.models import Client, Status, VolumeTier
-from core.bulk import rows_insert
+from core.bulk import ids_table_create, rows_insert
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +69,12 @@ def test_a_country_field_is_written_as_its_code(owner):
     clients = [Client(owner=owner, first_name="Ana", country="BR"), Client(owner=owner, first_name="Rui", country="pt")]
     rows_insert(Client, clients)
     assert list(Client.objects.order_by("pk").values_list("country", flat=True)) == ["BR", "PT"]
+
+
+def test_ids_table_holds_each_id_once():
+    """The scratch table of a recompute over a list of clients (COPY on PostgreSQL)."""
+    with connection.cursor() as cursor:
+        ids_table_create(cursor, "test_bulk_ids", [5, 3, 5, 2**40])
+        cursor.execute("SELECT id FROM test_bulk_ids ORDER BY id")
+        assert [row[0] for row in cursor.fetchall()] == [3, 5, 2**40]
+        cursor.execute("DROP TABLE test_bulk_ids")
