@@ -143,3 +143,11 @@ def test_a_purchase_amount_shows_as_stored(owner):
     assert as_text(Decimal("95.50")) == "95.50"
     assert as_text(dt.date(2026, 3, 1)) == "2026-03-01"
     assert as_text(None) == "" and as_text(True) == "1"
+
+
+def test_a_creation_keeps_the_values_given_and_a_change_the_values_changed():
+    from audit.services import as_text, diff
+
+    assert as_text("León") == "León" and as_text(AuditEntry.Subject.CLIENT) == "client"
+    assert diff({}, {"city": "León", "notes": "", "email": "a@b.es"}) == {"city": ["", "León"], "email": ["", "a@b.es"]}
+    assert diff({"city": "León", "notes": "x"}, {"city": "Lugo", "notes": "x", "email": ""}) == {"city": ["León", "Lugo"]}

@@ -14,7 +14,7 @@ from clients import phones
 from clients.identifiers import country_code, tax_id_clean, tax_id_display, tax_id_normal
 from clients.models import Client
 from clients.tests.factories import ClientFactory
-from clients.text import phone_key, tax_key
+from clients.text import fold, phone_key, tax_key
 
 VALID = [
     # country, as typed, normal form, as shown
@@ -260,3 +260,10 @@ def test_a_search_finds_a_tax_id_written_with_other_separators(owner):
     ClientFactory(owner=owner, tax_id="", country="ES")
     assert list(Client.objects.search("12.345.678-z")) == [record]
     assert list(Client.objects.search("12345678 Z")) == [record]
+
+
+def test_fold_drops_marks_and_case_whether_or_not_the_text_is_ascii():
+    assert fold("  José  PÉREZ ") == "jose perez"
+    assert fold("Conceição ŒUVRE ﬁ") == "conceicao œuvre fi"
+    assert fold("Plain ASCII\tText") == "plain ascii text"
+    assert fold(None) == ""
