@@ -207,7 +207,10 @@ def _delimiter(text: str) -> str:
     first = next((line for line in _lines(text[:1_000_000]) if line.strip()), "")
     counts = {}
     for candidate in DELIMITERS:
-        counts[candidate] = len(next(csv.reader([first], delimiter=candidate)))
+        try:
+            counts[candidate] = len(next(csv.reader([first], delimiter=candidate)))
+        except csv.Error:  # a lone carriage return in an unquoted field: the reading refuses that line
+            counts[candidate] = 1
     best = max(DELIMITERS, key=lambda candidate: counts[candidate])
     return best if counts[best] > 1 else ","
 
