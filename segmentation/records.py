@@ -413,12 +413,15 @@ def purchase_correct(*, purchase: Purchase, by: User | None, **changes) -> Purch
     before = purchase_snapshot(current)
     money = {name: changes.pop(name) for name in ("amount", "currency", "exchange_rate") if name in changes}
     paid_now = current.amount if current.original_amount is None else current.original_amount
+    currency = (money.get("currency") or current.currency).upper()
+    if currency != current.currency and money.get("exchange_rate") == current.exchange_rate:
+        money.pop("exchange_rate")  # the old currency's rate, sent back as it was: nothing about the new one
     if (
         money.get("amount") is not None and cents(money["amount"]) != paid_now
-        or (money.get("currency") or current.currency).upper() != current.currency
-        or "exchange_rate" in money and money["exchange_rate"] != current.exchange_rate
+        or currency != current.currency
+        # A business-currency purchase has no rate to change (its stored 1 and a blank field agree).
+        or "exchange_rate" in money and not is_business(currency) and money["exchange_rate"] != current.exchange_rate
     ):
-        currency = (money.get("currency") or current.currency).upper()
         paid = cents(paid_now if money.get("amount") is None else money["amount"])
         rate = money.get("exchange_rate", current.exchange_rate if currency == current.currency else None)
         amount, rate = business_amount(currency=currency, day=changes.get("date") or current.date, paid=paid, rate=rate)

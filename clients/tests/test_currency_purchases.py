@@ -100,6 +100,21 @@ def test_correcting_what_was_paid_converts_it_again(record, owner, brl):
         records.purchase_correct(purchase=purchase, by=owner, currency="MXN")
 
 
+def test_a_new_currency_is_not_converted_at_the_old_ones_rate_sent_back(record, owner, brl):
+    """The admin's change form sends the stored rate back with a new currency."""
+    purchase = records.purchase_record(client=record, by=owner, date=MARCH_3, amount=Decimal("1000"))
+    records.purchase_correct(purchase=purchase, by=owner, currency="BRL", amount=Decimal("1000"), exchange_rate=Decimal("1"))
+    purchase.refresh_from_db()
+    assert (purchase.amount, purchase.exchange_rate) == (Decimal("172.50"), Decimal("0.1725"))
+
+
+def test_correcting_the_notes_of_a_business_currency_purchase_leaves_its_money_alone(record, owner):
+    purchase = records.purchase_record(client=record, by=owner, date=MARCH_3, amount=Decimal("10"))
+    records.purchase_correct(purchase=purchase, by=owner, notes="a", exchange_rate=None, amount=Decimal("10"))
+    purchase.refresh_from_db()
+    assert (purchase.notes, purchase.amount, purchase.exchange_rate) == ("a", Decimal("10.00"), 1)
+
+
 # The form
 
 def test_the_form_converts_at_a_typed_rate(client, owner, record):
