@@ -8,6 +8,7 @@ both); anyone else gets a 404 for a client they cannot see, a 403 for one they c
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,8 +43,8 @@ def duplicate_warning(request: HttpRequest, form, client: Client | None = None) 
     matches = likely_duplicates_of(form.cleaned_data, exclude_pk=client.pk if client else None)
     if client and matches:
         ids = [m.client.pk for m in matches]
-        checked = {a if b == client.pk else b for a, b in NotDuplicate.objects.filter(
-            first_id__in=[client.pk, *ids], second_id__in=[client.pk, *ids],
+        checked = {a if b == client.pk else b for a, b in NotDuplicate.objects.filter(  # this client's own pairs
+            Q(first_id=client.pk, second_id__in=ids) | Q(second_id=client.pk, first_id__in=ids),
         ).values_list("first_id", "second_id")}
         matches = [m for m in matches if m.client.pk not in checked]
     shown, hidden = split_by_visibility(request.user, matches)

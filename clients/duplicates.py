@@ -44,10 +44,6 @@ class Match:
     reasons: list[str] = field(default_factory=list)
 
 
-def _live() -> "Q":
-    return Q(deleted_at__isnull=True, merged_into__isnull=True)
-
-
 def name_variants(first_name: str = "", last_name: str = "", company_name: str = "") -> set[str]:
     """The sort_name values a client with this name may be stored under (Client.sort_name)."""
     shown = fold(Client.name_shown(first_name, last_name, company_name))[:255]
@@ -87,7 +83,7 @@ def likely_duplicates_of(data: dict, *, exclude_pk: int | None = None) -> list[M
     if not rule:
         return []
     candidates = (
-        Client.objects.annotate(city_upper=Upper("city")).filter(_live()).filter(rule)
+        Client.objects.not_in_trash().filter(merged_into__isnull=True).annotate(city_upper=Upper("city")).filter(rule)
         .exclude(pk=exclude_pk).select_related("owner").order_by("pk")[:MATCHES_SHOWN]
     )
     matches = []
@@ -163,7 +159,7 @@ def duplicate_pairs(user, *, limit: int = PAIRS_SHOWN) -> list[Pair]:
     """Pairs of likely duplicates among the clients `user` sees, with their reasons, less the
     pairs someone marked as different. Within a group sharing a key each client is paired with
     the group's oldest (the natural survivor), not with every other: n - 1 pairs, not n²."""
-    clients = Client.objects.visible_to(user).filter(_live())
+    clients = Client.objects.visible_to(user).filter(merged_into__isnull=True)  # the trash is already left out
     reasons: dict[tuple[int, int], list[str]] = {}
     for key in Reason.ALL:
         groups: dict[str, list[int]] = {}

@@ -5,8 +5,6 @@ from django.urls import reverse
 
 from clients.models import Client
 
-MERGE_HOPS = 5  # a survivor merged in its turn: follow the chain this far (merges keep it flat anyway)
-
 
 class MergedClientRedirectMiddleware:
     """Turns the 404 of a merged client's page, or of one of its sub-pages, into a redirect to the
@@ -35,10 +33,5 @@ class MergedClientRedirectMiddleware:
 
 
 def _survivor_of(pk: int) -> int | None:
-    survivor = None
-    for _hop in range(MERGE_HOPS):
-        pk = Client.objects.filter(pk=pk).values_list("merged_into_id", flat=True).first()
-        if pk is None:
-            break
-        survivor = pk
-    return survivor
+    """One hop: a merge re-points the clients merged into the absorbed one at the survivor."""
+    return Client.objects.filter(pk=pk).values_list("merged_into_id", flat=True).first()

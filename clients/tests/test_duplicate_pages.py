@@ -84,6 +84,21 @@ def test_an_edit_to_an_existing_email_warns_and_opens_the_existing_one(client, o
     assert response.status_code == 302
 
 
+def test_two_matches_checked_as_different_from_each_other_both_still_warn(client, owner):
+    first = ClientFactory(owner=owner, email="taken@b.es")
+    second = ClientFactory(owner=owner, tax_id="B58378431", country="ES")
+    low, high = sorted([first, second], key=lambda c: c.pk)
+    NotDuplicate.objects.create(first=low, second=high)  # about each other, not about the edited one
+    record = ClientFactory(owner=owner, first_name="Rosa", email="", country="ES")
+    client.force_login(owner)
+    response = client.post(
+        reverse("clients:client_edit", args=[record.pk]),
+        {"first_name": "Rosa", "email": "taken@b.es", "tax_id": "B58378431", "country": "ES"}, **EN,
+    )
+    page = response.content.decode()
+    assert first.get_absolute_url() in page and second.get_absolute_url() in page
+
+
 # The page of pairs
 
 def test_a_gerente_sees_the_pairs_of_the_team_with_reasons_and_marks_one_as_different(client, owner, teammate, manager):
