@@ -7,6 +7,8 @@ Only a number that Google's libphonenumber holds valid gets a WhatsApp link: a l
 number is worse than none.
 """
 
+import functools
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -22,7 +24,11 @@ def e164(phone: str, country: str = "") -> str | None:
     """'612 34 56 78' (ES) -> '+34612345678'; None when the number cannot be a valid phone."""
     if not phone or not phone.strip():
         return None
-    region = str(country or "").strip().upper() or None
+    return _e164(phone, str(country or "").strip().upper() or None)
+
+
+@functools.lru_cache(maxsize=4096)  # a list row asks for its tel:, WhatsApp and shown forms of one number
+def _e164(phone: str, region: str | None) -> str | None:
     try:
         number = phonenumbers.parse(phone, region)
     except phonenumbers.NumberParseException:

@@ -1,5 +1,6 @@
 """Amounts with their currency, in the reader's language, as Babel (CLDR) writes them."""
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel import Locale
@@ -15,8 +16,18 @@ NO_DECIMALS = {"CLP", "COP", "PYG", "ISK", "JPY", "KRW"}
 ARROW = "\u2192"
 
 
-def _locale() -> str:
-    return to_locale(get_language() or settings.LANGUAGE_CODE)  # "pt-br" → "pt_BR"
+def _locale() -> Locale:
+    return _babel_locale(get_language() or settings.LANGUAGE_CODE)
+
+
+@functools.lru_cache(maxsize=16)  # a page formats hundreds of amounts in one language
+def _babel_locale(language: str) -> Locale:
+    return Locale.parse(to_locale(language))  # "pt-br" → "pt_BR"
+
+
+@functools.lru_cache(maxsize=16)
+def _whole_pattern(locale: Locale) -> str:
+    return locale.currency_formats["standard"].pattern.replace("0.00", "0")
 
 
 @register.filter
@@ -32,7 +43,7 @@ def money(value: Decimal | float | int | None, currency: str = "") -> str:
         return ""
     locale = _locale()
     if code in NO_DECIMALS:
-        pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace("0.00", "0")
+        pattern = _whole_pattern(locale)
         whole = number.quantize(Decimal("1"), rounding=ROUND_HALF_UP)
         return format_currency(whole, code, format=pattern, locale=locale, currency_digits=False)
     return format_currency(number, code, locale=locale)
