@@ -2,6 +2,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -66,3 +68,10 @@ class ExportJob(models.Model):
     @property
     def downloadable(self) -> bool:
         return self.state == self.State.DONE and bool(self.file)
+
+
+@receiver(post_delete, sender=ExportJob)
+def _file_delete(sender, instance: ExportJob, **kwargs) -> None:
+    """However the row goes (the purge, the admin, its user deleted), its file of client data goes too."""
+    if instance.file:
+        instance.file.delete(save=False)

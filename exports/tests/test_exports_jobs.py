@@ -242,3 +242,15 @@ def test_an_export_the_broker_never_took_is_run_by_the_chores(owner):
     exports_purge()  # in-process here, as without a broker
     job.refresh_from_db()
     assert (job.state, job.rows) == (ExportJob.State.DONE, 1)
+
+
+def test_an_export_deleted_outside_the_purge_takes_its_file(client, start, owner):
+    ClientFactory(owner=owner)
+    client.force_login(owner)
+    job = start(client, "clients", "csv", query="")
+    job.refresh_from_db()
+    storage, name = job.file.storage, job.file.name
+    assert storage.exists(name)
+    ExportJob.objects.filter(pk=job.pk).delete()  # as the admin or a user's cascade deletes it
+
+    assert not storage.exists(name)
