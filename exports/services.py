@@ -147,10 +147,9 @@ def _finish(job: ExportJob, state: str, failure: str = "") -> None:
     progress_set(job.pk, job.rows, job.rows)
 
 
-def exports_purge(*, now: dt.datetime | None = None) -> int:
-    """Deletes the exports older than EXPORT_KEEP_DAYS with their files; marks as failed those whose
-    worker died (still running long after they started) and queues again those the broker never
-    took (export_job_run claims each once). Returns the exports deleted."""
+def exports_recover(*, now: dt.datetime | None = None) -> None:
+    """Queues again the exports the broker never took (export_job_run claims each once) and marks as
+    failed those whose worker died (still running long after they started). Every few minutes."""
     now = now or timezone.now()
     stuck = ExportJob.objects.filter(state=ExportJob.State.QUEUED, created_at__lt=now - STUCK_QUEUED)
     for job_id in stuck.values_list("pk", flat=True):
@@ -158,6 +157,13 @@ def exports_purge(*, now: dt.datetime | None = None) -> int:
     for job in ExportJob.objects.filter(state=ExportJob.State.RUNNING, started_at__lt=now - STALE_RUN):
         with translation.override(job.language):
             _finish(job, ExportJob.State.FAILED, failure=_("The export was interrupted (its worker stopped). Ask for it again."))
+
+
+def exports_purge(*, now: dt.datetime | None = None) -> int:
+    """Recovers the stuck exports (exports_recover), then deletes those older than EXPORT_KEEP_DAYS
+    with their files. Returns the exports deleted."""
+    now = now or timezone.now()
+    exports_recover(now=now)
     old = ExportJob.objects.filter(created_at__lt=now - dt.timedelta(days=settings.EXPORT_KEEP_DAYS))
     deleted = 0
     for job in old.only("pk", "file").iterator():  # a handful a day; its file goes with it (models._file_delete)

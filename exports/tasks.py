@@ -27,3 +27,12 @@ def exports_purge() -> int:
     if deleted:
         logger.info("Old exports deleted: %s", deleted)
     return deleted
+
+
+@shared_task(base=RetriedTask)
+def exports_recover() -> None:
+    """Every five minutes (exports migration 0003): an export the broker lost, or whose worker died,
+    does not wait for the night."""
+    from exports.services import exports_recover as recover
+
+    recover()

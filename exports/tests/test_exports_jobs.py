@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from clients.tests.factories import ClientFactory
 from exports.models import ExportJob
-from exports.services import export_job_run, exports_purge, progress_get
+from exports.services import export_job_run, exports_purge, exports_recover, progress_get
 from segmentation.segments import segment_create
 
 pytestmark = pytest.mark.django_db
@@ -254,3 +254,11 @@ def test_an_export_deleted_outside_the_purge_takes_its_file(client, start, owner
     ExportJob.objects.filter(pk=job.pk).delete()  # as the admin or a user's cascade deletes it
 
     assert not storage.exists(name)
+
+
+def test_a_run_whose_worker_died_is_failed_by_the_recovery_of_every_few_minutes(owner):
+    job = ExportJob.objects.create(created_by=owner, kind="clients", format="csv", params={"query": ""}, name="c",
+                                   language="en", state="running", started_at=timezone.now() - dt.timedelta(hours=7))
+    exports_recover()
+    job.refresh_from_db()
+    assert job.state == ExportJob.State.FAILED and "interrupted" in job.failure
