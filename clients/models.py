@@ -513,6 +513,9 @@ class Purchase(models.Model):
             # Partial, so tiny: the purchases waiting for an exchange rate (the rates page counts
             # them, and a new rate converts them) without reading ten million purchases.
             models.Index(fields=["currency", "date"], condition=Q(exchange_rate__isnull=True), name="purchase_waiting_for_rate"),
+            # The nightly run finds the clients whose 12-month window lost a purchase since the
+            # last run by date range (a day's purchases out of ten million), with their client.
+            models.Index(fields=["date"], include=["client"], name="purchase_date_client"),
         ]
 
     def __str__(self) -> str:
