@@ -2,6 +2,7 @@
 and headers (RFC 2369 List-Unsubscribe, RFC 8058 one-click), and the personal NPS link."""
 
 import re
+import unicodedata
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -36,6 +37,22 @@ ENGLISH = {"GB", "IE", "US", "CA", "AU", "NZ"}
 def client_language(client: Client) -> str:
     country = str(client.country or "").upper()
     return "pt-br" if country in PORTUGUESE else "en" if country in ENGLISH else "es"
+
+
+# Unicode categories that break a header line: control characters (CR, LF, tab, NUL…) and the
+# line and paragraph separators.
+NOT_IN_A_HEADER = ("Cc", "Zl", "Zp")
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether `text` holds a character that has no place in a one-line header such as the subject."""
+    return any(unicodedata.category(char) in NOT_IN_A_HEADER for char in text or "")
+
+
+def one_line(text: str) -> str:
+    """`text` with every control character or line separator turned into a space: a merge value
+    (a client's name typed with a line break) must not break the subject's header either."""
+    return "".join(" " if unicodedata.category(char) in NOT_IN_A_HEADER else char for char in text).strip()
 
 
 def unknown_fields(text: str) -> list[str]:
@@ -93,7 +110,7 @@ def message_build(
             token = survey_token(recipient_id) if recipient_id else "preview"
             survey_url = _site() + reverse("campaigns:survey", args=[token])
         values = merge_values(client, last_product=last_product, survey_url=survey_url)
-        subject = merge(campaign.subject, values).replace("\n", " ").strip()
+        subject = one_line(merge(campaign.subject, values))
         body = merge(campaign.body, values)
         if survey_url and "survey_link" not in FIELD.findall(campaign.body):
             body += "\n\n" + _("Answer in one minute: %(url)s") % {"url": survey_url}

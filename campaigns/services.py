@@ -78,12 +78,15 @@ def audience_counts(campaign: Campaign, *, visible: models.QuerySet | None = Non
 
 
 def campaign_validate(campaign: Campaign) -> None:
-    from campaigns.messages import unknown_fields
+    from campaigns.messages import has_control_characters, unknown_fields
 
     errors = {}
     if campaign.is_email:
         if not campaign.subject.strip():
             errors["subject"] = _("An e-mail campaign needs a subject.")
+        elif has_control_characters(campaign.subject):
+            # A line break in a header fails every message at sending time (BadHeaderError).
+            errors["subject"] = _("The subject must be a single line: remove the line breaks, tabs and other invisible characters.")
         if not campaign.body.strip():
             errors["body"] = _("An e-mail campaign needs a message.")
         for name in ("subject", "body"):
