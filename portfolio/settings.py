@@ -237,11 +237,13 @@ IMPORT_PRODUCT_CATEGORY = env.str("IMPORT_PRODUCT_CATEGORY", default="")
 
 # Security: strict by default once DEBUG is off (check --deploy is clean with production values).
 SESSION_COOKIE_HTTPONLY = True
-# Idle timeout: requests push the expiry forward (accounts.middleware.IdleSessionMiddleware, at
-# most one session write a minute), so a session ends after this long unused.
+# Idle timeout: requests push the expiry forward (accounts.middleware.IdleSessionMiddleware), so a
+# session ends after this long unused. At most one session write a minute, and at least ten pushes
+# per idle period: with SESSION_IDLE_MINUTES=1 a push every 6 s, else a user clicking every 20 s
+# would be logged out when the first minute ran out.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=60)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
-SESSION_REFRESH_SECONDS = 60
+SESSION_REFRESH_SECONDS = max(1, min(60, SESSION_COOKIE_AGE // 10))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
