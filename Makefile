@@ -7,12 +7,14 @@ DEMO_CLIENTS ?= 300
 # The demo's commands and server: DEBUG on, and the e-mails' links on the port it serves.
 DEMO_ENV = DEBUG=true SITE_URL=http://127.0.0.1:$(PORT)
 
-.PHONY: help install install-dev demo test worker beat messages lint chromium bench load clean
+.PHONY: help install install-dev demo test worker beat messages lint chromium bench load backup restore clean
 
 help:
 	@echo "make demo     install, migrate SQLite, load demo data and serve http://127.0.0.1:$(PORT)"
 	@echo "make test     install dev requirements and run the whole suite"
 	@echo "make worker   Celery worker (needs REDIS_URL)   make beat   Celery beat scheduler"
+	@echo "make backup   timestamped backup of the database into BACKUP_DIR (backups/)"
+	@echo "make restore FILE=backups/…   restore a backup into an empty database"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +81,15 @@ $(VENV)/.installed-load: requirements.txt requirements-load.txt | $(PY)
 # holding LOAD_CLIENTS (100,000) clients (built once); prints p50/p95/p99, fails on any error.
 load: $(VENV)/.installed-load messages
 	bench/load.sh
+
+# Backups (core/backups.py): pg_dump custom format on PostgreSQL, the online backup API on SQLite,
+# named with a UTC timestamp; a restore goes into an empty database only (README "Backups").
+backup: install
+	$(PY) manage.py backup
+
+restore: install
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/<name>.dump  (into an empty database)"; exit 2; }
+	$(PY) manage.py restore "$(FILE)"
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
