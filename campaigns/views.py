@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.consent import consent_record
 from campaigns.forms import CampaignForm, ConsentForm, SurveyForm
@@ -164,26 +164,39 @@ def consent_update(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(client)
 
 
+ONE_CLICK = "One-Click"  # RFC 8058: the mail program POSTs List-Unsubscribe=One-Click to the header's link
+
+
 @login_not_required
 @csrf_exempt  # mail clients POST here without a session (RFC 8058 one-click); the token is the credential
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
-    """One click: the consent is withdrawn on arrival and the page confirms it, in the client's
-    language. "Every purpose" withdraws them all."""
+    """The e-mail's link shows a confirmation page (a GET changes nothing: mail scanners and
+    previews open links); its button POSTs, as the mail program's one-click unsubscribe does
+    (RFC 8058, from the List-Unsubscribe header). "Every purpose" withdraws them all. In the
+    client's language."""
     read = unsubscribe_read(token)
     client = Client.objects.filter(pk=read[0]).first() if read else None
     if client is None:
         return render(request, "campaigns/public_invalid.html", status=404)
     client_id, purpose, campaign_id = read
-    evidence = _("Unsubscribe link, from %(address)s") % {"address": client_ip(request) or "?"}
     with translation.override(client_language(client)):
-        everything = request.method == "POST" and request.POST.get("everything")
-        purposes = Purpose.values if everything else [purpose]
-        for each in purposes:
-            unsubscribe(client=client, purpose=each, campaign_id=campaign_id, evidence=evidence)
-        response = render(request, "campaigns/unsubscribed.html", {
-            "purposes": [Purpose(each).label for each in purposes], "everything": everything,
-        })
+        if request.method != "POST":
+            response = render(request, "campaigns/unsubscribe_confirm.html", {"purpose": Purpose(purpose).label})
+        else:
+            one_click = request.POST.get("List-Unsubscribe") == ONE_CLICK
+            address = client_ip(request) or "?"
+            evidence = (_("One-click unsubscribe from the mail program, from %(address)s") if one_click
+                        else _("Unsubscribe link, from %(address)s")) % {"address": address}
+            everything = bool(request.POST.get("everything"))
+            purposes = Purpose.values if everything else [purpose]
+            for each in purposes:
+                unsubscribe(client=client, purpose=each, campaign_id=campaign_id, evidence=evidence)
+            response = render(request, "campaigns/unsubscribed.html", {
+                "purposes": [Purpose(each).label for each in purposes], "everything": everything,
+            })
     response["Content-Language"] = client_language(client)
+    response["X-Robots-Tag"] = "noindex"
     return response
 
 

@@ -139,7 +139,7 @@ def test_behind_a_proxy_the_unsubscribe_evidence_names_the_client_address(client
     settings.PROXY_COUNT = 1
     record = consented(ClientFactory(owner=owner))
     token = unsubscribe_token(record.pk, Purpose.PROMOTIONS, email_campaign(owner).pk)
-    client.get(
+    client.post(
         reverse("campaigns:unsubscribe", args=[token]), REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9"
     )
     assert "203.0.113.9" in ConsentChange.objects.get(client=record, granted=False).evidence
@@ -149,7 +149,7 @@ def test_unsubscribe_with_a_good_token_takes_effect_at_once_and_is_recorded(clie
     record = consented(ClientFactory(owner=owner))
     campaign = email_campaign(owner)
     token = unsubscribe_token(record.pk, Purpose.PROMOTIONS, campaign.pk)
-    response = client.get(reverse("campaigns:unsubscribe", args=[token]), REMOTE_ADDR="203.0.113.9")
+    response = client.post(reverse("campaigns:unsubscribe", args=[token]), REMOTE_ADDR="203.0.113.9")
     assert response.status_code == 200 and b'data-testid="unsubscribed"' in response.content
     assert Consent.objects.get(client=record, purpose=Purpose.PROMOTIONS).granted is False
     change = ConsentChange.objects.filter(client=record).first()
