@@ -72,9 +72,29 @@ def outsider(other_manager) -> User:
     return make_user("outsider", Role.COMERCIAL, other_team)
 
 
+def two_factor_on(user: User) -> User:
+    """Gives `user` an authenticator (django-otp's TOTP device) and marks the instance as having
+    passed it, as the login's code step does: the test client's login of it is then verified."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user.otp_device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    return user
+
+
+def totp_code(user: User) -> str:
+    """The code `user`'s authenticator shows now (the last one used may be asked again in tests)."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=user)
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)  # a second login within 30 s in one test
+    return f"{totp(device.bin_key):06d}"
+
+
 @pytest.fixture
 def admin_user(db) -> User:
-    return make_user("admin", Role.ADMINISTRADOR)
+    """An administrador: they log in with two-factor authentication (settings.OTP_REQUIRED_FOR_ADMINS)."""
+    return two_factor_on(make_user("admin", Role.ADMINISTRADOR))
 
 
 # --- Browser harness --------------------------------------------------------------------
@@ -114,6 +134,10 @@ def login(live_server, page):
         page.fill("input[name=username]", user.username)
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
+        if hasattr(user, "otp_device"):  # the second step asks the authenticator's code
+            page.wait_for_url("**/accounts/login/code/")
+            page.fill("input[name=code]", totp_code(user))
+            page.click("button[type=submit]")
         page.wait_for_url(lambda url: "/accounts/login/" not in url)
         return page
 

@@ -158,3 +158,20 @@ class ColleagueForm(forms.Form):
         self.fields["user"].queryset = queryset
         _bootstrap(self)
 
+
+
+class TwoFactorCodeForm(forms.Form):
+    """A code from the authenticator app, or (at login and to turn it off) a recovery code."""
+
+    code = forms.CharField(label=_("Code"), max_length=24, strip=True)
+
+    def __init__(self, *args, recovery: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        attrs = {"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
+        if recovery:
+            self.fields["code"].help_text = _("The 6 digits your app shows, or one of your recovery codes.")
+        else:
+            attrs["inputmode"] = "numeric"
+            self.fields["code"].help_text = _("The 6 digits your app shows now.")
+        self.fields["code"].widget.attrs.update(attrs)
+        _bootstrap(self)

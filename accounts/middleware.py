@@ -2,7 +2,12 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from accounts.two_factor import GATE_CODE, GATE_KEY
 
 # When the session's expiry was last pushed forward (epoch seconds), kept in the session itself.
 SESSION_REFRESHED_KEY = "_cartera_refreshed_at"
@@ -46,3 +51,33 @@ class PermissionsPolicyMiddleware:
         if settings.PERMISSIONS_POLICY:
             response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+class TwoFactorMiddleware:
+    """Holds a session to what its login left undone (accounts/two_factor.py): an administrador
+    without an authenticator reaches only its set-up (and logging out); a login that skipped the
+    code of a user who has one is ended and sent to the login page, which asks for it.
+
+    Reads the session only: pages pay no query for two-factor login.
+    """
+
+    ALLOWED_WHILE_SETTING_UP = {"two_factor_setup", "logout", "set_language"}
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        if not request.COOKIES.get(settings.SESSION_COOKIE_NAME):
+            return None
+        gate = request.session.get(GATE_KEY)
+        if gate is None or not getattr(view_func, "login_required", True):
+            return None  # public pages are open to anyone anyway
+        if gate == GATE_CODE:
+            logout(request)
+            return redirect_to_login(request.get_full_path())
+        if request.resolver_match.url_name in self.ALLOWED_WHILE_SETTING_UP:
+            return None
+        return redirect("two_factor_setup")

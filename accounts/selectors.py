@@ -1,4 +1,7 @@
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, User
 
@@ -28,3 +31,24 @@ def people_list() -> QuerySet[User]:
         .annotate(client_count=Count("clients", filter=Q(clients__deleted_at__isnull=True)))
         .order_by("-is_active", "first_name", "last_name", "username")
     )
+
+
+def two_factor_enabled(user: User) -> bool:
+    """Whether `user` logs in with a code from an authenticator app (a confirmed TOTP device)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def recovery_codes_left(user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def two_factor_status(user: User) -> tuple[bool, int]:
+    """(two-factor login on, recovery codes left) in one query, for the account page."""
+    row = User.objects.filter(pk=user.pk).annotate(
+        on=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+        codes=Coalesce(Subquery(
+            StaticToken.objects.filter(device__user=OuterRef("pk"), device__confirmed=True)
+            .values("device__user").annotate(n=Count("pk")).values("n")
+        ), 0),
+    ).values_list("on", "codes").get()
+    return bool(row[0]), row[1]

@@ -1,3 +1,4 @@
+import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -11,6 +12,10 @@ from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from django_otp.models import Device
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, Team, User
 
@@ -97,3 +102,73 @@ def password_set_send(*, user: User) -> None:
         subject = "".join(render_to_string("registration/password_set_subject.txt", context).splitlines())
         body = render_to_string("registration/password_set_email.txt", context)
     send_mail(subject, body, None, [user.email])
+
+
+# Two-factor login (accounts/two_factor.py keeps the session's side of it).
+
+RECOVERY_CODES = 10
+
+
+def _code_clean(code: str) -> str:
+    """A typed code as stored: no spaces or dashes (apps show "123 456"), recovery codes lower-case."""
+    return "".join(code.split()).replace("-", "").lower()
+
+
+def _is_app_code(code: str) -> bool:
+    return len(code) == 6 and code.isdigit()
+
+
+@transaction.atomic
+def two_factor_enable(*, user: User, key: str, code: str) -> tuple[TOTPDevice, list[str]]:
+    """Turns two-factor login on with the authenticator app set up from `key` (hex), once the app's
+    first `code` proves it holds the key. Replaces any earlier app and recovery codes; returns the
+    new device and the recovery codes, which are shown once and stored only as tokens to match."""
+    code = _code_clean(code)
+    totp = TOTP(bytes.fromhex(key))
+    totp.time = time.time()
+    if not _is_app_code(code) or not totp.verify(int(code), tolerance=1):
+        raise ValidationError(_("That code is not the one your app shows. Check the app and try again."),
+                              code="invalid")
+    TOTPDevice.objects.filter(user=user).delete()
+    # The code just used cannot log in again (last_t), as for any verified code.
+    device = TOTPDevice.objects.create(
+        user=user, name="authenticator", key=key, confirmed=True, last_t=totp.t(), drift=totp.drift,
+    )
+    return device, recovery_codes_regenerate(user=user)
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, user: User) -> list[str]:
+    """RECOVERY_CODES new single-use codes for when the phone is not at hand; the old ones stop working."""
+    device, _created = StaticDevice.objects.get_or_create(user=user, defaults={"name": "recovery", "confirmed": True})
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def two_factor_verify(*, user: User, code: str) -> Device | None:
+    """The device that accepts `code`: the app's six digits, or a recovery code (then used up).
+    Each device counts its own failures and refuses codes for a while after them (django-otp's
+    throttling); the login view also counts them for the lockout (django-axes)."""
+    code = _code_clean(code)
+    model = TOTPDevice if _is_app_code(code) else StaticDevice
+    if not code:
+        return None
+    with transaction.atomic():  # the rows locked, so that a code is accepted once however fast it is replayed
+        for device in model.objects.devices_for_user(user, confirmed=True).select_for_update():
+            if device.verify_token(code):
+                return device
+    return None
+
+
+def two_factor_disable(*, user: User, code: str) -> None:
+    """Turns two-factor login off, with a current code. Administradores keep it when it is required."""
+    if settings.OTP_REQUIRED_FOR_ADMINS and user.is_administrador:
+        raise ValidationError(_("Administrators must log in with two-factor authentication."), code="required")
+    if two_factor_verify(user=user, code=code) is None:
+        raise ValidationError(_("That code is not right. Use a code from your app or a recovery code."),
+                              code="invalid")
+    with transaction.atomic():  # after the check, whose failure the device's throttling keeps
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()

@@ -1,7 +1,13 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
-from django.http import HttpRequest
+from django.contrib.auth import REDIRECT_FIELD_NAME, logout
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django_otp import DEVICE_ID_SESSION_KEY
 
 
 class CarteraAdminSite(admin.AdminSite):
@@ -10,9 +16,27 @@ class CarteraAdminSite(admin.AdminSite):
     index_title = _("Administration")
 
     def has_permission(self, request: HttpRequest) -> bool:
-        """Only administradores enter the admin, whatever their is_staff flag says."""
+        """Only administradores enter the admin, whatever their is_staff flag says, and (when
+        settings.OTP_REQUIRED_FOR_ADMINS) only in a session verified by two-factor login, as
+        django-otp's OTPAdminSite asks (read from the session: accounts/two_factor.py)."""
         user = request.user
-        return user.is_active and getattr(user, "is_administrador", False)
+        if not (user.is_active and getattr(user, "is_administrador", False)):
+            return False
+        return not settings.OTP_REQUIRED_FOR_ADMINS or DEVICE_ID_SESSION_KEY in request.session
+
+    @method_decorator(login_not_required)
+    def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        """The site's own login (password, then code, with the lockout), never the admin's form,
+        which would take a password alone. An administrador whose session lacks the code logs in again."""
+        from django.contrib.auth.views import redirect_to_login  # loads the auth models: not at app loading
+
+        next_url = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index", current_app=self.name)
+        if not request.user.is_authenticated:
+            return redirect_to_login(next_url)
+        if getattr(request.user, "is_administrador", False) and not self.has_permission(request):
+            logout(request)
+            return redirect_to_login(next_url)
+        return super().login(request, extra_context)
 
 
 class CarteraAdminConfig(AdminConfig):

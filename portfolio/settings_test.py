@@ -17,6 +17,8 @@ WHITENOISE_USE_FINDERS = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SECURE_SSL_REDIRECT = False
 CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one explicitly
+# Production's rule, though DEBUG is on: the `admin_user` persona logs in with its second factor.
+OTP_REQUIRED_FOR_ADMINS = True
 CACHES["default"]["KEY_PREFIX"] = f"cartera-test-{os.getpid()}"  # noqa: F405
 if "replica" in DATABASES:  # noqa: F405
     # The suite's replica reads its test database (core.routers resolves the mirror to "default").

@@ -154,8 +154,8 @@ def test_account_page_queries_do_not_grow(client, django_assert_num_queries, own
     for n in range(size):
         make_user(f"person{n}", Role.COMERCIAL)
     client.force_login(owner)
-    # session, user; the page itself reads nothing more (the navbar's roles: the user's groups).
-    with django_assert_num_queries(3):
+    # session, user, the navbar's roles (the user's groups); the two-factor status, in one query.
+    with django_assert_num_queries(4):
         assert client.get(reverse("account")).status_code == 200
 
 

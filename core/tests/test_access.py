@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 # on purpose; any other view that forgets the login fails test_only_allow_listed_views_are_public.
 PUBLIC_VIEWS = {
     "login", "health", "set_language", "admin:login", "clients:calendar_feed",
+    "login_code",  # the login's second step: the password just given is the credential
     "campaigns:unsubscribe", "campaigns:survey",  # from an e-mail: the signed token is the credential
     # A forgotten password: asking for the e-mail, and the e-mailed link (its token is the credential).
     "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",

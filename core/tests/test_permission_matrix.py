@@ -114,6 +114,8 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "health": (PUBLIC, lambda o: []),
     "set_language": (PUBLIC, lambda o: []),
     "login": (PUBLIC, lambda o: []),
+    # Without a password just given, it only says to log in again (200); a logged-in user goes home.
+    "login_code": (PUBLIC, lambda o: []),
     "logout": (EVERYONE, lambda o: []),
     "password_change": (EVERYONE, lambda o: []),
     "password_change_done": (EVERYONE, lambda o: []),
@@ -122,6 +124,10 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "password_reset_confirm": (PUBLIC, lambda o: ["x", "not-a-token"]),  # an invalid link: the page says so
     "password_reset_complete": (PUBLIC, lambda o: []),
     "account": (EVERYONE, lambda o: []),
+    # Each person's own two-factor login: nobody else's can be named.
+    "two_factor_setup": (EVERYONE, lambda o: []),
+    "two_factor_codes": (EVERYONE, lambda o: []),
+    "two_factor_off": (EVERYONE, lambda o: []),
     "people": (ADMIN_ONLY, lambda o: []),
     "person_create": (ADMIN_ONLY, lambda o: []),
     "person_edit": (ADMIN_ONLY, lambda o: [o["client"].owner_id]),
