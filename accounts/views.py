@@ -188,8 +188,9 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     if two_factor_enabled(user):
         messages.info(request, _("Two-factor authentication is already on."))
         return redirect("account")
-    key = request.session.get(SETUP_KEY) or random_hex(20)
-    request.session[SETUP_KEY] = key
+    key = request.session.get(SETUP_KEY)
+    if key is None:
+        key = request.session[SETUP_KEY] = random_hex(20)
     form = TwoFactorCodeForm(request.POST or None, recovery=False)
     if request.method == "POST" and form.is_valid():
         try:
