@@ -79,12 +79,12 @@ def test_a_forgotten_password_is_reset_by_the_link_in_the_email(live_server, pag
 
 
 def test_an_administrador_creates_a_user_and_deactivates_a_comercial_handing_clients_over(
-    live_server, page, admin_user, team, owner, teammate,
+    live_server, page, admin_user, team, owner, teammate, login,
 ):
     clients = ClientFactory.create_batch(2, owner=owner)
     visit = FollowUpFactory(client=clients[0], assigned_to=owner)
     speak(page, live_server, "en")
-    log_in(page, live_server, admin_user.username, PASSWORD)
+    login(admin_user)  # with the code of the administrador's authenticator
 
     page.get_by_role("button", name="Administration").click()
     page.get_by_test_id("nav-people").click()
