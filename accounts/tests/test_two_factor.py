@@ -443,3 +443,16 @@ def test_code_step_queries_do_not_grow_with_recovery_codes(client, django_assert
     # session, the pending user, the lockout's count of failures (django-axes).
     with django_assert_num_queries(3):
         assert client.get(CODE).status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_administrador_removes_a_lost_authenticator_in_the_django_admin(client, admin_user, owner):
+    """The way back for someone who lost their phone and their recovery codes (README)."""
+    device, _codes = enabled(owner)
+    client.force_login(admin_user)
+
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 200
+    client.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"})
+
+    assert not TOTPDevice.objects.filter(user=owner).exists()
+    assert password_step(client.__class__(), owner)["Location"] == "/"
