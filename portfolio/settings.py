@@ -12,6 +12,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from core.logs import init_sentry
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -62,6 +64,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: one log line per request (core.logs), its duration covering every other middleware.
+    "core.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.PermissionsPolicyMiddleware",
@@ -127,7 +131,7 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
     DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
     DATABASE_ROUTERS = ["core.routers.ReplicaRouter"]
-    MIDDLEWARE.insert(1, "core.middleware.PrimaryPinMiddleware")  # right after SecurityMiddleware
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "core.middleware.PrimaryPinMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -303,12 +307,41 @@ OTP_LOGIN_MINUTES = 5
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 
+# Logs on stderr: one JSON object a line in production (LOG_FORMAT=json), readable text with DEBUG on.
+# One line per request (logger cartera.requests) and per background task (cartera.tasks), with the
+# user's id and the request's id, never personal data (core/logs.py says what a line may hold).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "core.logs.JsonFormatter"},
+    },
+    "filters": {"context": {"()": "core.logs.ContextFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # axes logs every successful login's reset at INFO: lockouts (WARNING) are what matters.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # axes logs every successful login's reset at INFO: lockouts (WARNING) are what matters.
+        "axes": {"level": "WARNING"},
+        # Each task's line is cartera.tasks'; Celery's own "received" and "succeeded: <its return
+        # value>" lines would double it and may print data. Failures (ERROR, traceback) still show.
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
+    },
 }
+# The worker keeps these handlers (and their JSON) instead of installing Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Errors to Sentry (web requests and background tasks) only when SENTRY_DSN is set; unset, the SDK is
+# not initialised and nothing is sent. No personal data either way (core.logs.PRIVATE_DATA_COLLECTION).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+init_sentry(
+    dsn=SENTRY_DSN,
+    environment=env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production"),
+    release=env.str("SENTRY_RELEASE", default=""),
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)
