@@ -114,13 +114,13 @@ def message_build(
         body = merge(campaign.body, values)
         if survey_url and "survey_link" not in FIELD.findall(campaign.body):
             body += "\n\n" + _("Answer in one minute: %(url)s") % {"url": survey_url}
-        # The link asks for a confirmation (a mail scanner opening it changes nothing); the mail
-        # program's own unsubscribe button POSTs to it in one click (the headers below).
-        footer = _("You receive this because you agreed to hear from us. To unsubscribe: %(url)s") % {
+        # The link asks once more (a mail scanner opening it changes nothing); the mail program's
+        # own unsubscribe button POSTs to it in one click (the headers below).
+        footer = _("You receive this because you agreed to hear from us. Unsubscribe with one click: %(url)s") % {
             "url": unsubscribe_url
         }
         # The link text is its own msgid, outside the f-string: makemessages never looks inside one.
-        link_text = _("Unsubscribe")
+        link_text = _("Unsubscribe with one click")
         html_footer = _("You receive this because you agreed to hear from us. %(link)s") % {
             "link": f'<a href="{escape(unsubscribe_url)}">{escape(link_text)}</a>'
         }

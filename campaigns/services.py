@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.db import connection, models, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
 STALE_CLAIM = dt.timedelta(minutes=15)
+SENDER_IDLE = dt.timedelta(minutes=5)  # a campaign still sending with no claim nor send for this long has no sender
 
 
 def campaigns_visible_to(user) -> models.QuerySet[Campaign]:
@@ -250,6 +251,27 @@ def campaigns_resume() -> int:
     for campaign in stalled:
         campaign_resume(campaign)
     return len(stalled)
+
+
+def campaigns_requeue(*, idle: dt.timedelta = SENDER_IDLE) -> int:
+    """Campaigns still sending that no sender is working on (their launch was not queued, the broker
+    being down, or the broker lost the message): senders again, every few minutes (its own beat
+    entry), so that they go out soon after the broker is back, not at the night's resume.
+
+    "No sender working": recipients still pending, and none claimed or sent for `idle`. A sender
+    added to a campaign that had one only shares its batches (each is claimed once)."""
+    cutoff = timezone.now() - idle
+    idle_campaigns = list(
+        Campaign.objects.filter(state=Campaign.State.SENDING, launched_at__lt=cutoff)
+        .filter(Exists(Recipient.objects.filter(campaign=OuterRef("pk"), state=Recipient.State.PENDING)))
+        .exclude(Exists(Recipient.objects.filter(campaign=OuterRef("pk"), claimed_at__gte=cutoff)))
+        .exclude(Exists(Recipient.objects.filter(campaign=OuterRef("pk"), sent_at__gte=cutoff)))
+        .values_list("pk", flat=True)
+    )
+    for campaign_id in idle_campaigns:
+        for _sender in range(settings.CAMPAIGN_SENDERS):
+            enqueue("campaigns.tasks.campaign_send", campaign_id)
+    return len(idle_campaigns)
 
 
 def unsubscribe(*, client: Client, purpose: str, campaign_id: int | None, evidence: str) -> bool:

@@ -1,5 +1,6 @@
-"""Background work of campaigns: the senders, and the nightly resumption of interrupted ones
-(its own beat entry, segmentation migration 0009_chores_schedule)."""
+"""Background work of campaigns: the senders, the nightly resumption of interrupted ones (its own
+beat entry, segmentation migration 0009_chores_schedule), and senders again every five minutes for
+campaigns that have none (campaigns migration 0002_requeue_schedule)."""
 
 import logging
 
@@ -33,3 +34,14 @@ def campaigns_resume() -> int:
     resumed = resume()
     logger.info("Campaigns resumed: %s", resumed)
     return resumed
+
+
+@shared_task(base=RetriedTask)
+def campaigns_requeue() -> int:
+    """Campaigns whose sending was never queued (the broker was down at the launch) get senders."""
+    from campaigns.services import campaigns_requeue as requeue
+
+    requeued = requeue()
+    if requeued:
+        logger.info("Campaigns given senders again: %s", requeued)
+    return requeued

@@ -32,6 +32,7 @@ from campaigns.tokens import survey_read, unsubscribe_read
 from clients.models import Client, Status
 from clients.selectors import visible_client
 from core.http import client_ip
+from core.ratelimit import rate_limited
 from core.routers import replica_reads
 
 PREVIEW_CHOICES = 20
@@ -168,6 +169,7 @@ ONE_CLICK = "One-Click"  # RFC 8058: the mail program POSTs List-Unsubscribe=One
 
 
 @login_not_required
+@rate_limited("unsubscribe", per_address="RATE_LIMIT_PUBLIC_ADDRESS", per_link="RATE_LIMIT_PUBLIC_LINK")
 @csrf_exempt  # mail clients POST here without a session (RFC 8058 one-click); the token is the credential
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
@@ -201,6 +203,7 @@ def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_not_required
+@rate_limited("survey", per_address="RATE_LIMIT_PUBLIC_ADDRESS", per_link="RATE_LIMIT_PUBLIC_LINK")
 def survey_view(request: HttpRequest, token: str) -> HttpResponse:
     """The NPS question in the client's language; answered once."""
     recipient_id = survey_read(token)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from clients.calendar import calendar_token_revoke, calendar_token_rotate, followups_ics
 from clients.models import FollowUp
+from core.ratelimit import rate_limited
 
 FEED_PAST = dt.timedelta(days=30)
 FEED_FUTURE = dt.timedelta(days=180)
@@ -20,6 +21,7 @@ FEED_LIMIT = 1000
 
 
 @login_not_required  # calendar apps fetch it without a session: the token is the credential
+@rate_limited("calendar", per_address="RATE_LIMIT_CALENDAR_ADDRESS", per_link="RATE_LIMIT_CALENDAR_LINK")
 @require_safe  # GET and HEAD
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The user's follow-ups from 30 days ago to 180 days ahead, whatever their status: a cancelled

@@ -1,9 +1,13 @@
-"""Reads right after a write stay on the primary (see core.routers)."""
+"""Reads right after a write stay on the primary (see core.routers); work that could not be queued
+is announced."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from core.routers import pinned_to_primary
+from core.tasks import queue_watch
 
 PIN_COOKIE = "cartera_primary"
 PIN_SALT = "core.middleware.PrimaryPinMiddleware"
@@ -38,3 +42,23 @@ class PrimaryPinMiddleware:
     def _recently_wrote(request: HttpRequest) -> bool:
         value = request.get_signed_cookie(PIN_COOKIE, default=None, salt=PIN_SALT, max_age=settings.REPLICA_PIN_SECONDS)
         return value is not None
+
+
+class QueueDownMiddleware:
+    """Tells the user when the work their request started could not be queued (Redis or the broker
+    down): it was saved and waits, and a scheduled task queues it again once the broker is back.
+    One place for every caller of core.tasks.enqueue, after MessageMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with queue_watch() as unqueued:
+            response = self.get_response(request)
+        if unqueued and hasattr(request, "_messages"):
+            # Added after the view: seen on the page the browser is sent to (a redirect), as usual.
+            messages.warning(request, _(
+                "The background queue cannot be reached right now. Your request is saved and waits: "
+                "it starts by itself a few minutes after the queue is back, nothing to do again."
+            ))
+        return response

@@ -81,6 +81,8 @@ MIDDLEWARE = [
     # Two-factor login: a session that must still set up or enter its code reaches nothing else.
     "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Work that could not be queued (Redis down) is announced: it waits and starts once Redis is back.
+    "core.middleware.QueueDownMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # A merged client's pages lead to the survivor's (only after the view answered 404).
@@ -201,10 +203,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # Long tasks must not be redelivered while still running (Redis visibility timeout).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
-# Queueing fails fast when the broker is down (the request answers; the work waits, see core/tasks.py).
+# Queueing fails fast when the broker is down (the request answers; the work waits, see core/tasks.py):
+# a short connect timeout (Redis's transport reads it here, not from broker_connection_timeout), a
+# short publish retry policy, and the result store's connections likewise.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600, "socket_connect_timeout": 2}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 if REDIS_URL:
@@ -265,6 +270,14 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY el
 # Proxies between the internet and gunicorn (load balancer, nginx…), each appending to
 # X-Forwarded-For: core.http.client_ip reads the client's address that many places from the right.
 PROXY_COUNT = env.int("PROXY_COUNT", default=1 if BEHIND_PROXY else 0)
+# The public pages of a signed link (survey, unsubscribe; the calendar feed): requests one client
+# address, and one link, may make on each page before a 429 with Retry-After (core.ratelimit).
+# "N/s", "N/m", "N/h", "N/d" or "N/<seconds>"; empty: no limit. Calendar services fetch many users'
+# feeds from few addresses, and a phone refreshes a feed every few minutes.
+RATE_LIMIT_PUBLIC_ADDRESS = env.str("RATE_LIMIT_PUBLIC_ADDRESS", default="120/m")
+RATE_LIMIT_PUBLIC_LINK = env.str("RATE_LIMIT_PUBLIC_LINK", default="20/m")
+RATE_LIMIT_CALENDAR_ADDRESS = env.str("RATE_LIMIT_CALENDAR_ADDRESS", default="600/h")
+RATE_LIMIT_CALENDAR_LINK = env.str("RATE_LIMIT_CALENDAR_LINK", default="60/h")
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -20,6 +20,9 @@ CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one expli
 # Production's rule, though DEBUG is on: the `admin_user` persona logs in with its second factor.
 OTP_REQUIRED_FOR_ADMINS = True
 CACHES["default"]["KEY_PREFIX"] = f"cartera-test-{os.getpid()}"  # noqa: F405
+# Every test client comes from 127.0.0.1 and the cache outlives a test: the public pages' rate limits
+# are off, except in the tests that set them (core/tests/test_faults17.py).
+RATE_LIMIT_PUBLIC_ADDRESS = RATE_LIMIT_PUBLIC_LINK = RATE_LIMIT_CALENDAR_ADDRESS = RATE_LIMIT_CALENDAR_LINK = ""
 if "replica" in DATABASES:  # noqa: F405
     # The suite's replica reads its test database (core.routers resolves the mirror to "default").
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405
