@@ -456,3 +456,13 @@ def test_an_administrador_removes_a_lost_authenticator_in_the_django_admin(clien
 
     assert not TOTPDevice.objects.filter(user=owner).exists()
     assert password_step(client.__class__(), owner)["Location"] == "/"
+
+
+@pytest.mark.django_db
+def test_the_admins_login_page_refuses_other_logged_in_people(client, owner, admin_user):
+    client.force_login(owner)
+
+    response = client.post("/admin/login/", {"username": admin_user.username, "password": PASSWORD})
+
+    assert response.status_code == 403
+    assert client.session["_auth_user_id"] == str(owner.pk)
