@@ -1,12 +1,24 @@
 import django_filters
 import django_filters.fields
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_countries import countries
 
 from accounts.models import Team
 from accounts.selectors import salespeople_visible_to
-from clients.models import Alert, Category, Client, FrequencyClass, RfmSegment, Status, VolumeTier
+from clients.models import (
+    MAX_SEARCH_WORDS,
+    Alert,
+    Category,
+    Client,
+    FrequencyClass,
+    RfmSegment,
+    Status,
+    VolumeTier,
+    search_words,
+)
 from clients.tables import ClientTable
 from core.forms import PkRangeMixin
 
@@ -18,6 +30,20 @@ class ModelMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
         pass
 
 
+MAX_SEARCH_LENGTH = 200  # characters: a name, an e-mail or a phone, never a pasted text
+
+
+def search_validate(value: str) -> None:
+    """A search of a few words (each is one condition): more is refused with a message, not run."""
+    if len(search_words(value)) > MAX_SEARCH_WORDS:
+        raise ValidationError(
+            ngettext(
+                "Search for at most %(max)d word.", "Search for at most %(max)d words.", MAX_SEARCH_WORDS,
+            ) % {"max": MAX_SEARCH_WORDS},
+            code="too_many_words",
+        )
+
+
 def country_choices() -> list[tuple[str, str]]:
     """Every country by its name in the active language, the business's markets first (COUNTRIES_FIRST)."""
     return [(country.code, country.name) for country in countries if country.code]
@@ -27,7 +53,7 @@ class ClientFilter(django_filters.FilterSet):
     """The client list's filters; saved segments reuse exactly these parameters."""
 
     q = django_filters.CharFilter(
-        label=_("Search"), method="filter_search",
+        label=_("Search"), method="filter_search", max_length=MAX_SEARCH_LENGTH, validators=[search_validate],
         widget=forms.TextInput(attrs={"placeholder": _("Name, phone, e-mail, tax id, reference…"), "type": "search"}),
     )
     # A few choices each: ticked at a glance, several at once, with no Ctrl-click.

@@ -1,5 +1,6 @@
 """What happened: clients and the records around them (DOMAIN.md "A client's record")."""
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -129,6 +130,42 @@ def not_in_trash(prefix: str = "") -> Q:
 NOT_IN_TRASH_SQL = "deleted_at IS NULL"
 
 
+# A search is a few words: each one is a condition, and thousands of them made SQLite refuse the
+# query (its expression depth) and PostgreSQL plan for seconds. The list's form says so above this.
+MAX_SEARCH_WORDS = 12
+
+
+def search_words(text: str) -> list[str]:
+    """The distinct folded words of a search, in the order typed."""
+    return list(dict.fromkeys(fold(text).split()))
+
+
+@dataclass(frozen=True)
+class PortfolioScope:
+    """Whose clients a user may see: those of `owners` (None: everyone's) and the `shared` ones."""
+
+    owners: list[int] | None
+    shared: list[int]
+
+
+def portfolio_scope(user) -> PortfolioScope | None:
+    """The access rule's terms for `user` (None: nobody's clients); ClientQuerySet.visible_to
+    applies them, and the pages that read the nightly figures per salesperson use them too.
+
+    Small id lists rather than joins or sub-selects, so that PostgreSQL reads the owner indexes
+    (an OR with a sub-select forces a scan of every client).
+    """
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_administrador:
+        return PortfolioScope(owners=None, shared=[])
+    owners = {user.pk}
+    if user.is_gerente:
+        owners |= set(user.managed_teams.values_list("members", flat=True)) - {None}
+    shared = list(ClientShare.objects.filter(user=user).values_list("client_id", flat=True))
+    return PortfolioScope(owners=sorted(owners), shared=shared)
+
+
 class ClientQuerySet(models.QuerySet):
     def not_in_trash(self) -> "ClientQuerySet":
         return self.filter(not_in_trash())
@@ -145,31 +182,31 @@ class ClientQuerySet(models.QuerySet):
         """The trash under the same rule: what `user` may restore (erased and merged clients never come back)."""
         return self.exclude(not_in_trash()).filter(erased_at__isnull=True, merged_into__isnull=True)._portfolio_of(user)
 
+    def visible_in(self, scope: "PortfolioScope | None") -> "ClientQuerySet":
+        """visible_to(user) from the user's portfolio_scope(user), when the caller has it already."""
+        return self.not_in_trash().in_portfolio(scope)
+
     def _portfolio_of(self, user) -> "ClientQuerySet":
-        if not user.is_authenticated or not user.is_active:
+        return self.in_portfolio(portfolio_scope(user))
+
+    def in_portfolio(self, scope: "PortfolioScope | None") -> "ClientQuerySet":
+        if scope is None:
             return self.none()
-        if user.is_administrador:
+        if scope.owners is None:
             return self.all()
-        # Small id lists rather than joins or sub-selects, so that PostgreSQL reads the owner
-        # indexes (an OR with a sub-select forces a scan of every client).
-        owners = {user.pk}
-        if user.is_gerente:
-            owners |= set(user.managed_teams.values_list("members", flat=True)) - {None}
-        shared = list(ClientShare.objects.filter(user=user).values_list("client_id", flat=True))
-        rule = Q(owner_id__in=sorted(owners))
-        if shared:
-            rule |= Q(pk__in=shared)
+        rule = Q(owner_id__in=scope.owners)
+        if scope.shared:
+            rule |= Q(pk__in=scope.shared)
         return self.filter(rule)
 
     def search(self, text: str) -> "ClientQuerySet":
         """Accent- and case-insensitive words over names, e-mail, tax id and reference; or a phone."""
         text = text.replace("\x00", "")  # never in stored text, and PostgreSQL refuses it in a query
-        words = fold(text).split()
+        words = search_words(text)[:MAX_SEARCH_WORDS]  # the forms refuse more with a message (filters.py)
         if not words:
             return self
-        by_text = Q()
-        for word in words:
-            by_text &= Q(search_text__contains=word)
+        # One flat AND built at once: `&=` word by word copied the growing list each time (quadratic).
+        by_text = Q(*(Q(search_text__contains=word) for word in words))
         # A tax id written with other separators ('12.345.678-z') is the one stored in normal form.
         tax = tax_key(text)
         if len(tax) >= 8 and any(ch.isdigit() for ch in tax):

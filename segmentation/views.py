@@ -13,46 +13,64 @@ from django_tables2 import RequestConfig
 
 from accounts.models import Team
 from campaigns.nps import dashboard_nps_add
-from clients.models import Client, Status
+from clients.models import Client, PortfolioScope, Status, portfolio_scope
 from clients.tables import PAGINATION, ClientTable
 from core.routers import replica_view
 from exports.models import ExportJob
 from exports.services import export_queryset
 from exports.views import export_or_offer
-from segmentation.dashboard import dashboard_build
+from segmentation.dashboard import Cell, dashboard_build
 from segmentation.forms import LifecycleSettingsForm
-from segmentation.models import LifecycleSettings, NightlyRun, Segment
-from segmentation.segments import segment_clients, segment_create, segment_totals
+from segmentation.models import DailySnapshot, LifecycleSettings, NightlyRun, Segment
+from segmentation.segments import (
+    segment_clients,
+    segment_create,
+    segment_totals,
+    segment_totals_nightly,
+    shared_extra,
+    snapshot_day,
+)
 from segmentation.services import lifecycle_settings_preview, lifecycle_settings_update
 
 
-def _status_rows(request: HttpRequest) -> list[dict]:
-    """Clients and 12-month revenue per lifecycle status within the user's portfolio scope."""
-    totals = {
-        row["status"]: row
-        for row in Client.objects.visible_to(request.user)
-        .values("status")
-        .annotate(clients=Count("id"), revenue=Sum("spend_12m"))
-        .order_by()
-    }
+def _status_rows(scope: PortfolioScope | None, day) -> list[dict]:
+    """Clients and 12-month revenue per lifecycle status within the user's portfolio scope, from
+    the nightly snapshot of `day` (the statuses change at night), plus the clients shared with
+    the user counted live."""
+    totals = {code: Cell() for code in Status.values}
+    if day is None:  # before the first night: counted live
+        for status, clients, revenue in Client.objects.visible_in(scope).values_list("status").annotate(
+            n=Count("pk"), r=Sum("spend_12m"),
+        ).order_by():
+            totals.setdefault(status, Cell()).add(clients, revenue or 0)
+    elif scope is not None:
+        snapshots = DailySnapshot.objects.filter(date=day)
+        if scope.owners is not None:
+            snapshots = snapshots.filter(owner_id__in=scope.owners)
+        for status, clients, revenue in snapshots.values_list("status").annotate(
+            n=Sum("clients"), r=Sum("spend_12m"),
+        ).order_by():
+            totals.setdefault(status, Cell()).add(clients, revenue or 0)
+        if (extra := shared_extra(scope)) is not None:
+            for status, clients, revenue in extra.values_list("status").annotate(n=Count("pk"), r=Sum("spend_12m")).order_by():
+                totals.setdefault(status, Cell()).add(clients, revenue or 0)
     return [
-        {
-            "code": code,
-            "label": label,
-            "clients": totals.get(code, {}).get("clients", 0),
-            "revenue": totals.get(code, {}).get("revenue") or 0,
-        }
+        {"code": code, "label": label, "clients": totals[code].clients, "revenue": totals[code].revenue}
         for code, label in Status.choices
     ]
 
 
 @replica_view
 def segment_list(request: HttpRequest) -> HttpResponse:
-    """Lifecycle segments, then the saved segments (own and shared), each with its live figures."""
+    """Lifecycle segments, then the saved segments (own and shared), each with its figures as of
+    the last nightly snapshot (a segment saved since is counted when it is saved)."""
+    scope = portfolio_scope(request.user)
+    day = snapshot_day()
     segments = list(Segment.objects.visible_to(request.user).select_related("owner"))
-    totals = segment_totals(user=request.user, segments=segments)
+    totals, segments_day = segment_totals_nightly(user=request.user, segments=segments, scope=scope)
     saved = [{"segment": segment, "cell": totals[segment.pk]} for segment in segments]
-    return render(request, "segmentation/segment_list.html", {"rows": _status_rows(request), "saved": saved})
+    context = {"rows": _status_rows(scope, day), "saved": saved, "day": day, "segments_day": segments_day}
+    return render(request, "segmentation/segment_list.html", context)
 
 
 @require_POST
