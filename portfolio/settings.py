@@ -5,6 +5,7 @@ Production sets DEBUG off, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL an
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -278,6 +279,9 @@ RATE_LIMIT_PUBLIC_ADDRESS = env.str("RATE_LIMIT_PUBLIC_ADDRESS", default="120/m"
 RATE_LIMIT_PUBLIC_LINK = env.str("RATE_LIMIT_PUBLIC_LINK", default="20/m")
 RATE_LIMIT_CALENDAR_ADDRESS = env.str("RATE_LIMIT_CALENDAR_ADDRESS", default="600/h")
 RATE_LIMIT_CALENDAR_LINK = env.str("RATE_LIMIT_CALENDAR_LINK", default="60/h")
+for _rate in (RATE_LIMIT_PUBLIC_ADDRESS, RATE_LIMIT_PUBLIC_LINK, RATE_LIMIT_CALENDAR_ADDRESS, RATE_LIMIT_CALENDAR_LINK):
+    if _rate and not re.fullmatch(r"[0-9]+/([smhd]|[1-9][0-9]*)", _rate):
+        raise ImproperlyConfigured(f"A rate limit is N/s, N/m, N/h, N/d or N/<seconds>, not {_rate!r}.")
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -318,3 +318,11 @@ def test_rates_are_read_as_a_count_per_period():
 def test_with_redis_down_the_public_pages_still_answer(client, owner, limits, redis_down_everywhere):
     url = _public_urls(owner)["survey"][0]
     assert [client.get(url).status_code for _ in range(5)] == [200] * 5
+
+
+def test_a_mistyped_rate_limit_stops_the_start_not_the_pages():
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="not '30 per minute'"):
+        settings_from_environment(RATE_LIMIT_PUBLIC_LINK="30 per minute")
+    assert settings_from_environment(RATE_LIMIT_PUBLIC_LINK="")["RATE_LIMIT_PUBLIC_LINK"] == ""
