@@ -8,7 +8,8 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import translation
 
-from campaigns.models import Campaign, Consent, ConsentChange, Purpose, Recipient
+from campaigns.consent import consent_record
+from campaigns.models import Campaign, Consent, ConsentChange, ConsentSource, Purpose, Recipient
 from campaigns.services import campaign_launch, campaign_results
 from campaigns.tests.test_campaigns import consented, email_campaign, launch, segment
 from campaigns.tokens import unsubscribe_token
@@ -115,3 +116,12 @@ def test_the_campaign_email_carries_one_click_headers_whose_link_takes_the_post(
     link = header.strip("<>")
     assert link in message.body  # the same link in the footer, which asks before withdrawing
     assert "\r" not in message.message()["Subject"] and "\n" not in message.message()["Subject"]
+
+
+@pytest.mark.parametrize("changes", [1, 6])
+def test_the_unsubscribe_question_runs_a_constant_number_of_queries(client, owner, django_assert_num_queries, changes):
+    record, _campaign, url = _unsubscribe_url(owner)
+    for granted in [False, True] * (changes // 2):  # the client's consent history does not change the page
+        consent_record(client=record, purpose=Purpose.PROMOTIONS, granted=granted, source=ConsentSource.FORM)
+    with django_assert_num_queries(1):  # the client
+        assert client.get(url).status_code == 200
