@@ -112,6 +112,10 @@ def main() -> int:
     except Rollback:
         pass
 
+    bare = bare_group_by()
+    print(f"\nbare GROUP BY over the purchases (client_id, max(date), count, sum): {bare:.1f} s")
+    normal_nights(today, bare)
+
     sample = list(Client.objects.order_by("?").values_list("id", flat=True)[:NAIVE_SAMPLE])
     try:
         with transaction.atomic():
@@ -140,6 +144,71 @@ def main() -> int:
     print(f"one purchase + that client's refresh: median {statistics.median(samples):.2f} ms,"
           f" p95 {samples[int(len(samples) * 0.95) - 1]:.2f} ms ({len(samples)} purchases, rolled back)")
     return 0
+
+
+def bare_group_by() -> float:
+    """The yardstick of the issue: the plain aggregate of every purchase, best of two."""
+    times = []
+    with connection.cursor() as cursor:
+        for _ in range(2):
+            start = time.perf_counter()
+            cursor.execute(
+                f"SELECT COUNT(*) FROM (SELECT client_id, MAX(date), COUNT(*), SUM(amount) FROM {Purchase._meta.db_table}"  # noqa: S608
+                " GROUP BY client_id) grouped"
+            )
+            cursor.fetchone()
+            times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def day_of_purchases(day: dt.date, share: float) -> int:
+    """`share` of the clients buy on `day`: one purchase each, written set-based, then refreshed
+    as the write path refreshes them (in one pass here: the day's cost, not the night's)."""
+    from segmentation.engine import clients_refresh
+    from segmentation.services import _cuts_for
+
+    table = Purchase._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {table} (client_id, date, amount, currency, payment_method, channel, notes, created_at)
+                SELECT id, %s, 10 + id %% 90, %s, '', '', '', now() FROM {Client._meta.db_table}
+                WHERE random() < %s RETURNING client_id""",  # noqa: S608 - constant table names
+            [day, settings.CURRENCY, share],
+        )
+        buyers = [client_id for (client_id,) in cursor.fetchall()]
+    thresholds = current_thresholds()
+    clients_refresh(day, thresholds, buyers, _cuts_for(day, thresholds))
+    return len(buyers)
+
+
+def normal_nights(today: dt.date, bare: float) -> None:
+    """The normal night after a day when 0.1 %, 1 % and 10 % of the clients bought, each rolled
+    back, next to the bare GROUP BY of the same run: what the night costs grows with the day."""
+    from clients.recommendations import recommendations_recompute
+    from segmentation.services import followups_and_colours_refresh, lifecycle_recompute, snapshots_take
+
+    lifecycle_recompute(as_of=today, full=True, with_consequences=False)  # the state the nights start from
+    followups_and_colours_refresh(as_of=today, full=True)
+    vacuum_clients()
+    print("\nnormal night after a day of purchases (each rolled back; times in s):")
+    print(f"{'buyers':>10} {'lifecycle':>10} {'colours':>9} {'snapshots':>10} {'night':>8} {'x GROUP BY':>11}"
+          f" {'recommendations':>16}")
+    for share in (0.001, 0.01, 0.1):
+        try:
+            with transaction.atomic():
+                buyers = day_of_purchases(today, share)
+                night = today + dt.timedelta(days=1)
+                lifecycle, result = seconds(lifecycle_recompute, as_of=night, with_consequences=False)
+                assert result["mode"] == "incremental", result["mode"]
+                colours, _ = seconds(followups_and_colours_refresh, as_of=night)
+                snapshots, _ = seconds(snapshots_take, as_of=night)
+                recommendations, _ = seconds(recommendations_recompute, as_of=night)
+                total = lifecycle + colours + snapshots
+                print(f"{buyers:>10,} {lifecycle:>10.2f} {colours:>9.2f} {snapshots:>10.2f} {total:>8.2f}"
+                      f" {total / bare:>11.2f} {recommendations:>16.2f}")
+                raise Rollback
+        except Rollback:
+            pass
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ from django.utils import timezone
 from clients.models import Alert, AlertReason, Client, Contract, FollowUp, Interaction, Status, VolumeTier
 from core.bulk import ids_table_create
 from core.sql import date_param, date_value, days_between, distinct_from, iso_date, local_date, queryset_sql
+from segmentation.models import StatusChange
 from segmentation.rules import Thresholds
 
 TEMP_TABLE = "segmentation_alert_new"
@@ -251,3 +252,68 @@ def recompute_alerts(now: dt.datetime, thresholds: Thresholds, client_ids: list[
         for table in (TEMP_TABLE, TEMP_IDS):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
     return rows_changed
+
+
+ALERTS_VERSION = "1"  # raise it when a rule changes: the next night then recomputes every colour
+
+
+def colours_key(thresholds: Thresholds) -> str:
+    """What the colours depend on besides the records and the day."""
+    return ":".join(str(value) for value in (
+        ALERTS_VERSION, thresholds.valuable_dormant_days, thresholds.renewal_notice_days, thresholds.due_soon_days,
+        thresholds.awaiting_limit_days, thresholds.contact_cadence_days, thresholds.valuable_dormant_enabled,
+    ))
+
+
+def night_candidates(now: dt.datetime, thresholds: Thresholds, *, since: dt.date) -> list[int]:
+    """The clients whose colour can have moved since the colours of `since` without a write
+    (every write recolours its client at once): the time-bound rules of the module docstring,
+    each found by an index over the span [since, today], a day wider on each side so that no
+    time zone puts a boundary outside it. A superset: recompute_alerts writes only what differs.
+
+    * a status changed (any StatusChange dated after `since`): dormant, new, active and lost
+      move valuable_dormant and no_contact;
+    * dormant since on or after since - valuable_dormant_days: its tier may have moved tonight,
+      or its valuable_dormant window ends;
+    * a pending follow-up due before today + due_soon_days + 2: overdue (its value counts the
+      days) or entering the due-soon window;
+    * a contract with renewal pending ending between since - 1 and today + renewal_notice_days + 1;
+    * an interaction (awaiting a reply, for awaiting_too_long) or a client's creation (for a
+      client without interactions) whose date crosses today - awaiting_limit_days or
+      today - contact_cadence_days since the last run.
+    """
+    today = timezone.localdate(now)
+    day = dt.timedelta(days=1)
+
+    def midnight(date: dt.date):
+        return connection.ops.adapt_datetimefield_value(dt.datetime.combine(date, dt.time.min, tzinfo=dt.UTC))
+
+    awaiting, cadence = dt.timedelta(days=thresholds.awaiting_limit_days), dt.timedelta(days=thresholds.contact_cadence_days)
+    params = {
+        "since": date_value(since), "today": date_value(today), "dormant": Status.DORMANT,
+        "dormant_from": date_value(since - dt.timedelta(days=thresholds.valuable_dormant_days)),
+        "pending": FollowUp.State.PENDING,
+        "due_until": midnight(today + dt.timedelta(days=thresholds.due_soon_days + 2)),
+        "renewal_pending": Contract.Renewal.PENDING, "ends_from": date_value(since - day),
+        "ends_until": date_value(today + dt.timedelta(days=thresholds.renewal_notice_days) + day),
+        "awaiting_from": midnight(since - awaiting - day), "awaiting_until": midnight(today - awaiting + day),
+        "contact_from": midnight(since - cadence - day), "contact_until": midnight(today - cadence + day),
+        "true": True,
+    }
+    changes, contracts = StatusChange._meta.db_table, Contract._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT client_id FROM {changes} WHERE date > %(since)s AND date <= %(today)s
+                UNION SELECT id FROM {CLIENT_TABLE} WHERE status = %(dormant)s AND status_since >= %(dormant_from)s
+                UNION SELECT client_id FROM {FOLLOWUP_TABLE} WHERE status = %(pending)s AND due_at < %(due_until)s
+                UNION SELECT client_id FROM {contracts}
+                    WHERE renewal_status = %(renewal_pending)s AND end_date >= %(ends_from)s AND end_date <= %(ends_until)s
+                UNION SELECT client_id FROM {INTERACTION_TABLE}
+                    WHERE happened_at >= %(awaiting_from)s AND happened_at < %(awaiting_until)s AND awaiting_reply = %(true)s
+                UNION SELECT client_id FROM {INTERACTION_TABLE}
+                    WHERE happened_at >= %(contact_from)s AND happened_at < %(contact_until)s
+                UNION SELECT id FROM {CLIENT_TABLE} WHERE created_at >= %(contact_from)s AND created_at < %(contact_until)s""",  # noqa: S608
+            params,
+        )
+        return [client_id for (client_id,) in cursor.fetchall()]
+

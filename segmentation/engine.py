@@ -135,6 +135,12 @@ class GlobalCuts:
     def as_json(self) -> dict:
         return asdict(self)
 
+    def shifted(self, days: int) -> "GlobalCuts":
+        """The same cut points `days` later: a boundary's recency grows with the evaluation date
+        (its last purchase stays where it was); the other measures do not depend on the date."""
+        r_bounds = [(value + days, client_id) for value, client_id in self.r_bounds]
+        return GlobalCuts(self.spenders, self.spend_12m_cents, r_bounds, list(self.f_bounds), list(self.m_bounds))
+
     @classmethod
     def from_json(cls, data: dict) -> "GlobalCuts":
         bounds = {name: [tuple(pair) for pair in data[name]] for name in ("r_bounds", "f_bounds", "m_bounds")}
@@ -207,11 +213,15 @@ def _frequency_sql() -> str:
                 END"""
 
 
+LOADED_IDS = "loaded ids"  # a scope: the ids its caller has already put in TEMP_IDS
+
+
 def _range(column: str, id_range, params: dict) -> str:
-    """The clients in scope: an id range [lo, hi), the ids in TEMP_IDS (a list), or all (None)."""
+    """The clients in scope: an id range [lo, hi), the ids in TEMP_IDS (a list, or LOADED_IDS),
+    or all (None)."""
     if id_range is None:
         return ""
-    if isinstance(id_range, list):
+    if isinstance(id_range, list) or id_range == LOADED_IDS:
         return f"AND {column} IN (SELECT id FROM {TEMP_IDS})"  # noqa: S608
     params["lo"], params["hi"] = id_range
     return f"AND {column} >= %(lo)s AND {column} < %(hi)s"
@@ -224,11 +234,24 @@ def _base_params(as_of: dt.date) -> dict:
     }
 
 
-def global_cuts(as_of: dt.date, *, from_temp_aggregate: bool = False, aggregate_table: str = TEMP_AGG) -> GlobalCuts:
+def _stored_figures_sql() -> str:
+    """The buyers' stored figures in the columns of _aggregate_sql's global step: what the cut
+    points need, read from the clients (a million rows) instead of the purchases (ten million)."""
+    return f"""
+        SELECT id AS client_id, last_purchase_date AS last_date, purchase_count AS n,
+            {integer_cents("total_spent")} AS total_c, {integer_cents("spend_12m")} AS s12_c
+        FROM {CLIENT_TABLE} WHERE purchase_count > 0
+    """  # noqa: S608 - a constant table name
+
+
+def global_cuts(
+    as_of: dt.date, *, from_temp_aggregate: bool = False, aggregate_table: str = TEMP_AGG, stored: bool = False,
+) -> GlobalCuts:
     """The parts that need every client: the mean 12-month spend and the quintile boundaries.
 
     `from_temp_aggregate`: read `aggregate_table` (already holding every client) instead of
-    aggregating again.
+    aggregating again. `stored`: from the clients' stored figures, which must be current on
+    `as_of` (the incremental night brings them there first), instead of the purchases.
     """
     params = _base_params(as_of)
     recency = days_between("last_date", date_param("as_of"))
@@ -238,8 +261,9 @@ def global_cuts(as_of: dt.date, *, from_temp_aggregate: bool = False, aggregate_
         source = aggregate_table
         if not from_temp_aggregate:
             source = TEMP_CUTS
+            figures = _stored_figures_sql() if stored else _aggregate_sql("", with_gaps=False)
             cursor.execute(f"DROP TABLE IF EXISTS {TEMP_CUTS}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_CUTS} AS {_aggregate_sql('', with_gaps=False)}", params)
+            cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_CUTS} AS {figures}", params)
         cursor.execute(
             f"""SELECT COUNT(*), COALESCE(SUM(CASE WHEN s12_c > 0 THEN s12_c ELSE 0 END), 0),
                     COALESCE(SUM(CASE WHEN s12_c > 0 THEN 1 ELSE 0 END), 0) FROM {source}"""  # noqa: S608
@@ -307,11 +331,11 @@ def volume_tier_sql(spend_cents: str, thresholds: Thresholds, cuts: GlobalCuts, 
         ELSE '{VolumeTier.LOW}' END"""
 
 
-def _score_sql(value: str, bounds: list[tuple[int, int]], name: str, params: dict) -> str:
+def _score_sql(value: str, bounds: list[tuple[int, int]], name: str, params: dict, id_column: str = "a.client_id") -> str:
     terms = ["1"]
     for index, (bound_value, bound_id) in enumerate(bounds):
         params[f"{name}{index}v"], params[f"{name}{index}i"] = bound_value, bound_id
-        terms.append(f"CASE WHEN ({value}, a.client_id) > (%({name}{index}v)s, %({name}{index}i)s) THEN 1 ELSE 0 END")
+        terms.append(f"CASE WHEN ({value}, {id_column}) > (%({name}{index}v)s, %({name}{index}i)s) THEN 1 ELSE 0 END")
     return " + ".join(terms)
 
 
@@ -422,7 +446,10 @@ def apply_chunk(
         rows_changed = _changed_clients_update(cursor, as_of, thresholds)
         per_status = _clients_per_status(cursor, id_range)
         _scratch_drop(cursor)
-    return {"statuses": per_status, "rows_changed": rows_changed, "status_changes": status_changes}
+    return {
+        "statuses": per_status, "rows_changed": rows_changed, "status_changes": status_changes,
+        "cuts": cuts.as_json(),
+    }
 
 
 @dataclass(frozen=True)
@@ -542,7 +569,10 @@ def _clients_per_status(cursor, id_range) -> dict[str, int]:
 
 
 def merge_results(results: list[dict]) -> dict:
+    """The chunks' figures added up; their cut points are the launcher's, the same in each."""
     merged = {"statuses": {code: 0 for code in Status.values}, "rows_changed": 0, "status_changes": 0}
+    if results:
+        merged["cuts"] = results[0].get("cuts")
     for result in results:
         for code, count in result["statuses"].items():
             merged["statuses"][code] += count
@@ -688,3 +718,202 @@ def preview_tiers(thresholds: Thresholds) -> dict[str, int]:
         cursor.execute(f"SELECT {tier}, COUNT(*) FROM {CLIENT_TABLE} GROUP BY 1", params)  # noqa: S608
         counts = dict(cursor.fetchall())
     return {"": counts.get("", 0), **{code: counts.get(code, 0) for code in VolumeTier.values}}
+
+
+# --- The incremental night ----------------------------------------------------------------
+#
+# A full run reads every purchase ever made, although on a normal day a fraction of a percent of
+# the clients buy. The incremental night costs what changed instead:
+#
+# * A client's own figures (first and last purchase, count, total, 12-month spend, average
+#   basket, frequency class) depend on its purchases and the date alone. Every write of a
+#   purchase (form, import, correction, deletion, merge, a new exchange rate) refreshes them at
+#   once through the one write path (`client_refresh`, `clients_refresh`). What the date alone
+#   moves is the 12-month window: the night re-aggregates, from the purchases, only the clients
+#   with a purchase that left the window since the last run (dates in [last - 364, as_of - 364),
+#   found by the date index), plus any purchase dated after the last run (none: a purchase
+#   cannot be dated in the future, but a night must never trust that).
+# * Status, volume tier, R, F, M and the RFM segment then follow from the stored figures and
+#   the global cut points, themselves computed from the stored figures (`global_cuts(stored=
+#   True)`: the clients' table, not the purchases). Every client is evaluated from its row —
+#   which catches the last purchases crossing the dormido and baja thresholds, the altas
+#   leaving their window and every quintile or tier moved by new cut points, a missed night
+#   included — and only the rows whose values differ are written.
+# * `LifecycleState` remembers the last run's day, thresholds and cut points. A first run, new
+#   thresholds (or a new ENGINE_VERSION) or a day before the last one make the night a full run.
+#
+# Between two nights a write also sets the client's classes from the last night's cut points
+# (shifted to the day: GlobalCuts.shifted), so a first purchase shows a tier at once; the next
+# night puts them on that night's cut points. `recompute_lifecycle --verify` compares everything
+# with a full recompute, and the sixty-day test in segmentation/tests/test_incremental_night.py
+# does so after every simulated night.
+
+ENGINE_VERSION = "2"  # raise it when a rule changes: the next night is then a full run
+FIGURE_COLUMNS = [
+    "first_purchase_date", "last_purchase_date", "purchase_count", "total_spent", "spend_12m", "average_basket",
+    "frequency_class",
+]
+CLASS_COLUMNS = ["status", "volume_tier", "r_score", "f_score", "m_score", "rfm_segment"]
+TEMP_CLASSES = "segmentation_lifecycle_classes"
+
+
+def thresholds_key(thresholds: Thresholds) -> str:
+    """What the stored figures and classes depend on besides the purchases and the date (ratios
+    normalised: 2.0 as typed and 2.00 as stored are the same threshold)."""
+    return ":".join(str(Decimal(value).normalize()) for value in (
+        ENGINE_VERSION, thresholds.alta_window_days, thresholds.dormido_after_days, thresholds.baja_after_days,
+        thresholds.tier_very_high, thresholds.tier_high, thresholds.tier_medium,
+        thresholds.frequent_max_days, thresholds.habitual_max_days,
+    ))
+
+
+def figures_update(cursor, as_of: dt.date, thresholds: Thresholds, scope) -> int:
+    """Re-aggregates the purchases of the clients in `scope` (an id range, a list or LOADED_IDS)
+    into their stored figures; returns the rows written (only those that differ)."""
+    params = _frequency_params(thresholds, _base_params(as_of))
+    aggregate = _aggregate_sql(_range("p.client_id", scope, params))
+    figures = f"""
+        SELECT cc.id AS client_id, a.first_date AS first_purchase_date, a.last_date AS last_purchase_date,
+            COALESCE(a.n, 0) AS purchase_count, COALESCE(a.total_c, 0) / 100.0 AS total_spent,
+            COALESCE(a.s12_c, 0) / 100.0 AS spend_12m,
+            CASE WHEN a.n IS NULL THEN 0 ELSE ((2 * a.total_c + a.n) / (2 * a.n)) / 100.0 END AS average_basket,
+            {_frequency_sql()} AS frequency_class
+        FROM {CLIENT_TABLE} cc LEFT JOIN ({aggregate}) a ON a.client_id = cc.id
+        WHERE 1 = 1 {_range("cc.id", scope, params)}
+    """  # noqa: S608
+    changed = " OR ".join(f"c.{name} {distinct_from()} n.{name}" for name in FIGURE_COLUMNS)
+    assignments = ", ".join(f"{name} = n.{name}" for name in FIGURE_COLUMNS)
+    cursor.execute(
+        f"UPDATE {CLIENT_TABLE} AS c SET {assignments} FROM ({figures}) n WHERE n.client_id = c.id AND ({changed})",  # noqa: S608
+        params,
+    )
+    return cursor.rowcount
+
+
+def _classes_sql(as_of: dt.date, thresholds: Thresholds, cuts: GlobalCuts | None, scope, params: dict) -> str:
+    """Status and classes of the clients in scope from their stored figures, only the rows whose
+    values differ (with their purchase dates, which status_since needs). `cuts` None: the
+    status alone, the tier and scores kept as they are (no run has given cut points yet)."""
+    status_params(as_of, thresholds, params)
+    buyer = "c.purchase_count > 0"
+    if cuts is None:
+        classes = "c.volume_tier AS volume_tier, c.r_score AS r_score, c.f_score AS f_score, c.m_score AS m_score"
+        rfm = "old_rfm_segment"
+    else:
+        tier = volume_tier_sql(integer_cents("c.spend_12m"), thresholds, cuts, params)
+        recency = days_between("c.last_purchase_date", date_param("as_of"))
+        r_score = _score_sql(recency, cuts.r_bounds, "r", params, "c.id")
+        f_score = _score_sql("c.purchase_count", cuts.f_bounds, "f", params, "c.id")
+        m_score = _score_sql(integer_cents("c.total_spent"), cuts.m_bounds, "m", params, "c.id")
+        classes = f"""{tier} AS volume_tier, CASE WHEN {buyer} THEN {r_score} END AS r_score,
+            CASE WHEN {buyer} THEN {f_score} END AS f_score, CASE WHEN {buyer} THEN {m_score} END AS m_score"""
+        rfm = rfm_segment_sql("r_score", "f_score")
+    scored = f"""
+        SELECT c.id AS client_id, c.first_purchase_date AS first_purchase_date,
+            c.last_purchase_date AS last_purchase_date,
+            {", ".join(f"c.{name} AS old_{name}" for name in CLASS_COLUMNS)},
+            {status_sql("c.first_purchase_date", "c.last_purchase_date", "c.closed_at")} AS status, {classes}
+        FROM {CLIENT_TABLE} c WHERE 1 = 1 {_range("c.id", scope, params)}
+    """  # noqa: S608
+    return f"""
+        SELECT client_id, first_purchase_date, last_purchase_date, {", ".join(CLASS_COLUMNS)}
+        FROM (SELECT scored.*, {rfm} AS rfm_segment FROM ({scored}) scored) computed
+        WHERE {" OR ".join(f"old_{name} {distinct_from()} {name}" for name in CLASS_COLUMNS)}
+    """  # noqa: S608
+
+
+def classes_update(
+    cursor, as_of: dt.date, thresholds: Thresholds, cuts: GlobalCuts | None, scope, *,
+    cause: str = StatusChange.Cause.RECOMPUTE, record_changes: bool = True,
+) -> tuple[int, int]:
+    """Writes the status and classes that the stored figures give to the clients in scope
+    (everyone when None), a StatusChange for each status that changes; returns (rows written,
+    status changes). A purchase that makes a closed client lost records the closure as cause."""
+    params = {"as_of": date_value(as_of)}
+    cursor.execute(f"DROP TABLE IF EXISTS {TEMP_CLASSES}")
+    cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_CLASSES} AS {_classes_sql(as_of, thresholds, cuts, scope, params)}", params)
+    status_changes = 0
+    if record_changes:
+        cursor.execute(
+            f"""INSERT INTO {CHANGE_TABLE} (client_id, from_status, to_status, date, cause, created_at)
+                SELECT c.id, c.status, n.status, %(as_of)s,
+                    CASE WHEN %(cause)s = %(purchase)s AND n.status = %(lost)s AND c.closed_at IS NOT NULL
+                         THEN %(closure)s ELSE %(cause)s END,
+                    %(now)s
+                FROM {CLIENT_TABLE} c JOIN {TEMP_CLASSES} n ON n.client_id = c.id
+                WHERE c.status <> n.status""",  # noqa: S608
+            {
+                "as_of": date_value(as_of), "cause": str(cause), "purchase": StatusChange.Cause.PURCHASE,
+                "closure": StatusChange.Cause.CLOSURE, "lost": Status.LOST,
+                "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+            },
+        )
+        status_changes = cursor.rowcount
+    assignments = ", ".join(f"{name} = n.{name}" for name in CLASS_COLUMNS)
+    cursor.execute(
+        f"""UPDATE {CLIENT_TABLE} AS c
+            SET {assignments},
+                status_since = CASE WHEN c.status <> n.status THEN {_status_since_sql()} ELSE c.status_since END
+            FROM {TEMP_CLASSES} n WHERE n.client_id = c.id""",  # noqa: S608
+        {
+            "as_of": date_value(as_of), "alta_days": thresholds.alta_window_days + 1,
+            "dormido_days": thresholds.dormido_after_days + 1, "baja_days": thresholds.baja_after_days + 1,
+        },
+    )
+    rows = cursor.rowcount
+    cursor.execute(f"DROP TABLE IF EXISTS {TEMP_CLASSES}")
+    return rows, status_changes
+
+
+def _window_leavers_load(cursor, since: dt.date, as_of: dt.date) -> int:
+    """TEMP_IDS: the clients with a purchase that left the 12-month window after `since` and on or
+    before `as_of`, or dated after `since` (the date index, not every purchase)."""
+    window = dt.timedelta(days=TWELVE_MONTHS_DAYS - 1)
+    cursor.execute(
+        f"""CREATE TEMPORARY TABLE {TEMP_IDS} AS
+            SELECT DISTINCT client_id AS id FROM {PURCHASE_TABLE}
+            WHERE (date >= %(left_from)s AND date < %(left_before)s) OR (date > %(since)s AND date <= %(as_of)s)""",  # noqa: S608
+        {
+            "left_from": date_value(since - window), "left_before": date_value(as_of - window),
+            "since": date_value(since), "as_of": date_value(as_of),
+        },
+    )
+    return cursor.rowcount
+
+
+def night_recompute(as_of: dt.date, thresholds: Thresholds, *, since: dt.date) -> dict:
+    """The incremental night on `as_of` after a run on `since` (see the section's comment):
+    the same stored values as a full run, in time proportional to the day's changes."""
+    started = time.monotonic()
+    with transaction.atomic(), connection.cursor() as cursor:
+        work_mem_set(cursor, WORK_MEM)
+        _scratch_drop(cursor)
+        leavers = _window_leavers_load(cursor, since, as_of)
+        figures = figures_update(cursor, as_of, thresholds, LOADED_IDS) if leavers else 0
+        cuts = global_cuts(as_of, stored=True)
+        rows, status_changes = classes_update(cursor, as_of, thresholds, cuts, None)
+        per_status = _clients_per_status(cursor, None)
+        _scratch_drop(cursor)
+    return {
+        "statuses": per_status, "rows_changed": figures + rows, "status_changes": status_changes,
+        "window_clients": leavers, "cuts": cuts.as_json(), "mode": "incremental",
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def clients_refresh(
+    as_of: dt.date, thresholds: Thresholds, scope, cuts: GlobalCuts | None, *,
+    cause: str = StatusChange.Cause.PURCHASE,
+) -> dict:
+    """A write's refresh of the clients in scope (an id range or a list): their figures from
+    their purchases, then status and classes on `cuts` (the last night's, shifted to the day;
+    None before any run: the status alone)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if isinstance(scope, list):
+            cursor.execute(f"DROP TABLE IF EXISTS {TEMP_IDS}")
+            _ids_load(cursor, scope)
+        figures = figures_update(cursor, as_of, thresholds, scope)
+        rows, status_changes = classes_update(cursor, as_of, thresholds, cuts, scope, cause=cause)
+        if isinstance(scope, list):
+            cursor.execute(f"DROP TABLE IF EXISTS {TEMP_IDS}")
+    return {"rows_changed": figures + rows, "status_changes": status_changes}

@@ -359,3 +359,23 @@ class RunLock(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LifecycleState(models.Model):
+    """Where the stored figures stand (one row, pk=1): the day the last lifecycle run evaluated,
+    a key of the thresholds it used and its global cut points, and the same for the colours.
+
+    The next night starts from here: it recomputes only what can have moved since `as_of`
+    (segmentation/engine.py, "The incremental night"); new thresholds, a first run or a day
+    before `as_of` make it a full run. Written only by the engine's runs."""
+
+    as_of = models.DateField(null=True, blank=True)
+    thresholds_key = models.CharField(max_length=64, blank=True)
+    cuts = models.JSONField(default=dict, blank=True)
+    full_as_of = models.DateField(null=True, blank=True)
+    colours_as_of = models.DateField(null=True, blank=True)
+    colours_key = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"lifecycle as of {self.as_of}, colours as of {self.colours_as_of}"

@@ -1,19 +1,24 @@
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.models import Client, Purchase, Status, VolumeTier
-from core.money import cents
-from segmentation.alerts import recompute_alerts
+from clients.models import Client, Status, VolumeTier
+from segmentation.alerts import colours_key, night_candidates, recompute_alerts
 from segmentation.automation import automatic_followups_create
-from segmentation.engine import TWELVE_MONTHS_DAYS, apply_chunk, preview_statuses, preview_tiers, recompute_lifecycle
-from segmentation.models import LifecycleSettings, StatusChange
-from segmentation.rules import Thresholds, status_for, status_since_for
+from segmentation.engine import (
+    GlobalCuts,
+    clients_refresh,
+    night_recompute,
+    preview_statuses,
+    preview_tiers,
+    recompute_lifecycle,
+    thresholds_key,
+)
+from segmentation.models import LifecycleSettings, LifecycleState, StatusChange
+from segmentation.rules import Thresholds
 from segmentation.snapshots import segment_snapshots_take, snapshot_take
 
 
@@ -21,43 +26,26 @@ def current_thresholds() -> Thresholds:
     return LifecycleSettings.current().thresholds()
 
 
+def _cuts_for(as_of: dt.date, thresholds) -> GlobalCuts | None:
+    """The last run's cut points moved to `as_of`, for a write's refresh (None before any run or
+    after new thresholds: the write then sets the status alone and the night the rest)."""
+    state = LifecycleState.objects.filter(pk=1).first()
+    if state is None or state.as_of is None or not state.cuts or state.thresholds_key != thresholds_key(thresholds):
+        return None
+    return GlobalCuts.from_json(state.cuts).shifted((as_of - state.as_of).days)
+
+
 @transaction.atomic
 def lifecycle_refresh_client(client_id: int, *, as_of: dt.date | None = None, cause: str = StatusChange.Cause.PURCHASE) -> Client:
-    """Recomputes one client's figures and status at once (after a purchase or an edit)."""
+    """Recomputes one client's figures, status and classes at once (after a purchase or an edit),
+    then the welcome call of a client that has just become new and its colour."""
     as_of = as_of or timezone.localdate()
     # FOR NO KEY UPDATE: concurrent purchases of this client (their FK check takes FOR KEY SHARE) do not deadlock.
-    client = Client.objects.select_for_update(no_key=True).get(pk=client_id)
-    window_start = as_of - dt.timedelta(days=TWELVE_MONTHS_DAYS - 1)
-    figures = Purchase.objects.filter(client_id=client_id, date__lte=as_of).aggregate(
-        first=Min("date"), last=Max("date"), count=Count("id"), total=Sum("amount"),
-        spend_12m=Sum("amount", filter=Q(date__gte=window_start)),
-    )
-    total = figures["total"] or Decimal("0")
-    count = figures["count"]
-    client.first_purchase_date = figures["first"]
-    client.last_purchase_date = figures["last"]
-    client.purchase_count = count
-    client.total_spent = total
-    client.spend_12m = figures["spend_12m"] or Decimal("0")
-    client.average_basket = cents(total / count) if count else Decimal("0")
+    before = Client.objects.select_for_update(no_key=True).values_list("status", flat=True).get(pk=client_id)
     thresholds = current_thresholds()
-    new_status = status_for(
-        as_of=as_of, first_purchase=figures["first"], last_purchase=figures["last"],
-        closed_at=client.closed_at, thresholds=thresholds,
-    )
-    fields = ["first_purchase_date", "last_purchase_date", "purchase_count", "total_spent", "spend_12m", "average_basket"]
-    if new_status != client.status:
-        if client.closed_at and new_status == "lost" and cause == StatusChange.Cause.PURCHASE:
-            cause = StatusChange.Cause.CLOSURE
-        StatusChange.objects.create(client=client, from_status=client.status, to_status=new_status, date=as_of, cause=cause)
-        client.status_since = status_since_for(
-            status=new_status, previous=client.status, as_of=as_of, first_purchase=figures["first"],
-            last_purchase=figures["last"], closed_at=client.closed_at, thresholds=thresholds,
-        )
-        client.status = new_status
-        fields += ["status", "status_since"]
-    Client.objects.filter(pk=client_id).update(**{name: getattr(client, name) for name in fields})
-    if new_status == Status.NEW and "status" in fields:
+    clients_refresh(as_of, thresholds, (client_id, client_id + 1), _cuts_for(as_of, thresholds), cause=cause)
+    client = Client.objects.get(pk=client_id)
+    if client.status == Status.NEW and before != Status.NEW:
         # Of the automatic follow-ups only the welcome call follows from a purchase; the others
         # come from the nightly run (turning dormant, contracts nearing their end).
         automatic_followups_create(as_of=as_of, thresholds=thresholds, client_ids=[client_id])
@@ -70,11 +58,31 @@ def alert_refresh_client(client_id: int) -> int:
     return recompute_alerts(timezone.now(), current_thresholds(), [client_id])
 
 
-def followups_and_colours_refresh(*, as_of: dt.date, client_ids: list[int] | None = None) -> dict:
-    """The automatic follow-ups the new statuses ask for, then the colours, which depend on both."""
+def followups_and_colours_refresh(*, as_of: dt.date, client_ids: list[int] | None = None, full: bool = False) -> dict:
+    """The automatic follow-ups the new statuses ask for, then the colours, which depend on both.
+
+    Every client (`client_ids` None): the colours that can have moved since the last night's
+    (alerts.night_candidates), or every colour when `full`, on the first run, after new
+    thresholds or after a full lifecycle run today."""
     thresholds = current_thresholds()
     created = automatic_followups_create(as_of=as_of, thresholds=thresholds, client_ids=client_ids)
-    return {"followups_created": created, "alerts_changed": recompute_alerts(timezone.now(), thresholds, client_ids)}
+    if client_ids is not None:
+        return {"followups_created": created, "alerts_changed": recompute_alerts(timezone.now(), thresholds, client_ids)}
+    now = timezone.now()
+    today, key = timezone.localdate(now), colours_key(thresholds)
+    with transaction.atomic():
+        state = LifecycleState.objects.select_for_update().filter(pk=1).first()
+        full = (
+            full or state is None or state.colours_as_of is None or state.colours_key != key
+            or today < state.colours_as_of or state.full_as_of == as_of
+        )
+        scope = None if full else night_candidates(now, thresholds, since=state.colours_as_of)
+        changed = recompute_alerts(now, thresholds, scope)
+        LifecycleState.objects.update_or_create(pk=1, defaults={"colours_as_of": today, "colours_key": key})
+    return {
+        "followups_created": created, "alerts_changed": changed, "colours_mode": "full" if full else "incremental",
+        "colours_evaluated": None if scope is None else len(scope),
+    }
 
 
 def snapshots_take(*, as_of: dt.date) -> dict:
@@ -82,44 +90,76 @@ def snapshots_take(*, as_of: dt.date) -> dict:
     return {"snapshot_rows": snapshot_take(day=as_of), "segment_snapshot_rows": segment_snapshots_take(day=as_of)}
 
 
-def after_recompute(*, as_of: dt.date, client_ids: list[int] | None = None) -> dict:
+def after_recompute(*, as_of: dt.date, client_ids: list[int] | None = None, full: bool = False) -> dict:
     """What follows a recompute of every client (or of `client_ids`): follow-ups and colours;
-    after a full run, the day's snapshots."""
-    result = followups_and_colours_refresh(as_of=as_of, client_ids=client_ids)
+    after a run over every client, the day's snapshots."""
+    result = followups_and_colours_refresh(as_of=as_of, client_ids=client_ids, full=full)
     if client_ids is None:
         result.update(snapshots_take(as_of=as_of))
     return result
 
 
+def lifecycle_full_needed(*, as_of: dt.date, thresholds: Thresholds | None = None) -> bool:
+    """Whether the night on `as_of` must read every purchase: no run yet, new thresholds, or a
+    day before the last run's."""
+    thresholds = thresholds or current_thresholds()
+    state = LifecycleState.objects.filter(pk=1).first()
+    return (
+        state is None or state.as_of is None or state.thresholds_key != thresholds_key(thresholds)
+        or as_of < state.as_of
+    )
+
+
+def lifecycle_state_record(*, as_of: dt.date, thresholds: Thresholds, cuts: dict, full: bool) -> None:
+    """The run on `as_of` is done: the next night starts from it."""
+    values = {"as_of": as_of, "thresholds_key": thresholds_key(thresholds), "cuts": cuts}
+    if full:
+        values["full_as_of"] = as_of
+    LifecycleState.objects.update_or_create(pk=1, defaults=values)
+
+
 def lifecycle_recompute(
     *, as_of: dt.date | None = None, id_range: tuple[int, int] | None = None, with_consequences: bool = True,
+    full: bool = False,
 ) -> dict:
     """Recomputes every client (or the ids in [lo, hi)) with the administrador's thresholds.
 
-    A run over every client then creates the automatic follow-ups, recomputes every alert and
-    takes the day's snapshots, unless `with_consequences` is False: the nightly run does those
+    Every client: the incremental night (engine.night_recompute) from the last run's state, or a
+    full run when `full`, on the first run, after new thresholds or for a day before the last
+    run's. A run over every client then creates the automatic follow-ups, recomputes the alerts
+    and takes the day's snapshots, unless `with_consequences` is False: the nightly run does those
     as steps of their own (segmentation.tasks).
     """
     from django.conf import settings
 
     as_of = as_of or timezone.localdate()
-    result = recompute_lifecycle(as_of, current_thresholds(), id_range, workers=settings.LIFECYCLE_WORKERS)
-    if id_range is None and with_consequences:
-        result.update(after_recompute(as_of=as_of))
+    thresholds = current_thresholds()
+    if id_range is not None:
+        return recompute_lifecycle(as_of, thresholds, id_range)
+    with transaction.atomic():
+        state = LifecycleState.objects.select_for_update().filter(pk=1).first()
+        full = full or lifecycle_full_needed(as_of=as_of, thresholds=thresholds)
+        if full:
+            result = recompute_lifecycle(as_of, thresholds, workers=settings.LIFECYCLE_WORKERS)
+            result["mode"] = "full"
+        else:
+            result = night_recompute(as_of, thresholds, since=state.as_of)
+        lifecycle_state_record(as_of=as_of, thresholds=thresholds, cuts=result["cuts"], full=full)
+    if with_consequences:
+        result.update(after_recompute(as_of=as_of, full=full))
     return result
 
 
 def lifecycle_recompute_clients(
     *, client_ids: list[int], as_of: dt.date | None = None, cause: str = StatusChange.Cause.RECOMPUTE,
 ) -> dict:
-    """Recomputes a set of clients (after an import) in one engine pass.
-
-    The quintiles and the mean spend are computed over everyone, so these clients end up
-    exactly as a full run would leave them; the others are untouched.
-    """
+    """Recomputes a set of clients (after an import or a new exchange rate) in one engine pass:
+    their figures from their purchases, their classes on the last night's cut points (as a single
+    write does); the others are untouched until the night."""
     as_of = as_of or timezone.localdate()
+    thresholds = current_thresholds()
     with transaction.atomic():
-        result = apply_chunk(as_of, current_thresholds(), None, list(client_ids), cause=cause)
+        result = clients_refresh(as_of, thresholds, list(client_ids), _cuts_for(as_of, thresholds), cause=cause)
         result.update(after_recompute(as_of=as_of, client_ids=list(client_ids)))
     return result
 

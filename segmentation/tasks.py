@@ -106,11 +106,13 @@ def nightly_workflow(run_id: int, day: dt.date, token: str, *, chunk_size: int |
 
 
 def _lifecycle_chord(run_id: int, day: dt.date, chunk_size: int, failed: Signature) -> tuple[Signature, int]:
-    """The chunks, recomputed in parallel with the global cut points computed once here."""
+    """A full run's chunks, recomputed in parallel with the global cut points computed once here;
+    the incremental night (the usual one) is a single task."""
     from segmentation.engine import global_cuts, id_chunks
+    from segmentation.services import lifecycle_full_needed
 
-    ranges = id_chunks(chunk_size)
-    if not ranges:  # no clients: nothing to split (a chord needs a header)
+    ranges = id_chunks(chunk_size) if lifecycle_full_needed(as_of=day) else []
+    if not ranges:  # no clients (a chord needs a header), or the incremental night
         return lifecycle_step.si(run_id, day.isoformat()).on_error(failed), 0
     step_started(run_id, Step.LIFECYCLE)
     cuts = global_cuts(day).as_json()
@@ -157,10 +159,14 @@ def recompute_chunk(lo: int, hi: int, as_of: str, cuts: dict | None = None) -> d
 
 @shared_task(base=RetriedTask)
 def lifecycle_merge(results: list[dict], run_id: int, as_of: str) -> dict:
-    """The chunks' figures added up: the lifecycle step is done."""
+    """The chunks' figures added up and the full run recorded as the next night's start: the
+    lifecycle step is done."""
     from segmentation.engine import merge_results
+    from segmentation.services import current_thresholds, lifecycle_state_record
 
     merged = merge_results(results)
+    merged["mode"] = "full"
+    lifecycle_state_record(as_of=_as_of(as_of), thresholds=current_thresholds(), cuts=merged["cuts"], full=True)
     step_finished(run_id, Step.LIFECYCLE, rows=merged["rows_changed"], detail=merged)
     return merged
 

@@ -13,7 +13,7 @@ from clients.models import Client
 from clients.tests.factories import ClientFactory, PurchaseFactory
 from segmentation import nightly
 from segmentation.engine import COMPUTED_COLUMNS
-from segmentation.models import NightlyRun, NightlyStep
+from segmentation.models import LifecycleState, NightlyRun, NightlyStep
 from segmentation.services import lifecycle_recompute
 from segmentation.tasks import nightly_recompute
 
@@ -77,6 +77,7 @@ def test_chunked_run_on_a_real_worker_equals_the_single_run(worker, owner, setti
     expected = snapshot()
     Client.objects.update(status="prospect", purchase_count=0, first_purchase_date=None, last_purchase_date=None,
                           volume_tier="", frequency_class="", r_score=None, f_score=None, m_score=None, rfm_segment="")
+    LifecycleState.objects.all().delete()  # as on a first run: the night is a full one, in chunks
     settings.CELERY_TASK_ALWAYS_EAGER = False
 
     result = nightly_recompute.apply_async(kwargs={"chunk_size": 7}, queue=worker).get(timeout=60)
@@ -84,6 +85,7 @@ def test_chunked_run_on_a_real_worker_equals_the_single_run(worker, owner, setti
     assert result["chunks"] >= 5
     run = finished(result["run"])
     assert snapshot() == expected
+    assert LifecycleState.objects.get().full_as_of == timezone.localdate()  # the next night starts from it
     assert run.state == NightlyRun.State.DONE
     assert dict(run.steps.values_list("name", "state")) == dict.fromkeys(Step.values, State.DONE)
     assert lock_is_free()  # nightly_finish freed it

@@ -8,16 +8,23 @@ from clients.models import Status
 
 
 class Command(BaseCommand):
-    help = "Recomputes every client's figures, lifecycle status and classifications (the nightly job)."
+    help = (
+        "Recomputes every client's figures, lifecycle status and classifications (the nightly job): what moved "
+        "since the last run, or everything with --full (and on a first run or after new thresholds)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--as-of", help="evaluation date, YYYY-MM-DD (default: today)")
+        parser.add_argument(
+            "--full", action="store_true",
+            help="read every purchase (as after new thresholds) instead of the night's changes since the last run",
+        )
         parser.add_argument(
             "--verify", action="store_true",
             help="change nothing: list every stored value that differs from a full recompute (exit 1 if any)",
         )
 
-    def handle(self, *args, as_of: str | None = None, verify: bool = False, **options):
+    def handle(self, *args, as_of: str | None = None, verify: bool = False, full: bool = False, **options):
         from segmentation.nightly import LockHeld, lock_held
         from segmentation.services import lifecycle_recompute
 
@@ -30,7 +37,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         try:
             with lock_held():  # the nightly run's lock: two runs at once would record each change twice
-                result = lifecycle_recompute(as_of=day)
+                result = lifecycle_recompute(as_of=day, full=full)
         except LockHeld:
             raise CommandError(
                 "Another lifecycle recompute is under way (the nightly run or this command holds its lock); "
@@ -45,7 +52,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{code:<10} {result['statuses'][code]:>9}  {label}")
         self.stdout.write(
             f"{sum(result['statuses'].values())} clients, {result['rows_changed']} changed, "
-            f"{result['status_changes']} status changes in {elapsed:.2f} s"
+            f"{result['status_changes']} status changes in {elapsed:.2f} s ({result['mode']} run)"
         )
 
     def _verify(self, day: dt.date | None) -> None:
