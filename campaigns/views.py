@@ -18,6 +18,7 @@ from campaigns.messages import client_language, last_products, message_build
 from campaigns.models import Campaign, Purpose, Recipient, SurveyAnswer
 from campaigns.pacing import spread_done, spread_planned
 from campaigns.services import (
+    AUDIENCE_SAMPLE,
     AlreadyAnswered,
     audience_counts,
     campaign_audience,
@@ -29,7 +30,7 @@ from campaigns.services import (
     unsubscribe,
 )
 from campaigns.tokens import survey_read, unsubscribe_read
-from clients.models import Client, Status
+from clients.models import Client, Status, portfolio_scope
 from clients.selectors import visible_client
 from core.http import client_ip
 from core.ratelimit import rate_limited
@@ -88,13 +89,16 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"campaign": campaign, "editable": _editable(request, campaign), "manageable": _manageable(request, campaign)}
     if campaign.state == Campaign.State.DRAFT:
         visible = Client.objects.visible_to(campaign.created_by)  # the access rule, looked up once
+        viewer_scope = portfolio_scope(request.user)
         with replica_reads():  # counts only: the replica's (core.routers; pinned after a write)
             context["audience"] = audience_counts(campaign, visible=visible)
+        context["audience_sample"] = AUDIENCE_SAMPLE
         if not campaign.is_email:
             context["spread"] = spread_planned(campaign, campaign_audience(campaign, visible=visible))
         if campaign.is_email:
-            # Any recipient: the first ones, or those a search finds among the audience.
-            audience = campaign_audience(campaign, visible=visible).select_related("owner")
+            # Any recipient: the first ones, or those a search finds among the audience, of
+            # those the viewer may see (a name and an address are the client's data).
+            audience = campaign_audience(campaign, visible=visible).in_portfolio(viewer_scope).select_related("owner")
             query = request.GET.get("q", "").strip()
             choices = list((audience.search(query) if query else audience)[:PREVIEW_CHOICES])
             chosen = next((c for c in choices if str(c.pk) == request.GET.get("client")), choices[0] if choices else None)
