@@ -348,6 +348,8 @@ LOGGING = {
         # value>" lines would double it and may print data. Failures (ERROR, traceback) still show.
         "celery.app.trace": {"level": "WARNING"},
         "celery.worker.strategy": {"level": "WARNING"},
+        # Task loggers (celery.utils.log.get_task_logger) write JSON too, not through a handler of Celery's.
+        "celery.task": {"handlers": ["console"], "propagate": False},
     },
 }
 # The worker keeps these handlers (and their JSON) instead of installing Celery's own.
