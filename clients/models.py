@@ -777,6 +777,8 @@ class FollowUp(models.Model):
         verbose_name_plural = _("follow-ups")
         indexes = [
             models.Index(fields=["assigned_to", "status", "due_at"], name="followup_agenda_idx"),
+            # The month calendar reads each day's first follow-ups (any status but cancelled) in due order.
+            models.Index(fields=["assigned_to", "due_at", "id"], name="followup_calendar_idx"),
             models.Index(fields=["client", "status", "due_at"], name="followup_client_idx"),
         ]
 

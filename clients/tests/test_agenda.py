@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clients.agenda import calendar_bounds
 from clients.models import FollowUp, Interaction
@@ -255,3 +255,26 @@ def test_each_section_lists_a_hundred_and_counts_them_all(client, owner, monkeyp
     assert overdue.followups[0].client == urgent
     assert (today.total, len(today.followups)) == (1, 1)
     assert 'data-testid="more"' in response.content.decode()
+
+
+def test_a_month_cell_counts_a_very_busy_day_up_to_a_hundred(client, owner, monkeypatch):
+    """Issue 16: a day's follow-ups are counted up to MONTH_COUNT_CAP (reading a bench
+    salesperson's 96,000 a month took 300 ms); beyond, the cell says "or more"."""
+    from clients import agenda
+
+    monkeypatch.setattr(agenda, "MONTH_COUNT_CAP", 5)
+    record = ClientFactory(owner=owner)
+    busy, calm = dt.date(2026, 11, 20), dt.date(2026, 11, 21)
+    for minute in range(8):
+        FollowUpFactory(client=record, due_at=at(busy, 9) + dt.timedelta(minutes=minute))
+    for hour in (9, 10):
+        FollowUpFactory(client=record, due_at=at(calm, hour))
+    client.force_login(owner)
+    with translation.override("en"):
+        response = client.get(reverse("clients:agenda"), {"view": "month", "date": "2026-11-03"}, HTTP_ACCEPT_LANGUAGE="en")
+    days = {day.date: day for week in response.context["calendar"].weeks for day in week}
+    assert len(days[busy].followups) == 4 and days[calm].total == 2 and days[calm].more == 0
+    if days[busy].capped:  # PostgreSQL: counted up to the cap
+        assert (days[busy].total, days[busy].more) == (6, 2) and "+2 or more" in response.content.decode()
+    else:  # SQLite counts the month in one grouped query
+        assert days[busy].total == 8
