@@ -744,7 +744,7 @@ class FollowUp(models.Model):
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followups", verbose_name=_("assigned to"),
         db_index=False,
-    )  # indexed by followup_agenda_idx
+    )  # indexed by followup_agenda_id_idx
     status = models.CharField(_("status"), max_length=16, choices=State.choices, default=State.PENDING)
     notes = models.TextField(_("notes"), blank=True)
     closed_by = models.OneToOneField(
@@ -776,7 +776,9 @@ class FollowUp(models.Model):
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
         indexes = [
-            models.Index(fields=["assigned_to", "status", "due_at"], name="followup_agenda_idx"),
+            # The agenda's sections in (due_at, id) order: with id in the index the planner takes it
+            # rather than followup_calendar_idx, which walks the done follow-ups too.
+            models.Index(fields=["assigned_to", "status", "due_at", "id"], name="followup_agenda_id_idx"),
             # The month calendar reads each day's first follow-ups (any status but cancelled) in due order.
             models.Index(fields=["assigned_to", "due_at", "id"], name="followup_calendar_idx"),
             models.Index(fields=["client", "status", "due_at"], name="followup_client_idx"),
