@@ -1,11 +1,12 @@
 import django_tables2 as tables
 from django.core.paginator import EmptyPage
+from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from clients import phones
-from clients.models import Client
+from clients.models import Alert, Client, FrequencyClass, RfmSegment, Status, VolumeTier
 from core.templatetags.money import money
 
 MAX_PER_PAGE = 100
@@ -27,6 +28,20 @@ class ClientPaginator(tables.LazyPaginator):
         return number
 
 
+def label(choices: type[models.TextChoices], value: str) -> str:
+    """A choice's label, as get_FOO_display() gives it: Django's rebuilds a dict of every choice
+    (hashing each lazy label) on each call, a third of the list's rendering time at 25 rows."""
+    if not value:
+        return ""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+EMPTY = "—"  # an empty cell, as django-tables2 shows one
+
+
 PAGINATION = {"paginator_class": ClientPaginator, "per_page": 25}
 WIDE = "d-none d-md-table-cell"
 
@@ -42,28 +57,31 @@ class ClientTable(tables.Table):
     select = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"data-select-all": "true", "aria-label": _("Select all")}, "td__input": {"name": "clients", "form": "reassign-form"}})
     # The colour's cell has an id: logging a call swaps the new colour into it (quick_call_done.html).
     alert = tables.Column(
-        verbose_name="", order_by=("alert", "id"), empty_values=(),
+        verbose_name="", accessor="pk", order_by=("alert", "id"), empty_values=(),
         attrs={"th": {"aria-label": _("Alert")}, "td": {"id": lambda record: f"client-alert-{record.pk}"}},
     )
     name = tables.Column(verbose_name=_("Client"), accessor="pk", order_by=("sort_name", "id"))
     # On a phone the list shows the colour, the name (with its quick contact) and the status; the
     # other columns from 768 px on.
     city = tables.Column(verbose_name=_("City"), order_by=("city", "id"), attrs=_wide())
-    country = tables.Column(verbose_name=_("Country"), order_by=("country", "id"), attrs=_wide())
+    country = tables.Column(verbose_name=_("Country"), accessor="pk", order_by=("country", "id"), attrs=_wide())
     owner = tables.Column(
         verbose_name=_("Salesperson"), order_by=("owner__last_name", "owner__first_name", "id"), attrs=_wide("text-nowrap"),
     )
     # Sorts that an index serves (see Client.Meta.indexes); the others sort in memory.
-    status = tables.Column(verbose_name=_("Status"), order_by=("status", "last_purchase_date", "id"))
+    status = tables.Column(verbose_name=_("Status"), accessor="pk", order_by=("status", "last_purchase_date", "id"))
     last_purchase_date = tables.DateColumn(
         verbose_name=_("Last purchase"), short=True, order_by=("last_purchase_date", "id"), attrs=_wide("text-nowrap"),
     )
     spend_12m = tables.Column(
         verbose_name=_("12-month spend"), attrs=_wide("text-end text-nowrap", th="text-end"), order_by=("spend_12m", "id"),
     )
-    volume_tier = tables.Column(verbose_name=_("Volume"), order_by=("volume_tier", "id"), attrs=_wide())
-    frequency_class = tables.Column(verbose_name=_("Frequency"), order_by=("frequency_class", "id"), attrs=_wide())
-    rfm_segment = tables.Column(verbose_name=_("RFM segment"), order_by=("rfm_segment", "id"), attrs=_wide())
+    # The choice columns read the record (accessor pk): with the field as accessor, django-tables2
+    # called get_FOO_display() on every cell, which rebuilds a dict of every choice each time
+    # (the 250 countries on every row: a third of the list's rendering).
+    volume_tier = tables.Column(verbose_name=_("Volume"), accessor="pk", order_by=("volume_tier", "id"), attrs=_wide())
+    frequency_class = tables.Column(verbose_name=_("Frequency"), accessor="pk", order_by=("frequency_class", "id"), attrs=_wide())
+    rfm_segment = tables.Column(verbose_name=_("RFM segment"), accessor="pk", order_by=("rfm_segment", "id"), attrs=_wide())
 
     class Meta:
         model = Client
@@ -84,7 +102,7 @@ class ClientTable(tables.Table):
             return ""
         return format_html(
             '<span class="alert-dot {}" data-testid="alert-dot" data-alert="{}" title="{}" aria-label="{}"></span>',
-            record.alert, record.alert, record.alert_text() or record.get_alert_display(), record.get_alert_display(),
+            record.alert, record.alert, record.alert_text() or label(Alert, record.alert), label(Alert, record.alert),
         )
 
     def render_name(self, record: Client) -> str:
@@ -98,7 +116,7 @@ class ClientTable(tables.Table):
         )
 
     def render_country(self, record: Client) -> str:
-        return record.country.name  # in the active language (django-countries)
+        return record.country.name or EMPTY  # in the active language (django-countries)
 
     def _quick_contact(self, record: Client) -> str:
         links = []
@@ -119,16 +137,16 @@ class ClientTable(tables.Table):
         return format_html_join(" · ", "{}", ((link,) for link in links))
 
     def render_status(self, record: Client) -> str:
-        return record.get_status_display()
+        return label(Status, record.status) or EMPTY
 
     def render_spend_12m(self, value) -> str:
         return money(value)
 
     def render_volume_tier(self, record: Client) -> str:
-        return record.get_volume_tier_display()
+        return label(VolumeTier, record.volume_tier) or EMPTY
 
     def render_frequency_class(self, record: Client) -> str:
-        return record.get_frequency_class_display()
+        return label(FrequencyClass, record.frequency_class) or EMPTY
 
     def render_rfm_segment(self, record: Client) -> str:
-        return record.get_rfm_segment_display()
+        return label(RfmSegment, record.rfm_segment) or EMPTY
