@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, DateField, F, Q, Value, Window
+from django.db.models import Count, F, Q, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import formats, timezone, translation
 from django.utils.text import capfirst
@@ -17,7 +18,7 @@ from clients.models import Alert, FollowUp
 SECTION_LIMIT = 50  # follow-ups listed per section of the list view; the badge counts them all
 CALENDAR_LIMIT = 2_000  # follow-ups in one week page (a month lists MONTH_CELL_ITEMS a day)
 MONTH_CELL_ITEMS = 4  # a month cell lists this many, then "+N more"
-MONTH_COUNT_CAP = 99  # a month cell counts its day's follow-ups up to this many ("+95+ more" beyond)
+MONTH_COUNT_CAP = 49  # a month cell counts its day's follow-ups up to this many ("+46 or more" beyond)
 UPCOMING_DAYS = 7
 # The calendars page from these anchors only: a month view and its previous and next links reach
 # a few weeks either side, which dt.date cannot hold around 0001-01-01 and 9999-12-31.
@@ -174,31 +175,53 @@ class Calendar:
         return natural_case(f"{formats.date_format(self.start, 'j M')} – {formats.date_format(last, 'j M Y')}")
 
 
-def _day_range(queryset, day: dt.date):
-    return queryset.filter(due_at__gte=_local_midnight(day), due_at__lt=_local_midnight(day + dt.timedelta(days=1)))
+def _month_days(days: list[dt.date]) -> tuple[list[dt.datetime], list[dt.datetime]]:
+    """Each day's bounds, local midnight to local midnight (DST included)."""
+    return [_local_midnight(day) for day in days], [_local_midnight(day + dt.timedelta(days=1)) for day in days]
 
 
-def _month_by_day(shown, days: list[dt.date]) -> list[FollowUp]:
-    """Each day's first MONTH_CELL_ITEMS follow-ups (with their clients), in one UNION ALL of a
-    short range of the calendar index per day: ranking the whole month read every follow-up of
-    it (96,000 for a bench salesperson)."""
-    parts = [
-        _day_range(shown, day).select_related("client").order_by("due_at", "id")[:MONTH_CELL_ITEMS] for day in days
-    ]
-    return sorted(parts[0].union(*parts[1:], all=True), key=lambda followup: (followup.due_at, followup.id))
+# PostgreSQL: one short range of followup_calendar_idx per day (LATERAL), in one statement.
+_FIRST_OF_EACH_DAY = f"""
+    SELECT first_ones.id FROM unnest(%s::timestamptz[], %s::timestamptz[]) AS day(starts, ends)
+    CROSS JOIN LATERAL (
+        SELECT f.id FROM {FollowUp._meta.db_table} f
+        WHERE f.assigned_to_id = %s AND f.due_at >= day.starts AND f.due_at < day.ends AND f.status <> %s
+        ORDER BY f.due_at, f.id LIMIT %s
+    ) AS first_ones"""  # noqa: S608
+_COUNT_OF_EACH_DAY = f"""
+    SELECT day.day, (
+        SELECT COUNT(*) FROM (
+            SELECT 1 FROM {FollowUp._meta.db_table} f
+            WHERE f.assigned_to_id = %s AND f.due_at >= day.starts AND f.due_at < day.ends AND f.status <> %s
+            LIMIT %s
+        ) AS capped
+    ) FROM unnest(%s::date[], %s::timestamptz[], %s::timestamptz[]) AS day(day, starts, ends)"""  # noqa: S608
 
 
-def _month_counts(shown, days: list[dt.date]) -> list[tuple[dt.date, int]]:
-    """(day, follow-ups) of each day with any, counted up to MONTH_COUNT_CAP + 1: a cell says
-    "+N more", and beyond a hundred the exact number is not worth reading them all."""
-    parts = [
-        _day_range(shown, day).order_by().annotate(day=Value(day, output_field=DateField())).values("day")[:MONTH_COUNT_CAP + 1]
-        for day in days
-    ]
-    sql, params = parts[0].union(*parts[1:], all=True).query.sql_with_params()
+def _month_by_day(person, days: list[dt.date]) -> list[FollowUp]:
+    """Each day's first MONTH_CELL_ITEMS follow-ups (with their clients): a short range of the
+    calendar index per day; ranking the whole month read every follow-up of it (96,000 for a
+    bench salesperson)."""
+    starts, ends = _month_days(days)
+    first_ones = RawSQL(  # noqa: S611 (a constant statement, every value a parameter)
+        _FIRST_OF_EACH_DAY, [starts, ends, _pk(person), FollowUp.State.CANCELLED, MONTH_CELL_ITEMS],
+    )
+    return list(FollowUp.objects.filter(pk__in=first_ones).select_related("client").order_by("due_at", "id"))
+
+
+def _month_counts(person, days: list[dt.date]) -> list[tuple[dt.date, int]]:
+    """(day, follow-ups) of each day, counted up to MONTH_COUNT_CAP + 1: a cell says "+N more",
+    and beyond fifty the exact number is not worth reading them all."""
+    starts, ends = _month_days(days)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT day, COUNT(*) FROM ({sql}) AS counted GROUP BY day", params)  # noqa: S608
-        return [(_as_date(day), count) for day, count in cursor.fetchall()]
+        cursor.execute(
+            _COUNT_OF_EACH_DAY, [_pk(person), FollowUp.State.CANCELLED, MONTH_COUNT_CAP + 1, days, starts, ends],
+        )
+        return [(_as_date(day), count) for day, count in cursor.fetchall() if count]
+
+
+def _pk(person) -> int:
+    return person if isinstance(person, int) else person.pk
 
 
 def _as_date(value) -> dt.date:
@@ -240,12 +263,12 @@ def agenda_calendar(person, view: str, anchor: dt.date, today: dt.date) -> Calen
         in_period = view == View.WEEK or day.month == anchor.month
         days[day] = Day(date=day, in_period=in_period, is_today=day == today)
     truncated = False
-    if view == View.MONTH and connection.features.supports_slicing_ordering_in_compound:
-        followups = _month_by_day(shown, list(days))
-        for day, count in _month_counts(shown, list(days)):
+    if view == View.MONTH and connection.vendor == "postgresql":
+        followups = _month_by_day(person, list(days))
+        for day, count in _month_counts(person, list(days)):
             days[day].total = count
             days[day].capped = count > MONTH_COUNT_CAP
-    elif view == View.MONTH:  # SQLite: no LIMIT inside a UNION; a window over the month instead
+    elif view == View.MONTH:  # SQLite has no LATERAL: a window over the month instead
         # A cell shows its first MONTH_CELL_ITEMS and "+N more": count per day, fetch only those.
         local_day = TruncDate("due_at")
         for day, count in shown.annotate(day=local_day).values_list("day").annotate(n=Count("pk")).order_by():

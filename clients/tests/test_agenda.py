@@ -257,7 +257,7 @@ def test_each_section_lists_a_hundred_and_counts_them_all(client, owner, monkeyp
     assert 'data-testid="more"' in response.content.decode()
 
 
-def test_a_month_cell_counts_a_very_busy_day_up_to_a_hundred(client, owner, monkeypatch):
+def test_a_month_cell_counts_a_very_busy_day_up_to_a_cap(client, owner, monkeypatch):
     """Issue 16: a day's follow-ups are counted up to MONTH_COUNT_CAP (reading a bench
     salesperson's 96,000 a month took 300 ms); beyond, the cell says "or more"."""
     from clients import agenda
