@@ -345,6 +345,9 @@ def survey_answer_record(*, recipient: Recipient, score: int, comment: str = "",
 def campaign_results(campaign: Campaign) -> dict:
     """Sent, failed, unsubscribed, answered, NPS; the purchases of the recipients in the
     `results_days` after the launch, their revenue, and the dormant clients reactivated."""
+    # A purchase has a date, not a time: those dated after the launch day follow it; of those
+    # dated the launch day, only the ones recorded after the launch moment (created_at) do. A
+    # purchase made that morning and recorded before the launch is not the campaign's doing.
     states = dict(
         Recipient.objects.filter(campaign=campaign).order_by().values_list("state").annotate(n=Count("pk"))
     )
@@ -361,7 +364,8 @@ def campaign_results(campaign: Campaign) -> dict:
         reached = Recipient.objects.filter(
             campaign=campaign, state__in=[Recipient.State.SENT, Recipient.State.SCHEDULED]
         )
-        bought = Purchase.objects.filter(date__gte=start, date__lte=end, client__in=reached.values("client_id"))
+        after_launch = Q(date__gt=start) | Q(date=start, created_at__gte=campaign.launched_at)
+        bought = Purchase.objects.filter(after_launch, date__lte=end, client__in=reached.values("client_id"))
         totals = bought.aggregate(purchases=Count("pk"), revenue=Sum("amount"))
         results["purchases"], results["revenue"] = totals["purchases"], totals["revenue"] or 0
         results["reactivated"] = (

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from campaigns import views
+from campaigns import answer_views, views
 
 app_name = "campaigns"
 
 urlpatterns = [
     path("", views.campaign_list, name="campaign_list"),
     path("new/", views.campaign_create, name="campaign_create"),
+    path("answers/", answer_views.answer_list, name="answer_list"),
     path("<int:pk>/", views.campaign_detail, name="campaign_detail"),
     path("<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
     path("<int:pk>/launch/", views.campaign_launch_view, name="campaign_launch"),

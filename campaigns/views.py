@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from campaigns.answer_views import recipient_answers
 from campaigns.consent import consent_record
 from campaigns.forms import CampaignForm, ConsentForm, SurveyForm
 from campaigns.messages import client_language, last_products, message_build
@@ -105,6 +106,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             context.update(preview_choices=choices, preview=_preview(campaign, chosen), preview_query=query)
     else:
         context["results"] = campaign_results(campaign)
+        context.update(recipient_answers(request, campaign))
         if not campaign.is_email:
             context["spread"] = spread_done(campaign)
     return render(request, "campaigns/campaign_detail.html", context)

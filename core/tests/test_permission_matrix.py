@@ -209,6 +209,8 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "exports:export_download": (CREATOR, lambda o: [o["export"].pk]),
     "campaigns:campaign_list": (EVERYONE, lambda o: []),
     "campaigns:campaign_create": (EVERYONE, lambda o: []),
+    # Everyone's page, of the answers of the clients they may see (campaigns/tests/test_answers.py).
+    "campaigns:answer_list": (EVERYONE, lambda o: []),
     "campaigns:campaign_detail": (CAMPAIGN_READERS, lambda o: [o["campaign"].pk]),
     "campaigns:campaign_edit": (CAMPAIGN_MANAGERS, lambda o: [o["draft"].pk]),
     "campaigns:campaign_launch": (CAMPAIGN_MANAGERS, lambda o: [o["draft"].pk]),
