@@ -14,5 +14,11 @@ if [ -f bench/recompute.py ]; then
   echo "== nightly recompute"
   PYTHONPATH=. $PY bench/recompute.py
 fi
+echo "== full recompute in chunks on Celery worker processes (1, then 2)"
+if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || $PY -c "import redis; redis.Redis(socket_connect_timeout=1).ping()" 2>/dev/null; then
+  REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/14} PYTHONPATH=. $PY bench/workers.py
+else
+  echo "Redis is not running on 127.0.0.1:6379: skipped"
+fi
 echo "== imports"
 PYTHONPATH=. $PY bench/imports.py

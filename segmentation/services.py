@@ -143,7 +143,7 @@ def lifecycle_recompute(
             result = recompute_lifecycle(as_of, thresholds, workers=settings.LIFECYCLE_WORKERS)
             result["mode"] = "full"
         else:
-            result = night_recompute(as_of, thresholds, since=state.as_of)
+            result = night_recompute(as_of, thresholds, since=state.as_of, previous=GlobalCuts.from_json(state.cuts))
         lifecycle_state_record(as_of=as_of, thresholds=thresholds, cuts=result["cuts"], full=full)
     if with_consequences:
         result.update(after_recompute(as_of=as_of, full=full))

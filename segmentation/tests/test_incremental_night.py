@@ -176,3 +176,16 @@ def test_the_command_says_which_run_it_made(owner, full):
         args = ["recompute_lifecycle", "--as-of", (START + dt.timedelta(days=1)).isoformat()]
         call_command(*args, *(["--full"] if full else []), stdout=out)
     assert ("(full run)" if full else "(incremental run)") in out.getvalue()
+
+
+def test_shifted_cut_points_are_the_cut_points_of_a_later_day(owner):
+    """Nothing bought meanwhile: the last run's cut points moved by d days are the cut points a
+    run d days later computes (what a write between two nights, or after a missed one, uses)."""
+    from segmentation.engine import global_cuts
+
+    for index in range(12):
+        PurchaseFactory(client=ClientFactory(owner=owner), date=START - dt.timedelta(days=5 * index), amount=Decimal(10 + index))
+    later = START + dt.timedelta(days=3)
+    shifted = global_cuts(START, stored=False).shifted(3)
+    assert shifted.r_bounds == global_cuts(later, stored=False).r_bounds
+    assert shifted.r_bounds != global_cuts(START, stored=False).r_bounds

@@ -48,6 +48,13 @@ class Command(BaseCommand):
                 f"Redis (REDIS_URL), which holds the run's lock, cannot be reached: {error}. Nothing was changed."
             ) from None
         elapsed = time.monotonic() - started
+        if "statuses" not in result:  # the incremental night does not count everyone: the count is for you
+            from django.db import connection
+
+            from segmentation.engine import clients_per_status
+
+            with connection.cursor() as cursor:
+                result["statuses"] = clients_per_status(cursor)
         for code, label in Status.choices:
             self.stdout.write(f"{code:<10} {result['statuses'][code]:>9}  {label}")
         self.stdout.write(
