@@ -429,7 +429,8 @@ class Client(models.Model):
         if not reason:
             return ""
         if reason == AlertReason.FOLLOWUP_OVERDUE:
-            days = int(value or 0)
+            # The oldest overdue due date (a bare count of days before the colours' version 2).
+            days = int(value or 0) if value.isdigit() or not value else (timezone.localdate() - date.fromisoformat(value)).days
             if days == 0:
                 return gettext("Follow-up overdue since earlier today")
             return ngettext("Follow-up overdue for %(days)d day", "Follow-up overdue for %(days)d days", days) % {"days": days}

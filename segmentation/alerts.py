@@ -6,8 +6,9 @@ order (red > yellow > green > none); "today" is `now`'s date in the business tim
 
 * red `detractor`: a pending follow-up created for an unhappy NPS answer (origin detractor),
   first because it says why the call is urgent. Value: the local date it was created.
-* red `followup_overdue`: a pending follow-up with due_at < now. Value: the days from the due
-  date of the oldest overdue one to today (an integer, 0 when it was due earlier today).
+* red `followup_overdue`: a pending follow-up with due_at < now. Value: the local due date of
+  the oldest overdue one (Client.alert_text counts the days to today: a date, unlike a count,
+  does not change every night, so the night rewrites only the clients whose colour moved).
 * red `valuable_dormant` (when the administrador keeps the rule on): status dormant, volume tier very high or high, and status_since on or
   after today - valuable_dormant_days. Value: status_since.
 * red `contract_renewal`: a contract with renewal pending ending between today and today +
@@ -45,7 +46,7 @@ from django.utils import timezone
 
 from clients.models import Alert, AlertReason, Client, Contract, FollowUp, Interaction, Status, VolumeTier
 from core.bulk import ids_table_create
-from core.sql import date_param, date_value, days_between, distinct_from, iso_date, local_date, queryset_sql
+from core.sql import date_value, distinct_from, iso_date, local_date, queryset_sql
 from segmentation.models import StatusChange
 from segmentation.rules import Thresholds
 
@@ -195,7 +196,7 @@ def _colour_sql() -> str:
 
 def _value_sql() -> str:
     return f"""CASE reason
-        WHEN '{AlertReason.FOLLOWUP_OVERDUE}' THEN CAST({days_between(date_param("today"), "overdue_date")} AS VARCHAR(32))
+        WHEN '{AlertReason.FOLLOWUP_OVERDUE}' THEN {iso_date("overdue_date")}
         WHEN '{AlertReason.DETRACTOR}' THEN {iso_date("detractor_date")}
         WHEN '{AlertReason.VALUABLE_DORMANT}' THEN {iso_date("status_since")}
         WHEN '{AlertReason.CONTRACT_RENEWAL}' THEN {iso_date("renewal_end")}
@@ -254,7 +255,7 @@ def recompute_alerts(now: dt.datetime, thresholds: Thresholds, client_ids: list[
     return rows_changed
 
 
-ALERTS_VERSION = "1"  # raise it when a rule changes: the next night then recomputes every colour
+ALERTS_VERSION = "2"  # raise it when a rule changes: the next night then recomputes every colour
 
 
 def colours_key(thresholds: Thresholds) -> str:
@@ -275,8 +276,9 @@ def night_candidates(now: dt.datetime, thresholds: Thresholds, *, since: dt.date
       move valuable_dormant and no_contact;
     * dormant since on or after since - valuable_dormant_days: its tier may have moved tonight,
       or its valuable_dormant window ends;
-    * a pending follow-up due before today + due_soon_days + 2: overdue (its value counts the
-      days) or entering the due-soon window;
+    * a pending follow-up due from since - 1 to today + due_soon_days + 2: turning overdue or
+      entering the due-soon window (one overdue before stays so, with the same value, until a
+      write closes it);
     * a contract with renewal pending ending between since - 1 and today + renewal_notice_days + 1;
     * an interaction (awaiting a reply, for awaiting_too_long) or a client's creation (for a
       client without interactions) whose date crosses today - awaiting_limit_days or
@@ -293,7 +295,7 @@ def night_candidates(now: dt.datetime, thresholds: Thresholds, *, since: dt.date
         "since": date_value(since), "today": date_value(today), "dormant": Status.DORMANT,
         "dormant_from": date_value(since - dt.timedelta(days=thresholds.valuable_dormant_days)),
         "pending": FollowUp.State.PENDING,
-        "due_until": midnight(today + dt.timedelta(days=thresholds.due_soon_days + 2)),
+        "due_from": midnight(since - day), "due_until": midnight(today + dt.timedelta(days=thresholds.due_soon_days + 2)),
         "renewal_pending": Contract.Renewal.PENDING, "ends_from": date_value(since - day),
         "ends_until": date_value(today + dt.timedelta(days=thresholds.renewal_notice_days) + day),
         "awaiting_from": midnight(since - awaiting - day), "awaiting_until": midnight(today - awaiting + day),
@@ -305,7 +307,8 @@ def night_candidates(now: dt.datetime, thresholds: Thresholds, *, since: dt.date
         cursor.execute(
             f"""SELECT client_id FROM {changes} WHERE date > %(since)s AND date <= %(today)s
                 UNION SELECT id FROM {CLIENT_TABLE} WHERE status = %(dormant)s AND status_since >= %(dormant_from)s
-                UNION SELECT client_id FROM {FOLLOWUP_TABLE} WHERE status = %(pending)s AND due_at < %(due_until)s
+                UNION SELECT client_id FROM {FOLLOWUP_TABLE}
+                    WHERE status = %(pending)s AND due_at >= %(due_from)s AND due_at < %(due_until)s
                 UNION SELECT client_id FROM {contracts}
                     WHERE renewal_status = %(renewal_pending)s AND end_date >= %(ends_from)s AND end_date <= %(ends_until)s
                 UNION SELECT client_id FROM {INTERACTION_TABLE}

@@ -45,9 +45,9 @@ ACTIVE_OLD = {"status": "active", **OLD}
 # (case, client fields, setups, expected (alert, reason, value))
 CASES = [
     ("nothing", {}, [], ("", "", "")),
-    ("overdue by 1 day", {}, [followup(NOW - days(1))], ("red", "followup_overdue", "1")),
-    ("overdue earlier today", {}, [followup(NOW - dt.timedelta(hours=2))], ("red", "followup_overdue", "0")),
-    ("oldest overdue counts", {}, [followup(NOW - days(1)), followup(NOW - days(5))], ("red", "followup_overdue", "5")),
+    ("overdue by 1 day", {}, [followup(NOW - days(1))], ("red", "followup_overdue", iso(TODAY - days(1)))),
+    ("overdue earlier today", {}, [followup(NOW - dt.timedelta(hours=2))], ("red", "followup_overdue", iso(TODAY))),
+    ("oldest overdue counts", {}, [followup(NOW - days(1)), followup(NOW - days(5))], ("red", "followup_overdue", iso(TODAY - days(5)))),
     ("overdue but done", {}, [followup(NOW - days(1), status="done")], ("", "", "")),
     ("due later today", {}, [followup(NOW + dt.timedelta(hours=3))], ("yellow", "followup_due_soon", iso(TODAY))),
     ("due in 2 days", {}, [followup(NOW + days(2))], ("yellow", "followup_due_soon", iso(TODAY + days(2)))),
@@ -83,7 +83,7 @@ CASES = [
     # Priority: red > yellow > green, and the order of the rules within a colour.
     (
         "overdue beats awaiting", {}, [followup(NOW - days(2)), interaction(NOW - days(1), awaiting=True)],
-        ("red", "followup_overdue", "2"),
+        ("red", "followup_overdue", iso(TODAY - days(2))),
     ),
     (
         "contract beats awaiting too long", {}, [contract(TODAY + days(5)), interaction(NOW - days(9), awaiting=True)],
@@ -270,3 +270,12 @@ def test_a_long_list_of_clients_goes_through_a_table_of_ids(owner):
     record.refresh_from_db()
     neighbour.refresh_from_db()
     assert (record.alert, neighbour.alert) == ("red", "")
+
+
+def test_an_overdue_follow_up_counts_its_days_from_its_stored_due_date():
+    """The value is the due date (stable from night to night); the words count the days to today."""
+    three_days_ago = (timezone.localdate() - dt.timedelta(days=3)).isoformat()
+    with translation.override("en"):
+        assert Client(alert_reason="followup_overdue", alert_value=three_days_ago).alert_text() == "Follow-up overdue for 3 days"
+        today = timezone.localdate().isoformat()
+        assert Client(alert_reason="followup_overdue", alert_value=today).alert_text() == "Follow-up overdue since earlier today"
