@@ -84,3 +84,51 @@ def ids_table_create(cursor, table: str, ids) -> None:
     with cursor.cursor.copy(f"COPY {table} (id) FROM STDIN") as copy:
         for pk in rows:
             copy.write_row((pk,))
+
+
+def values_insert(model: type[models.Model], attnames: Sequence[str], rows: Sequence[Sequence]) -> list[int]:
+    """Inserts `rows` (each one value per name in `attnames`, as the database takes it: str, int,
+    date, Decimal, None, an aware datetime, JSON as its text) into `model`'s table; returns their
+    new ids, in order. No model instance per row: for an import's 100,000 rows, building the
+    objects cost more than writing them.
+
+    On PostgreSQL through COPY, the ids taken from the sequence first; elsewhere one INSERT each
+    (SQLite: tests and the demo)."""
+    if not rows:
+        return []
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name).column if name != meta.pk.attname else meta.pk.column for name in attnames]
+    table = quote(meta.db_table)
+    with connection.cursor() as cursor:
+        if not is_postgres():
+            sql = f"INSERT INTO {table} ({', '.join(map(quote, columns))}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
+            ids = []
+            for row in rows:
+                cursor.execute(sql, row)
+                ids.append(cursor.lastrowid)
+            return ids
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(rows)],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+        names = ", ".join(quote(column) for column in [meta.pk.column, *columns])
+        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                copy.write_row((pk, *row))
+    return ids
+
+
+def default_values(model: type[models.Model], attnames: Sequence[str], *, now, **values) -> list:
+    """The database values of a new `model` built with `values`, for `attnames`: what a row of
+    values_insert holds before the values that differ row by row (computed once, not per row).
+    auto_now fields get `now`."""
+    obj = model(**values)
+    result = []
+    for name in attnames:
+        field = obj._meta.get_field(name) if name != obj._meta.pk.attname else obj._meta.pk
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            setattr(obj, field.attname, now)
+        result.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
+    return result

@@ -13,6 +13,8 @@ are two purchases the first time, none the second), so importing a file twice cr
 """
 
 import datetime as dt
+import functools
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,13 +23,15 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEntry
+from audit.services import Action, Subject, as_text
 from clients.catalogue import products_create_missing
+from clients.currency import is_business
 from clients.identifiers import country_code, tax_id_error, tax_id_normal
 from clients.models import (
     UNIT_PRICE_MAX,
@@ -39,8 +43,8 @@ from clients.models import (
     not_in_trash,
 )
 from clients.phones import e164
-from clients.text import fold, tax_key
-from core.bulk import rows_insert
+from clients.text import fold, phone_key, tax_key
+from core.bulk import default_values, rows_insert, values_insert
 from core.money import cents
 from imports.currencies import rows_convert
 from imports.spreadsheets import Table, map_headers, parse_date, parse_decimal
@@ -563,21 +567,27 @@ def import_apply(
     "only the valid rows" chosen); rows with errors are never written. The products the valid
     rows name and the catalogue lacks are created first, in `product_category` (by default
     "Imported products" in the active language), through the catalogue's bulk write.
+
+    The rows are written as plain values (core.bulk.values_insert: COPY on PostgreSQL), their
+    audit entries with them, and no model instance per row; the touched clients are then
+    refreshed in one engine pass (lifecycle_recompute_clients).
     """
     assert analysis.importable, analysis.problems
     counter = _Progress(progress)
+    user_id = created_by.pk if created_by is not None else None
     with transaction.atomic():
-        created = _clients_create(analysis.new_clients, owner)
+        now = timezone.now()  # one time for every row
+        created = _clients_create(analysis.new_clients, owner, user_id=user_id, now=now)
         counter.add(len(created))
         completed = _clients_complete(analysis.client_updates)
+        _audit_completed(completed, analysis.client_updates, user=created_by)
         new_products = _products_create(analysis, product_category)
-        purchases = _purchases_create(analysis.purchases, created, new_products, created_by, counter)
-        _audit(list(created.values()), completed, analysis.client_updates, purchases, user=created_by)
-        touched = sorted({client.pk for client in created.values()} | {p.client_id for p in purchases})
+        purchase_clients = _purchases_create(analysis.purchases, created, new_products, user_id, counter, now)
+        touched = sorted(set(created.values()) | purchase_clients)
         changes = 0
         if touched:
             changes = lifecycle_recompute_clients(client_ids=touched, cause=StatusChange.Cause.IMPORT)["status_changes"]
-    return ImportResult(len(created), len(analysis.client_updates), len(purchases), changes, touched)
+    return ImportResult(len(created), len(analysis.client_updates), len(analysis.purchases), changes, touched)
 
 
 @dataclass
@@ -591,14 +601,55 @@ class _Progress:
             self.report(self.done)
 
 
-def _clients_create(new_clients: dict[str, NewClient], owner) -> dict[str, Client]:
-    objects = []
+CLIENT_COLUMNS = [field.attname for field in Client._meta.concrete_fields if not field.primary_key]
+AUDIT_COLUMNS = ["at", "user_id", "client_id", "subject", "object_id", "action", "changes", "version"]
+PURCHASE_COLUMNS = [
+    "client_id", "date", "amount", "currency", "original_amount", "exchange_rate", "created_by_id", "created_at",
+    "payment_method", "channel", "notes", "idempotency_key",
+]
+LINE_COLUMNS = ["purchase_id", "product_id", "quantity", "unit_price", "discount"]
+
+
+@functools.cache
+def _country_text(code: str) -> str:
+    """A country code as the audit history keeps it (through the field, as a client's snapshot)."""
+    return as_text(Client(country=code).country)
+
+
+def _clients_create(new_clients: dict[str, NewClient], owner, *, user_id, now) -> dict[str, int]:
+    """The new clients and their creation entries (client_created_entry's), from plain values:
+    the defaults of a new client once, each row's fields and search keys (refresh_search_fields')
+    over them. Returns their ids by matching key."""
+    if not new_clients:
+        return {}
+    template = Client(owner=owner)
+    base = default_values(Client, CLIENT_COLUMNS, now=now, owner=owner)
+    at = {name: index for index, name in enumerate(CLIENT_COLUMNS)}
+    # The history's defaults: every audited field a row cannot set, as a new client holds it.
+    defaults = records.client_created_entry(template, by=None).changes
+    audited = [(name, name in CLIENT_FIELDS, defaults.get(name, ["", ""])[1]) for name in records.CLIENT_SCALAR_FIELDS]
+    rows, texts = [], []
     for new in new_clients.values():
-        client = Client(owner=owner, **{name: value for name, value in new.values.items() if name in CLIENT_FIELDS})
-        client.refresh_search_fields()  # a bulk insert skips save()
-        objects.append(client)
-    rows_insert(Client, objects)
-    return dict(zip(new_clients, objects, strict=True))
+        values = {name: new.values[name] if name in new.values else base[at[name]] for name in CLIENT_FIELDS}
+        values["email"] = values["email"].strip().lower()
+        first, last, company = values["first_name"], values["last_name"], values["company_name"]
+        row = base.copy()
+        for name, value in values.items():
+            row[at[name]] = value
+        row[at["search_text"]] = fold(" ".join([first, last, company, values["email"], values["tax_id"], values["client_ref"], values["city"]]))
+        row[at["sort_name"]] = fold(Client.name_shown(first, last, company))[:255]
+        row[at["phone_key"]] = phone_key(values["phone"])
+        row[at["tax_key"]] = tax_key(values["tax_id"])
+        rows.append(row)
+        values["country"] = _country_text(values["country"]) if values["country"] else ""
+        texts.append({name: ["", text] for name, per_row, default in audited if (text := values[name] if per_row else default)})
+    ids = values_insert(Client, CLIENT_COLUMNS, rows)
+    version, action, subject = base[at["version"]], Action.CREATE.value, Subject.CLIENT.value
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    values_insert(AuditEntry, AUDIT_COLUMNS, [
+        (stamp, user_id, pk, subject, pk, action, json.dumps(changes), version) for pk, changes in zip(ids, texts, strict=True)
+    ])
+    return dict(zip(new_clients, ids, strict=True))
 
 
 def _products_create(analysis: Analysis, category: str) -> dict[str, int]:
@@ -610,48 +661,55 @@ def _products_create(analysis: Analysis, category: str) -> dict[str, int]:
 
 
 def _purchases_create(
-    rows: list[PurchaseRow], created: dict[str, Client], new_products: dict[str, int], by, counter: _Progress,
-) -> list[Purchase]:
-    purchases = [
-        Purchase(
-            client_id=created[row.client].pk if isinstance(row.client, str) else row.client,
-            date=row.date, amount=cents(row.amount), currency=row.currency or settings.CURRENCY, created_by=by,
-            original_amount=cents(row.amount if row.paid is None else row.paid), exchange_rate=row.exchange_rate or 1,
+    rows: list[PurchaseRow], created: dict[str, int], new_products: dict[str, int], user_id, counter: _Progress, now,
+) -> set[int]:
+    """The purchases, their lines and their creation entries (purchase_created_entry's), from
+    plain values; returns the ids of their clients."""
+    business, stamp = settings.CURRENCY, connection.ops.adapt_datetimefield_value(now)
+    values, entries = [], []
+    for row in rows:
+        client_id = created[row.client] if isinstance(row.client, str) else row.client
+        amount, currency = cents(row.amount), row.currency or business
+        paid, rate = cents(row.amount if row.paid is None else row.paid), row.exchange_rate or 1
+        values.append((client_id, row.date, amount, currency, paid, rate, user_id, stamp, "", "", "", None))
+        # The audit entry's changes as purchase_snapshot gives them (payment method, channel and notes empty).
+        changes = {"date": ["", row.date.isoformat()], "amount": ["", f"{amount:f}"], "currency": ["", currency]}
+        if not is_business(currency):
+            changes["original_amount"] = ["", f"{paid:f}"]
+            changes["exchange_rate"] = ["", as_text(rate)]
+        entries.append((client_id, json.dumps(changes)))
+    ids: list[int] = []
+    for start in range(0, len(values), COPY_BATCH):
+        ids += values_insert(Purchase, PURCHASE_COLUMNS, values[start:start + COPY_BATCH])
+        counter.add(len(values[start:start + COPY_BATCH]))
+    quantity_one, discount = Decimal("1"), Decimal("0")
+    values_insert(PurchaseLine, LINE_COLUMNS, [
+        (
+            pk, row.product_id or new_products[row.new_product], row.quantity or quantity_one,
+            PurchaseLine.unit_price_for(row.amount if row.paid is None else row.paid, row.quantity or quantity_one),
+            discount,
         )
-        for row in rows
-    ]
-    for start in range(0, len(purchases), COPY_BATCH):
-        rows_insert(Purchase, purchases[start:start + COPY_BATCH])
-        counter.add(len(purchases[start:start + COPY_BATCH]))
-    lines = [
-        PurchaseLine(
-            purchase=purchase, product_id=row.product_id or new_products[row.new_product],
-            quantity=row.quantity or Decimal("1"), unit_price=PurchaseLine.unit_price_for(
-                row.amount if row.paid is None else row.paid, row.quantity or Decimal("1"),
-            ),
-        )
-        for purchase, row in zip(purchases, rows, strict=True)
+        for pk, row in zip(ids, rows, strict=True)
         if row.product_id or row.new_product
-    ]
-    rows_insert(PurchaseLine, lines)
-    return purchases
+    ])
+    subject, action = Subject.PURCHASE.value, Action.CREATE.value
+    values_insert(AuditEntry, AUDIT_COLUMNS, [
+        (stamp, user_id, client_id, subject, pk, action, changes, None)
+        for pk, (client_id, changes) in zip(ids, entries, strict=True)
+    ])
+    return {client_id for client_id, _changes in entries}
 
 
-def _audit(clients: list[Client], completed: list[Client], updates: dict, purchases: list[Purchase], *, user) -> None:
-    """The import in the audit history, entry for entry as the pages leave it (the same builders):
-    each client created with its values, each client completed with the fields it filled, each
-    purchase recorded."""
-    entries = [records.client_created_entry(client, by=user) for client in clients]
-    entries += [
+def _audit_completed(completed: list[Client], updates: dict, *, user) -> None:
+    """Each client completed, with the fields it filled, in the audit history (as client_update's)."""
+    rows_insert(AuditEntry, [
         AuditEntry(
             user=user, client_id=client.pk, subject=AuditEntry.Subject.CLIENT, object_id=client.pk,
             action=AuditEntry.Action.UPDATE, changes={name: ["", value] for name, value in updates[client.pk].items()},
             version=client.version,
         )
         for client in completed
-    ]
-    entries += [records.purchase_created_entry(purchase, by=user) for purchase in purchases]
-    rows_insert(AuditEntry, entries)
+    ])
 
 
 def _clients_complete(updates: dict[int, dict[str, str]]) -> list[Client]:
