@@ -9,6 +9,7 @@ from django.utils.formats import date_format
 
 from campaigns.answers import AnswerFilter, answers_visible_in, nps_trend
 from campaigns.models import Campaign, Recipient
+from campaigns.services import campaigns_visible_to
 from clients.models import Client, portfolio_scope
 
 PER_PAGE = 50
@@ -22,6 +23,14 @@ def answer_list(request: HttpRequest) -> HttpResponse:
     filtered = filterset.qs if filterset.is_valid() else answers.none()
     rows = filtered.select_related("client", "client__owner", "recipient__campaign").order_by("-answered_at", "-id")
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    # A gerente's survey reaches their comerciales' clients: its name shows, its page opens only
+    # for those who may read the campaign.
+    readable = set(campaigns_visible_to(request.user).filter(
+        pk__in={answer.recipient.campaign_id for answer in page.object_list},
+    ).values_list("pk", flat=True))
+    for answer in page.object_list:
+        answer.campaign_readable = answer.recipient.campaign_id in readable
     trend = nps_trend(filtered)
     query = request.GET.copy()
     query.pop("page", None)

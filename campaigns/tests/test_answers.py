@@ -103,6 +103,19 @@ def test_a_comercial_sees_only_their_portfolios_answers_and_a_shared_clients(cli
     assert "Otto" not in response.content.decode()
 
 
+def test_a_campaign_opens_from_its_answers_only_for_who_may_read_it(client, owner, manager):
+    mine, theirs = survey(owner, name="Mía"), survey(manager, name="Del gerente")
+    answer(mine, ClientFactory(owner=owner), 9)
+    answer(theirs, ClientFactory(owner=owner), 3)
+    client.force_login(owner)
+    html = client.get(reverse("campaigns:answer_list")).content.decode()
+    assert mine.get_absolute_url() in html and "Del gerente" in html and theirs.get_absolute_url() not in html
+    assert client.get(theirs.get_absolute_url()).status_code == 404
+    client.force_login(manager)
+    html = client.get(reverse("campaigns:answer_list")).content.decode()
+    assert mine.get_absolute_url() in html and theirs.get_absolute_url() in html
+
+
 def test_a_gerente_sees_their_teams_answers_and_a_trashed_clients_go(client, owner, manager, other_manager, answered):
     client.force_login(manager)
     response = client.get(reverse("campaigns:answer_list"))
@@ -171,12 +184,13 @@ def test_the_answers_page_runs_a_constant_number_of_queries(client, manager, own
     client.force_login(manager)
     url = reverse("campaigns:answer_list")
     # session, user, roles, the manager's teams (access rule), shares; the count, the page, the
-    # trend; the salesperson and segment choices rendered
-    with django_assert_num_queries(10):
+    # people whose campaigns the manager reads and which of the page's they are, the trend; the
+    # salesperson and segment choices rendered
+    with django_assert_num_queries(12):
         response = client.get(url)
     assert len(response.context["page"].object_list) == count
     # and the chosen salesperson and segment looked up (the segment's clients are a sub-select)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         response = client.get(url, {"owner": owner.pk, "segment": lugo.pk, "category": "detractor"})
     assert response.status_code == 200
 

@@ -6,6 +6,7 @@ from demo.blocks import default_workers
 from demo.build import demo_build, demo_present, status_table
 from demo.consents import consents_seed
 from demo.sampling import DemoError
+from demo.surveys import surveys_seed
 
 
 class Command(BaseCommand):
@@ -32,6 +33,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         consents = consents_seed()
         self.stdout.write(f"Consents to e-mails recorded: {consents:,}")
+        self.stdout.write(f"NPS survey answers recorded: {surveys_seed():,}")
         tally = result.tally
         self.stdout.write(self.style.SUCCESS(f"\nDemo business loaded in {result.elapsed:.1f} s."))
         for label, value in [
