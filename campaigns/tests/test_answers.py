@@ -275,3 +275,11 @@ def test_results_count_the_purchases_that_followed_the_launch_moment(owner):
     bought(launch_day + dt.timedelta(days=31), "128", launched_at + dt.timedelta(days=31))  # after it: no
     results = campaign_results(campaign)
     assert (results["purchases"], results["revenue"]) == (5, Decimal("124"))
+
+
+def test_the_campaign_page_says_the_purchases_count_from_the_launch(client, owner):
+    campaign = survey(owner, goal=Campaign.Goal.PROMOTION)
+    client.force_login(owner)
+    page = client.get(campaign.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="result-purchases">0</span>' in page
+    assert "Counted from the launch: purchases dated after the launch day" in page
