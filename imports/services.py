@@ -629,6 +629,13 @@ def _clients_create(new_clients: dict[str, NewClient], owner, *, user_id, now) -
     defaults = records.client_created_entry(template, by=None).changes
     audited = [(name, name in CLIENT_FIELDS, defaults.get(name, ["", ""])[1]) for name in records.CLIENT_SCALAR_FIELDS]
     rows, texts = [], []
+    folded: dict[str, str] = {}  # the search text folds each value once (a city, a surname recur)
+
+    def fold_once(value: str) -> str:
+        if (text := folded.get(value)) is None:
+            text = folded[value] = fold(value)
+        return text
+
     for new in new_clients.values():
         values = {name: new.values[name] if name in new.values else base[at[name]] for name in CLIENT_FIELDS}
         values["email"] = values["email"].strip().lower()
@@ -636,7 +643,10 @@ def _clients_create(new_clients: dict[str, NewClient], owner, *, user_id, now) -
         row = base.copy()
         for name, value in values.items():
             row[at[name]] = value
-        row[at["search_text"]] = fold(" ".join([first, last, company, values["email"], values["tax_id"], values["client_ref"], values["city"]]))
+        # refresh_search_fields' fold of the values joined: their folds joined (the space between two
+        # values is where folding collapses spaces anyway), each distinct value folded once.
+        parts = (first, last, company, values["email"], values["tax_id"], values["client_ref"], values["city"])
+        row[at["search_text"]] = " ".join(text for part in parts if (text := fold_once(part)))
         row[at["sort_name"]] = fold(Client.name_shown(first, last, company))[:255]
         row[at["phone_key"]] = phone_key(values["phone"])
         row[at["tax_key"]] = tax_key(values["tax_id"])
