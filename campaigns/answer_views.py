@@ -35,7 +35,7 @@ def answer_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     chart = {
-        "labels": [date_format(month.month, "YEAR_MONTH_FORMAT") for month in trend],
+        "labels": [date_format(month.month, "M Y") for month in trend],
         "scores": [month.score for month in trend],
     }
     return render(request, "campaigns/answer_list.html", {

@@ -37,8 +37,12 @@ class AnswerFilter(django_filters.FilterSet):
         label=_("Answer"), method="filter_category", empty_label=_("Any answer"),
         choices=[("promoter", _("Promoters (9–10)")), ("passive", _("Passives (7–8)")), ("detractor", _("Detractors (0–6)"))],
     )
-    owner = django_filters.ModelChoiceFilter(label=_("Salesperson"), field_name="client__owner", queryset=None)
-    segment = django_filters.ModelChoiceFilter(label=_("Segment"), method="filter_segment", queryset=None)
+    owner = django_filters.ModelChoiceFilter(
+        label=_("Salesperson"), field_name="client__owner", queryset=None, empty_label=_("Everyone"),
+    )
+    segment = django_filters.ModelChoiceFilter(
+        label=_("Segment"), method="filter_segment", queryset=None, empty_label=_("Any segment"),
+    )
 
     class Meta:
         model = SurveyAnswer
