@@ -89,8 +89,11 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     context = {"campaign": campaign, "editable": _editable(request, campaign), "manageable": _manageable(request, campaign)}
     if campaign.state == Campaign.State.DRAFT:
-        visible = Client.objects.visible_to(campaign.created_by)  # the access rule, looked up once
-        viewer_scope = portfolio_scope(request.user)
+        # The access rule's terms, looked up once for the creator (the audience) and once more
+        # for the viewer only when someone else is looking (the recipients shown).
+        creator_scope = portfolio_scope(campaign.created_by)
+        visible = Client.objects.visible_in(creator_scope)
+        viewer_scope = creator_scope if request.user.pk == campaign.created_by_id else portfolio_scope(request.user)
         with replica_reads():  # counts only: the replica's (core.routers; pinned after a write)
             context["audience"] = audience_counts(campaign, visible=visible)
         context["audience_sample"] = AUDIENCE_SAMPLE
