@@ -31,7 +31,7 @@ from demo.rows import Bases, Tally
 from demo.sampling import Clock, faker_class
 from demo.writers import OrmWriter, PostgresBulkLoad, PostgresWriter
 from segmentation.engine import recompute_lifecycle
-from segmentation.services import after_recompute, current_thresholds
+from segmentation.services import after_recompute, current_thresholds, lifecycle_state_record
 from segmentation.snapshots import snapshot_backfill
 
 # The tables the clients' blocks fill (their ids handed out here, their indexes rebuilt on PostgreSQL).
@@ -54,7 +54,9 @@ def compute_figures(as_of: dt.date) -> dict:
     """The nightly engine fills the loaded clients (a load is not a history of status changes),
     then the automatic follow-ups and the colours, as the nightly run leaves them."""
     result = recompute_lifecycle(as_of, current_thresholds(), record_changes=False)
-    result.update(after_recompute(as_of=as_of))
+    # A full run: the next night starts from it (segmentation.models.LifecycleState).
+    lifecycle_state_record(as_of=as_of, thresholds=current_thresholds(), cuts=result["cuts"], full=True)
+    result.update(after_recompute(as_of=as_of, full=True))
     result["recommendations"] = recommendations_recompute(as_of=as_of)
     # A year of history for the dashboard's trends: the end of each of the last 12 months.
     month_start = as_of.replace(day=1)

@@ -229,3 +229,16 @@ def test_seed_demo_tax_ids_and_phones_pass_their_country_checks_in_normal_form()
     wrong_phones = [(c, p) for c, _t, p in held if p and e164(p, c) != p]
     assert wrong_tax_ids == [] and wrong_phones == []
     assert sum(1 for _c, t, _p in held if t) > 50 and sum(1 for _c, _t, p in held if p) > 300
+
+
+def test_the_night_after_the_demo_is_incremental_and_changes_nothing():
+    """The demo's load is a full run: the next night starts from it, and finds nothing to move."""
+    from segmentation.engine import lifecycle_differences
+    from segmentation.services import current_thresholds, lifecycle_full_needed, lifecycle_recompute
+
+    seed()
+    today = timezone.localdate()
+    assert not lifecycle_full_needed(as_of=today)
+    result = lifecycle_recompute(as_of=today, with_consequences=False)
+    assert result["mode"] == "incremental" and result["rows_changed"] == 0
+    assert lifecycle_differences(today, current_thresholds()) == []
