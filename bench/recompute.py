@@ -31,6 +31,7 @@ from segmentation.rules import status_for  # noqa: E402
 from segmentation.services import current_thresholds, lifecycle_refresh_client  # noqa: E402
 
 NAIVE_SAMPLE = int(os.environ.get("BENCH_NAIVE_SAMPLE", "2000"))
+WITH_RECOMMENDATIONS = os.environ.get("BENCH_RECOMMENDATIONS", "1") != "0"  # 0: skip the slowest step
 
 
 class Rollback(Exception):
@@ -202,7 +203,7 @@ def normal_nights(today: dt.date, bare: float) -> None:
                 assert result["mode"] == "incremental", result["mode"]
                 colours, _ = seconds(followups_and_colours_refresh, as_of=night)
                 snapshots, _ = seconds(snapshots_take, as_of=night)
-                recommendations, _ = seconds(recommendations_recompute, as_of=night)
+                recommendations = seconds(recommendations_recompute, as_of=night)[0] if WITH_RECOMMENDATIONS else float("nan")
                 total = lifecycle + colours + snapshots
                 print(f"{buyers:>10,} {lifecycle:>10.2f} {colours:>9.2f} {snapshots:>10.2f} {total:>8.2f}"
                       f" {total / bare:>11.2f} {recommendations:>16.2f}")
