@@ -574,10 +574,14 @@ def _changed_clients_update(cursor, as_of: dt.date, thresholds: Thresholds) -> i
 
 
 def clients_per_status(cursor, id_range=None) -> dict[str, int]:
-    """The clients in scope per status, after the update."""
+    """The clients in scope per status, after the update. A list is joined from its ids (as
+    `IN (SELECT …)` PostgreSQL read the whole status index: 2 to 14 s for an import at 1M)."""
     params: dict = {}
-    scope = _range("c.id", id_range, params)
-    cursor.execute(f"SELECT c.status, COUNT(*) FROM {CLIENT_TABLE} c WHERE 1 = 1 {scope} GROUP BY c.status", params)  # noqa: S608
+    if isinstance(id_range, list) or id_range == LOADED_IDS:
+        source = f"{TEMP_IDS} i JOIN {CLIENT_TABLE} c ON c.id = i.id"
+    else:
+        source = f"{CLIENT_TABLE} c WHERE 1 = 1 {_range('c.id', id_range, params)}"
+    cursor.execute(f"SELECT c.status, COUNT(*) FROM {source} GROUP BY c.status", params)  # noqa: S608
     per_status = dict(cursor.fetchall())
     return {code: per_status.get(code, 0) for code in Status.values}
 
