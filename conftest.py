@@ -91,6 +91,26 @@ def totp_code(user: User) -> str:
     return f"{totp(device.bin_key):06d}"
 
 
+SCHEDULE_MIGRATIONS = (  # the data migrations that seed beat entries, in the order they run
+    "segmentation.migrations.0003_nightly_recompute_schedule", "segmentation.migrations.0009_chores_schedule",
+    "imports.migrations.0004_chores_schedule", "exports.migrations.0002_purge_schedule",
+    "exports.migrations.0003_recover_schedule", "campaigns.migrations.0002_requeue_schedule",
+)
+
+
+@pytest.fixture
+def beat_schedule(db) -> None:
+    """The beat entries the migrations seed, as a fresh database holds them: a transactional test
+    (a browser test's live server) empties every table when it ends, and pytest-django may run
+    those first."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for name in SCHEDULE_MIGRATIONS:
+        import_module(name).seed_schedule(apps, None)
+
+
 @pytest.fixture
 def admin_user(db) -> User:
     """An administrador: they log in with two-factor authentication (settings.OTP_REQUIRED_FOR_ADMINS)."""

@@ -110,7 +110,7 @@ def test_preview_with_the_same_thresholds_matches_the_engine(owner):
     assert result["statuses"] == {"prospect": 1, "new": 1, "active": 1, "dormant": 1, "lost": 3}
 
 
-def test_changing_the_nightly_hour_moves_the_beat_schedule(db):
+def test_changing_the_nightly_hour_moves_the_beat_schedule(beat_schedule):
     settings = LifecycleSettings.current()
     settings.nightly_hour = 4
 
@@ -120,7 +120,7 @@ def test_changing_the_nightly_hour_moves_the_beat_schedule(db):
     assert (crontab.hour, crontab.minute, str(crontab.timezone)) == ("4", "0", "Europe/Madrid")
 
 
-def test_admin_opens_the_single_row_and_saves_valid_thresholds(client, admin_user):
+def test_admin_opens_the_single_row_and_saves_valid_thresholds(client, admin_user, beat_schedule):
     client.force_login(admin_user)
 
     response = client.get(reverse("admin:segmentation_lifecyclesettings_changelist"))

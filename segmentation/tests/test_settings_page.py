@@ -63,7 +63,7 @@ def test_preview_of_tiers_matches_what_the_next_run_gives(client, admin_user, ow
 
 
 @pytest.mark.django_db
-def test_saving_validates_and_moves_the_nightly_hour(client, admin_user):
+def test_saving_validates_and_moves_the_nightly_hour(client, admin_user, beat_schedule):
     from django_celery_beat.models import PeriodicTask
 
     client.force_login(admin_user)

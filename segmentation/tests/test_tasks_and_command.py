@@ -360,7 +360,7 @@ def test_a_chunk_task_without_shared_cuts_computes_them_itself(portfolio):
     assert stored_values() == expected_values(AS_OF)
 
 
-def test_the_nightly_schedule_is_seeded_at_two_in_madrid(db):
+def test_the_nightly_schedule_is_seeded_at_two_in_madrid(beat_schedule):
     task = PeriodicTask.objects.get(name="Nightly lifecycle recompute")
 
     assert task.task == "segmentation.tasks.nightly_recompute"
@@ -368,7 +368,7 @@ def test_the_nightly_schedule_is_seeded_at_two_in_madrid(db):
     assert (task.crontab.minute, task.crontab.hour, str(task.crontab.timezone)) == ("0", "2", "Europe/Madrid")
 
 
-def test_the_chores_have_schedule_entries_of_their_own(db):
+def test_the_chores_have_schedule_entries_of_their_own(beat_schedule):
     entries = {task.name: task for task in PeriodicTask.objects.exclude(name="Nightly lifecycle recompute")}
     for task in entries.values():  # what a worker does at start: import every app's tasks.py
         import_module(task.task.rpartition(".")[0])
