@@ -528,12 +528,12 @@ def _aggregate_create(cursor, as_of: dt.date, thresholds: Thresholds, id_range) 
     cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_AGG} AS {aggregate}", params)
 
 
-def _status_changes_record(cursor, as_of: dt.date, cause: str) -> int:
-    """A StatusChange for every client in TEMP_TABLE whose status changes; returns how many."""
+def _status_changes_record(cursor, as_of: dt.date, cause: str, table: str = TEMP_TABLE) -> int:
+    """A StatusChange for every client in `table` (new values) whose status changes; returns how many."""
     cursor.execute(
         f"""INSERT INTO {CHANGE_TABLE} (client_id, from_status, to_status, date, cause, created_at)
             SELECT c.id, c.status, n.status, %(as_of)s, {_cause_sql()}, %(now)s
-            FROM {CLIENT_TABLE} c JOIN {TEMP_TABLE} n ON n.client_id = c.id
+            FROM {CLIENT_TABLE} c JOIN {table} n ON n.client_id = c.id
             WHERE c.status <> n.status""",  # noqa: S608
         _cause_params(as_of, cause),
     )
@@ -875,16 +875,7 @@ def classes_update(
     select = _classes_sql(as_of, thresholds, cuts, scope, params, source)
     cursor.execute(f"DROP TABLE IF EXISTS {TEMP_CLASSES}")
     cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_CLASSES} AS {select}", params)
-    status_changes = 0
-    if record_changes:
-        cursor.execute(
-            f"""INSERT INTO {CHANGE_TABLE} (client_id, from_status, to_status, date, cause, created_at)
-                SELECT c.id, c.status, n.status, %(as_of)s, {_cause_sql()}, %(now)s
-                FROM {CLIENT_TABLE} c JOIN {TEMP_CLASSES} n ON n.client_id = c.id
-                WHERE c.status <> n.status""",  # noqa: S608
-            _cause_params(as_of, cause),
-        )
-        status_changes = cursor.rowcount
+    status_changes = _status_changes_record(cursor, as_of, cause, TEMP_CLASSES) if record_changes else 0
     assignments = ", ".join(f"{name} = n.{name}" for name in CLASS_COLUMNS)
     cursor.execute(
         f"""UPDATE {CLIENT_TABLE} AS c

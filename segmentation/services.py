@@ -103,7 +103,10 @@ def lifecycle_full_needed(*, as_of: dt.date, thresholds: Thresholds | None = Non
     """Whether the night on `as_of` must read every purchase: no run yet, new thresholds, or a
     day before the last run's."""
     thresholds = thresholds or current_thresholds()
-    state = LifecycleState.objects.filter(pk=1).first()
+    return _full_needed(LifecycleState.objects.filter(pk=1).first(), as_of, thresholds)
+
+
+def _full_needed(state: LifecycleState | None, as_of: dt.date, thresholds: Thresholds) -> bool:
     return (
         state is None or state.as_of is None or state.thresholds_key != thresholds_key(thresholds)
         or as_of < state.as_of
@@ -138,7 +141,7 @@ def lifecycle_recompute(
         return recompute_lifecycle(as_of, thresholds, id_range)
     with transaction.atomic():
         state = LifecycleState.objects.select_for_update().filter(pk=1).first()
-        full = full or lifecycle_full_needed(as_of=as_of, thresholds=thresholds)
+        full = full or _full_needed(state, as_of, thresholds)
         if full:
             result = recompute_lifecycle(as_of, thresholds, workers=settings.LIFECYCLE_WORKERS)
             result["mode"] = "full"
