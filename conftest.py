@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import factory.random
@@ -170,9 +171,10 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def worker_queue():
-    """A worker process of its own, on a queue of its own, against the test database."""
+@contextmanager
+def worker_process(*, env: dict | None = None, options: tuple[str, ...] = ("-c", "2", "--pool", "prefork")):
+    """A Celery worker process of its own, on a queue of its own, against the test database, while
+    this process sends its tasks there; yields (queue, process). `env` adds to the worker's."""
     from portfolio.celery import app
 
     if not settings.REDIS_URL or connection.vendor != "postgresql":
@@ -180,24 +182,31 @@ def worker_queue():
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL, "CELERY_QUEUE": queue,
-        "DEBUG": "true", "DJANGO_SETTINGS_MODULE": "portfolio.settings",
+        "DEBUG": "true", "DJANGO_SETTINGS_MODULE": "portfolio.settings", **(env or {}),
     }
     if "DATABASE_REPLICA_URL" in env:  # the worker's replica is the test database too, never the real one
         env["DATABASE_REPLICA_URL"] = env["DATABASE_URL"]
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portfolio", "worker", "-Q", queue, "-c", "2", "--pool", "prefork",
-         "--loglevel", "WARNING", "-n", f"{queue}@%h"],
+        [sys.executable, "-m", "celery", "-A", "portfolio", "worker", "-Q", queue, *options, "-n", f"{queue}@%h"],
         cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     previous = (app.conf.task_always_eager, app.conf.task_default_queue)
     app.conf.task_always_eager, app.conf.task_default_queue = False, queue
     try:
-        yield queue
+        yield queue, worker
     finally:
         app.conf.task_always_eager, app.conf.task_default_queue = previous
-        worker.terminate()
-        output, _ = worker.communicate(timeout=30)
-        if output.strip():
-            print(output)
+        if worker.poll() is None:
+            worker.terminate()
+            output, _ = worker.communicate(timeout=30)
+            if output.strip():
+                print(output)
+
+
+@pytest.fixture
+def worker_queue():
+    """A worker process of its own, on a queue of its own, against the test database."""
+    with worker_process(options=("-c", "2", "--pool", "prefork", "--loglevel", "WARNING")) as (queue, _worker):
+        yield queue
 
 

@@ -1,16 +1,10 @@
 """A real worker process writes its task's JSON line with the ids of the request that queued it."""
 
 import json
-import os
-import subprocess
-import sys
-import uuid
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
-from conftest import BASE_DIR, database_url
+from conftest import worker_process
 from core.logs import log_context
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -20,34 +14,14 @@ TASK = "exports.tasks.exports_recover"  # a cheap scheduled task: nothing to rec
 @pytest.fixture
 def json_worker():
     """A worker of its own on a queue of its own, logging JSON at INFO (conftest's logs WARNING only)."""
-    from portfolio.celery import app
+    options = ("-c", "1", "--pool", "solo", "--loglevel", "INFO")
+    with worker_process(env={"LOG_FORMAT": "json"}, options=options) as (_queue, worker):
 
-    if not settings.REDIS_URL or connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL and Redis (REDIS_URL) so that a worker process shares the data")
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL, "CELERY_QUEUE": queue,
-        "DEBUG": "true", "LOG_FORMAT": "json", "DJANGO_SETTINGS_MODULE": "portfolio.settings",
-    }
-    env.pop("DATABASE_REPLICA_URL", None)
-    worker = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "celery", "-A", "portfolio", "worker", "-Q", queue, "-c", "1", "--pool", "solo",
-         "--loglevel", "INFO", "-n", f"{queue}@%h"],
-        cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    previous = (app.conf.task_always_eager, app.conf.task_default_queue)
-    app.conf.task_always_eager, app.conf.task_default_queue = False, queue
+        def stop() -> list[str]:
+            worker.terminate()
+            return worker.communicate(timeout=30)[0].splitlines()
 
-    def stop() -> list[str]:
-        worker.terminate()
-        return worker.communicate(timeout=30)[0].splitlines()
-
-    try:
         yield stop
-    finally:
-        app.conf.task_always_eager, app.conf.task_default_queue = previous
-        if worker.poll() is None:
-            stop()
 
 
 def test_a_task_on_a_real_worker_logs_one_json_line_with_the_requesting_user(json_worker):
