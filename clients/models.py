@@ -288,6 +288,20 @@ class Client(models.Model):
     temperature = models.CharField(_("temperature"), max_length=8, choices=Temperature.choices, blank=True)
     closed_at = models.DateField(_("closed on"), null=True, blank=True)
     close_reason = models.CharField(_("close reason"), max_length=16, choices=CloseReason.choices, blank=True)
+    # The client of the same business who brought this one (source "referral"): chosen by typing.
+    referred_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals",
+        verbose_name=_("referred by"), db_index=False,
+    )  # indexed by client_referred_by_idx (only the referred)
+    # What the source was, in words: the campaign answered, the fair, the web form.
+    source_detail = models.CharField(_("source detail"), max_length=200, blank=True)
+    # Why a baja left (computed from the close reason, the "why did you leave" answer and the
+    # competitor or objection in its last interactions); empty for every other status.
+    leave_reason = models.CharField(
+        _("reason for leaving"), max_length=16, choices=CloseReason.choices, blank=True, editable=False
+    )
+    # Fit with the ideal client profile, 0 to 100; null while no profile is defined.
+    icp_fit = models.PositiveSmallIntegerField(_("ideal profile fit"), null=True, blank=True, editable=False)
     # Portfolio
     # Indexed by client_owner_sort_name_idx (owner first): no separate FK index to keep up.
     owner = models.ForeignKey(
@@ -367,6 +381,7 @@ class Client(models.Model):
             models.Index(fields=["tax_id"], name="client_tax_id_idx"),
             models.Index(fields=["tax_key"], name="client_tax_key_idx", condition=~Q(tax_key="")),
             models.Index(fields=["email"], name="client_email_idx"),
+            models.Index(fields=["referred_by"], name="client_referred_by_idx", condition=Q(referred_by__isnull=False)),
         ]
 
     # The client's own data: what a person types in the form or a file brings, and what the
