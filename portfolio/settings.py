@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "accounts",
     "clients",
     "segmentation",
+    "icp",
     "imports",
     "audit",
     "campaigns",

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("clients.urls")),
     path("", include("segmentation.urls")),
+    path("", include("icp.urls")),
     path("", include("privacy.urls")),
     path("imports/", include("imports.urls")),
     path("exports/", include("exports.urls")),
