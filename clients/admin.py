@@ -119,7 +119,7 @@ class ClientAdmin(admin.ModelAdmin):
     list_filter = ("status", "volume_tier", "alert", "owner")
     search_fields = ("search_text", "client_ref", "tax_id", "email")
     list_select_related = ("owner",)
-    raw_id_fields = ("owner",)
+    raw_id_fields = ("owner", "referred_by")  # a list of every client would be a million options
     show_full_result_count = False  # no COUNT(*) over a million rows on every page
     readonly_fields = (
         "status", "status_since", "first_purchase_date", "last_purchase_date", "purchase_count", "total_spent",

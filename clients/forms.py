@@ -1,6 +1,8 @@
 import datetime as dt
+import re
 
 from django import forms
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -51,6 +53,48 @@ def clean_identifiers(form: forms.ModelForm, data: dict) -> None:
                 form.add_error(name, error)
 
 
+CLIENT_OPTIONS = "client-options"  # the id of the <datalist> the referrer input fills as one types
+
+
+def referrer_text(client: Client) -> str:
+    """How a client is written in the "referred by" input, and offered as one types: the name and
+    the number the server reads back."""
+    return f"{client.display_name} (#{client.pk})"
+
+
+class ReferrerField(forms.ModelChoiceField):
+    """A client chosen by typing: a text input whose <datalist> offers the matching clients the
+    user may see (clients:client_options); what is posted is "Name (#id)" and the id is looked up
+    in the field's queryset, so a client outside it is refused whatever the browser sends."""
+
+    widget = forms.TextInput
+    default_error_messages = {
+        "invalid_choice": _("Choose the client from the list offered as you type their name."),
+    }
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.pop("limit_choices_to", None)
+        super().__init__(*args, **kwargs)
+        self.widget.attrs.update({"list": CLIENT_OPTIONS, "autocomplete": "off", "data-client-options": ""})
+        self.help_text = _("Type part of the name of the client who recommended this one.")
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        match = re.search(r"#(\d{1,18})\)?\s*$", str(value))
+        if not match:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(match.group(1))
+
+    def prepare_value(self, value):
+        if isinstance(value, Client):
+            return referrer_text(value)
+        if isinstance(value, int):
+            client = self.queryset.filter(pk=value).first()
+            return referrer_text(client) if client else ""
+        return value
+
+
 class ClientForm(BootstrapFormMixin, forms.ModelForm):
     # The form's sections, in order; every field of Meta.fields is in exactly one (a test checks).
     FIELDSETS = (
@@ -60,7 +104,9 @@ class ClientForm(BootstrapFormMixin, forms.ModelForm):
         )),
         (_("Segmentation"), ("sector", "economic_level", "marital_status", "birth_date", "interests", "hobbies")),
         (_("How they buy"), ("payment_method", "buys_on_own_initiative", "notes")),
-        (_("Origin and exit"), ("source", "prospect_qualification", "temperature", "closed_at", "close_reason")),
+        (_("Origin and exit"), (
+            "source", "source_detail", "referred_by", "prospect_qualification", "temperature", "closed_at", "close_reason",
+        )),
     )
 
     class Meta:
@@ -74,14 +120,22 @@ class ClientForm(BootstrapFormMixin, forms.ModelForm):
             "interests": forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
             "buys_on_own_initiative": forms.NullBooleanSelect(),
         }
-        field_classes = {"interests": ModelMultipleChoiceField}
+        field_classes = {"interests": ModelMultipleChoiceField, "referred_by": ReferrerField}
 
     def fieldsets(self) -> list[tuple[str, list]]:
         """(legend, bound fields) of each section, for the template."""
         return [(legend, [self[name] for name in names]) for legend, names in self.FIELDSETS]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The referrer is one of the clients this user may see, never the client itself.
+        referrers = Client.objects.visible_to(user) if user is not None else Client.objects.none()
+        if self.instance.pk:
+            referrers = referrers.exclude(pk=self.instance.pk)
+        self.fields["referred_by"].queryset = referrers
+        self.fields["referred_by"].widget.attrs["data-options-url"] = reverse("clients:client_options")
+        if self.instance.referred_by_id and not self.is_bound:  # shown as typed: "Name (#id)"
+            self.initial["referred_by"] = referrer_text(self.instance.referred_by)
         if self.is_bound and self.data.get("country"):  # "es" is ES, as a file or a script writes it
             self.data = self.data.copy()
             self.data["country"] = self.data["country"].strip().upper()

@@ -390,6 +390,7 @@ class Client(models.Model):
         "first_name", "last_name", "company_name", "client_ref", "tax_id", "email", "phone",
         "address", "city", "region", "postal_code", "country", "preferred_channel", "contact_hours",
         "sector", "marital_status", "birth_date", "economic_level", "interests", "hobbies", "source",
+        "source_detail", "referred_by",
         "buys_on_own_initiative", "payment_method", "prospect_qualification", "temperature", "notes",
         "closed_at", "close_reason",
     )

@@ -30,7 +30,8 @@ from clients.forms import (
     ReassignForm,
 )
 from clients.history import history_rows
-from clients.models import Client, FollowUp
+from clients.models import Client, FollowUp, portfolio_scope
+from clients.referrals import referrals_of
 from clients.selectors import visible_client
 from clients.share_views import share_context
 from clients.tables import PAGINATION, ClientTable
@@ -75,6 +76,9 @@ class ClientCreateView(CreateView):
     form_class = ClientForm
     template_name = "clients/client_form.html"
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
     def form_valid(self, form):
         if warning := duplicate_warning(self.request, form):
             return self.render_to_response(self.get_context_data(form=form, **warning))
@@ -96,7 +100,10 @@ class ClientUpdateView(UpdateView):
     template_name = "clients/client_form.html"
 
     def get_queryset(self):
-        return Client.objects.visible_to(self.request.user)
+        return Client.objects.visible_to(self.request.user).select_related("referred_by")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
 
     def form_valid(self, form):
         if warning := duplicate_warning(self.request, form, self.object):
@@ -148,6 +155,10 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "interests": list(client.interests.all()),
         "recommendations": list(client.recommendations.select_related("product").order_by("kind", "rank")),
     }
+    visible = Client.objects.visible_in(portfolio_scope(request.user))  # the access rule's terms, once
+    context["referrals"] = referrals_of(client, visible=visible)
+    if client.referred_by_id:  # named and linked only if the viewer may see it
+        context["referrer"] = visible.filter(pk=client.referred_by_id).first()
     context.update(consent_context(client))
     context.update(contracts_context(request.user, client))
     context.update(share_context(request.user, client))

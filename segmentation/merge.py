@@ -32,7 +32,7 @@ SURVIVOR, ABSORBED = "survivor", "absorbed"
 
 # Relations moved by name below, or left where they are: the status history is the absorbed
 # client's own lifecycle (the survivor's refresh records its own), recommendations are recomputed
-# nightly, and clients merged earlier into the absorbed one are pointed at the survivor.
+# nightly, and clients merged earlier into the absorbed one (or referred by it) are pointed at the survivor.
 _HANDLED = {ClientShare, FollowUp, Recommendation, StatusChange, Client}
 
 
@@ -89,6 +89,8 @@ def client_merge(*, by: User, survivor: Client, absorbed: Client, values: dict[s
     for name in MERGED_FIELDS:
         if values.get(name) == ABSORBED:
             setattr(survivor, name, getattr(absorbed, name))
+    if survivor.referred_by_id in (survivor.pk, absorbed.pk):  # one referred the other: the same client now
+        survivor.referred_by = None
     if not (survivor.first_name or survivor.last_name or survivor.company_name):
         raise ValidationError(_("Keep a name or a company name for the client."))
     survivor.version += 1
@@ -127,6 +129,8 @@ def _records_move(survivor: Client, absorbed: Client) -> None:
     FollowUp.objects.filter(client_id=absorbed.pk).update(client_id=survivor.pk, sequence=models.F("sequence") + 1)
     Recommendation.objects.filter(client_id=absorbed.pk).delete()
     Client.objects.filter(merged_into_id=absorbed.pk).update(merged_into_id=survivor.pk)
+    # Whom the absorbed client brought, the survivor brought (never itself).
+    Client.objects.filter(referred_by_id=absorbed.pk).exclude(pk=survivor.pk).update(referred_by_id=survivor.pk)
     for relation in Client._meta.related_objects:
         model, name = relation.related_model, relation.field.name
         if model in _HANDLED or not relation.one_to_many:

@@ -89,9 +89,21 @@ def client_created_entry(client: Client, *, by: User | None, interests=()) -> Au
     )
 
 
+def _source_from_referrer(data: dict, *, client_pk: int | None = None) -> dict:
+    """A client referred by another one came through a referral: its source says so. A client
+    never refers itself."""
+    referrer = data.get("referred_by")
+    if referrer is None:
+        return data
+    if client_pk is not None and referrer.pk == client_pk:
+        raise ValidationError({"referred_by": _("A client cannot refer itself.")})
+    return {**data, "source": Client.Source.REFERRAL}
+
+
 @transaction.atomic
 def client_create(*, by: User, data: dict, interests=(), owner: User | None = None) -> Client:
     """A new client in `owner`'s portfolio (by default the creator's); the owner never comes from a form."""
+    data = _source_from_referrer(data)
     client = Client(owner=owner or by, **data)
     client.full_clean()
     client.save()
@@ -112,6 +124,8 @@ def client_update(
     current = Client.objects.select_for_update(no_key=True).get(pk=client.pk)
     if seen_version is not None and current.version != seen_version:
         raise EditConflict(current.version)
+    if (referrer := data.get("referred_by")) is not None and (referrer.pk == current.pk or referrer.pk != current.referred_by_id):
+        data = _source_from_referrer(data, client_pk=current.pk)  # a new referrer: the source follows
     fields = [*data, "interests"] if interests is not None else list(data)
     before = snapshot(current, fields)
     for name, value in data.items():
