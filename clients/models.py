@@ -893,3 +893,49 @@ class Recommendation(models.Model):
     def percent(self) -> Decimal:
         """The score as a percentage (confidence for cross-sell, the gap for room to grow)."""
         return self.score * 100
+
+
+# The evidence behind the recommendations, rebuilt once a week (clients/recommendations.py):
+# between two rebuilds each night recomputes only the clients whose purchases or status moved.
+
+
+class RecommendationRule(models.Model):
+    """A cross-sell rule A → B of the last rebuild: support, holders of A, its rank within A and overall."""
+
+    a = models.BigIntegerField()
+    b = models.BigIntegerField()
+    support = models.IntegerField()
+    holders = models.IntegerField()
+    confidence = models.FloatField()
+    rn = models.IntegerField()
+    rule_key = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["a", "rn"], name="recommendation_rule_a_idx")]
+
+
+class RecommendationPeers(models.Model):
+    """A peer group (sector, frequency class) of the last rebuild: its size and twice its median
+    12-month spend in cents."""
+
+    sector = models.CharField(max_length=100)
+    frequency_class = models.CharField(max_length=16)
+    peers = models.IntegerField()
+    median2 = models.BigIntegerField()
+
+
+class RecommendationStale(models.Model):
+    """A client whose purchases were written since the last night (every write's refresh marks
+    it): the night recomputes its recommendations. No foreign key: a mark costs one row insert."""
+
+    client_id = models.BigIntegerField(primary_key=True)
+
+
+class RecommendationState(models.Model):
+    """One row (pk=1): the day of the last run and of the last rebuild of the rules."""
+
+    as_of = models.DateField(null=True)
+    rules_as_of = models.DateField(null=True)
+    # The inactive products when the rules were built (a product switched on or off rebuilds them).
+    products_key = models.CharField(max_length=64, blank=True)
+    version = models.CharField(max_length=8, blank=True)
