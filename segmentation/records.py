@@ -43,6 +43,7 @@ from clients.models import (
 )
 from clients.renewals import can_mark_proposal_sent, can_renew, may_manage_contracts, renewal_defaults
 from core.money import cents
+from icp.services import fit_refresh_after_edit, fit_refresh_clients
 from segmentation.automation import automatic_followups_create
 from segmentation.services import alert_refresh_client, current_thresholds, lifecycle_refresh_client
 
@@ -109,6 +110,7 @@ def client_create(*, by: User, data: dict, interests=(), owner: User | None = No
     client.save()
     client.interests.set(interests)
     audit_bulk([client_created_entry(client, by=by, interests=interests)])
+    fit_refresh_clients([client.pk])
     _refresh(client.pk)
     return client
 
@@ -138,6 +140,7 @@ def client_update(
         user=by, client_id=current.pk, subject=Subject.CLIENT, object_id=current.pk, action=Action.UPDATE,
         changes=diff(before, snapshot(current, fields)), version=current.version,
     )
+    fit_refresh_after_edit(current.pk, fields)
     _refresh(current.pk)
     return current
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client, Status, VolumeTier
+from icp.services import fit_refresh_all
 from segmentation.alerts import colours_key, night_candidates, recompute_alerts
 from segmentation.automation import automatic_followups_create
 from segmentation.engine import (
@@ -86,8 +87,10 @@ def followups_and_colours_refresh(*, as_of: dt.date, client_ids: list[int] | Non
 
 
 def snapshots_take(*, as_of: dt.date) -> dict:
-    """The day's snapshots: the dashboard's figures and trends, and each saved segment's."""
-    return {"snapshot_rows": snapshot_take(day=as_of), "segment_snapshot_rows": segment_snapshots_take(day=as_of)}
+    """The day's snapshots: the dashboard's figures and trends, and each saved segment's; first
+    every client's ideal profile fit and its figures per salesperson (icp), which the dashboard shows too."""
+    result = fit_refresh_all()
+    return {**result, "snapshot_rows": snapshot_take(day=as_of), "segment_snapshot_rows": segment_snapshots_take(day=as_of)}
 
 
 def after_recompute(*, as_of: dt.date, client_ids: list[int] | None = None, full: bool = False) -> dict:
