@@ -36,6 +36,7 @@ from clients.selectors import visible_client
 from clients.share_views import share_context
 from clients.tables import PAGINATION, ClientTable
 from core.routers import replica_view
+from icp.views import client_fit_context
 from segmentation import records
 
 HISTORY_ITEMS = 30
@@ -162,6 +163,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context.update(consent_context(client))
     context.update(contracts_context(request.user, client))
     context.update(share_context(request.user, client))
+    context.update(client_fit_context(client))
     if request.user.is_gerente or request.user.is_administrador:  # the audit history is theirs to read
         context["history"] = history_rows(client.audit_entries.select_related("user")[:HISTORY_ITEMS])
     return render(request, "clients/client_detail.html", context)
