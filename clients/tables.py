@@ -82,11 +82,13 @@ class ClientTable(tables.Table):
     volume_tier = tables.Column(verbose_name=_("Volume"), accessor="pk", order_by=("volume_tier", "id"), attrs=_wide())
     frequency_class = tables.Column(verbose_name=_("Frequency"), accessor="pk", order_by=("frequency_class", "id"), attrs=_wide())
     rfm_segment = tables.Column(verbose_name=_("RFM segment"), accessor="pk", order_by=("rfm_segment", "id"), attrs=_wide())
+    # Fit with the ideal client profile (icp), 0-100; empty while no profile is defined.
+    icp_fit = tables.Column(verbose_name=_("ICP fit"), order_by=("icp_fit", "id"), attrs=_wide("text-end", th="text-end"))
 
     class Meta:
         model = Client
         fields = ()
-        sequence = ("select", "alert", "name", "city", "country", "owner", "status", "last_purchase_date", "spend_12m", "volume_tier", "frequency_class", "rfm_segment")
+        sequence = ("select", "alert", "name", "city", "country", "owner", "status", "last_purchase_date", "spend_12m", "volume_tier", "frequency_class", "rfm_segment", "icp_fit")
         attrs = {"class": "table table-sm table-hover align-middle mb-0", "data-testid": "client-table"}
         row_attrs = {"data-client": lambda record: record.pk}
         empty_text = _("No clients match these filters.")
