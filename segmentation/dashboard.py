@@ -23,6 +23,7 @@ from accounts.models import Role, Team, User
 from accounts.selectors import salespeople_visible_to
 from clients.models import Alert, Client, FollowUp, FrequencyClass, Status, VolumeTier
 from clients.renewals import renewal_outcomes
+from icp.services import DashboardFit, dashboard_fit
 from segmentation.models import DailySnapshot, Segment, SegmentSnapshot, StatusChange
 
 TREND_MONTHS = 12
@@ -73,6 +74,8 @@ class Dashboard:
     nps_campaigns: list[dict] = field(default_factory=list)
     # Contracts that came to term in the last RENEWAL_PERIOD_DAYS: renewed and lost, their value, the rate.
     renewals: dict = field(default_factory=dict)
+    # The ideal client profile: clients that fit and their share of the revenue (None: no profile).
+    icp: DashboardFit | None = None
 
     @property
     def owner_ids(self) -> list[int]:
@@ -108,6 +111,7 @@ def dashboard_build(*, user: User, team: Team | None = None, today: dt.date | No
     board.trend = _trend(snapshots, today)
     _flows_add(board)
     _segments_add(board, user)
+    board.icp = dashboard_fit(owner_ids=board.owner_ids)
     board.teams = _teams(board.by_person)
     board.renewals = renewal_outcomes(
         owner_ids=board.owner_ids, since=today - dt.timedelta(days=RENEWAL_PERIOD_DAYS - 1), until=today,
