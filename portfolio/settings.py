@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "privacy",
     "exports",
     "demo",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -235,6 +236,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Tasks that send one campaign side by side (each takes batches of recipients).
 CAMPAIGN_SENDERS = env.int("CAMPAIGN_SENDERS", default=2)
+
+# Webhooks: calls to loopback, private, link-local or reserved addresses are refused (an endpoint
+# cannot reach inside the network) unless this allows them (a receiver on the same machine).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
 
 # Imports: what any uploaded file may hold, so that no file holds a worker for long (imports/spreadsheets.py).
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)

@@ -19,6 +19,7 @@ SECURE_SSL_REDIRECT = False
 CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one explicitly
 # Production's rule, though DEBUG is on: the `admin_user` persona logs in with its second factor.
 OTP_REQUIRED_FOR_ADMINS = True
+WEBHOOKS_ALLOW_PRIVATE = True  # the tests' receivers listen on 127.0.0.1
 CACHES["default"]["KEY_PREFIX"] = f"cartera-test-{os.getpid()}"  # noqa: F405
 # Every test client comes from 127.0.0.1 and the cache outlives a test: the public pages' rate limits
 # are off, except in the tests that set them (core/tests/test_faults17.py).
