@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.context import VIA_MAX, current_via
+
 
 class AuditEntry(models.Model):
     class Action(models.TextChoices):
@@ -48,6 +50,10 @@ class AuditEntry(models.Model):
     action = models.CharField(max_length=16, choices=Action.choices)
     changes = models.JSONField(default=dict)  # {field: [before, after]} as text
     version = models.PositiveIntegerField(null=True, blank=True)  # the client's version after a client change
+    # The channel when not the pages: "api:<token name>" for a write through the REST API (audit.context).
+    # The default is read when the entry is built (audit_record, the services' bulk entries); rows a
+    # bulk path inserts as plain values without the column get the database's "".
+    via = models.CharField(_("through"), max_length=VIA_MAX, blank=True, default=current_via, db_default="")
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -62,6 +62,12 @@ def _over(key: str, rate: str, now: float) -> int | None:
     return max(1, math.ceil((window + 1) * period - now))
 
 
+def retry_after(key: str, rate: str) -> int | None:
+    """Counts one request under `key` (a caller's own scope and identity, e.g. an API token's id):
+    the seconds to wait when it is over `rate`, else None."""
+    return _over(key, rate, time.time())
+
+
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:24]  # no token kept in the cache
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "ninja",
     "core",
     "accounts",
     "clients",
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "campaigns",
     "privacy",
     "exports",
+    "api",
     "demo",
     "webhooks",
 ]
@@ -285,7 +287,12 @@ RATE_LIMIT_PUBLIC_ADDRESS = env.str("RATE_LIMIT_PUBLIC_ADDRESS", default="120/m"
 RATE_LIMIT_PUBLIC_LINK = env.str("RATE_LIMIT_PUBLIC_LINK", default="20/m")
 RATE_LIMIT_CALENDAR_ADDRESS = env.str("RATE_LIMIT_CALENDAR_ADDRESS", default="600/h")
 RATE_LIMIT_CALENDAR_LINK = env.str("RATE_LIMIT_CALENDAR_LINK", default="60/h")
-for _rate in (RATE_LIMIT_PUBLIC_ADDRESS, RATE_LIMIT_PUBLIC_LINK, RATE_LIMIT_CALENDAR_ADDRESS, RATE_LIMIT_CALENDAR_LINK):
+# The REST API (api/): requests per API token.
+RATE_LIMIT_API_TOKEN = env.str("RATE_LIMIT_API_TOKEN", default="600/m")
+for _rate in (
+    RATE_LIMIT_PUBLIC_ADDRESS, RATE_LIMIT_PUBLIC_LINK, RATE_LIMIT_CALENDAR_ADDRESS, RATE_LIMIT_CALENDAR_LINK,
+    RATE_LIMIT_API_TOKEN,
+):
     if _rate and not re.fullmatch(r"[0-9]+/([smhd]|[1-9][0-9]*)", _rate):
         raise ImproperlyConfigured(f"A rate limit is N/s, N/m, N/h, N/d or N/<seconds>, not {_rate!r}.")
 SECURE_REFERRER_POLICY = "same-origin"

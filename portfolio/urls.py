@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api.urls import api_urls
+
 urlpatterns = [
     path("", include("core.urls")),
     path("", include("accounts.urls")),
@@ -11,5 +13,7 @@ urlpatterns = [
     path("imports/", include("imports.urls")),
     path("exports/", include("exports.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("api/", api_urls()),
+    path("", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
