@@ -15,5 +15,6 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("api/", api_urls()),
     path("", include("api.urls")),
+    path("", include("webhooks.urls")),
     path("admin/", admin.site.urls),
 ]
