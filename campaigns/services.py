@@ -29,6 +29,7 @@ from campaigns.models import Campaign, Consent, ConsentChange, ConsentSource, Re
 from campaigns.nps import nps
 from campaigns.pacing import Pace, first_working_day, numbered_recipients, schedule
 from clients.models import Client, FollowUp, Interaction, Purchase, Status, portfolio_scope
+from core import events
 from core.tasks import enqueue
 from segmentation import records
 from segmentation.alerts import recompute_alerts
@@ -339,6 +340,11 @@ def survey_answer_record(*, recipient: Recipient, score: int, comment: str = "",
             notes=_("Unhappy answer (%(score)d/10) to “%(campaign)s”: call them.") % {
                 "score": score, "campaign": recipient.campaign.name},
         )
+    events.emit(events.SURVEY_ANSWERED, {
+        "answer": {"id": answer.pk, "score": score, "comment": comment, "answered_at": now.isoformat()},
+        "campaign": {"id": recipient.campaign_id, "name": recipient.campaign.name},
+        "client": {"id": client.pk, "ref": client.client_ref},
+    })
     return answer
 
 

@@ -42,6 +42,7 @@ from clients.models import (
     purchase_amount_error,
 )
 from clients.renewals import can_mark_proposal_sent, can_renew, may_manage_contracts, renewal_defaults
+from core import events
 from core.money import cents
 from icp.services import fit_refresh_after_edit, fit_refresh_clients
 from segmentation.automation import automatic_followups_create
@@ -356,6 +357,18 @@ def _purchase_for_key(key: str | None) -> Purchase | None:
     return Purchase.objects.filter(idempotency_key=key).first() if key else None
 
 
+def purchase_event_data(purchase: Purchase) -> dict:
+    """What other systems are told of a recorded purchase (core.events.PURCHASE_RECORDED, the webhooks)."""
+    return {
+        "purchase": {
+            "id": purchase.pk, "date": purchase.date.isoformat(), "amount": str(purchase.amount),
+            "currency": settings.CURRENCY, "paid_amount": str(purchase.original_amount), "paid_currency": purchase.currency,
+            "channel": purchase.channel, "payment_method": purchase.payment_method,
+        },
+        "client": {"id": purchase.client_id, "ref": purchase.client.client_ref},
+    }
+
+
 @transaction.atomic
 def purchase_record(
     *, client: Client, by: User | None, date: date, amount: Decimal | None = None, lines: list[LineData] = (),
@@ -410,6 +423,7 @@ def purchase_record(
     )
     audit_bulk([purchase_created_entry(purchase, by=by, lines=lines)])
     _refresh(client.pk)
+    events.emit(events.PURCHASE_RECORDED, purchase_event_data(purchase))
     return purchase
 
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client, Status, VolumeTier
+from core import events
 from icp.services import fit_refresh_all
 from segmentation.alerts import colours_key, night_candidates, recompute_alerts
 from segmentation.automation import automatic_followups_create
@@ -46,6 +47,8 @@ def lifecycle_refresh_client(client_id: int, *, as_of: dt.date | None = None, ca
     thresholds = current_thresholds()
     clients_refresh(as_of, thresholds, (client_id, client_id + 1), _cuts_for(as_of, thresholds), cause=cause)
     client = Client.objects.get(pk=client_id)
+    if client.status != before:  # a StatusChange row: the webhooks read it (core.events)
+        events.emit(events.STATUS_CHANGED)
     if client.status == Status.NEW and before != Status.NEW:
         # Of the automatic follow-ups only the welcome call follows from a purchase; the others
         # come from the nightly run (turning dormant, contracts nearing their end).
@@ -80,6 +83,9 @@ def followups_and_colours_refresh(*, as_of: dt.date, client_ids: list[int] | Non
         scope = None if full else night_candidates(now, thresholds, since=state.colours_as_of)
         changed = recompute_alerts(now, thresholds, scope)
         LifecycleState.objects.update_or_create(pk=1, defaults={"colours_as_of": today, "colours_key": key})
+    # The night's statuses and colours are done: what turned red, changed status or entered the
+    # renewal notice is read from there, set-based (the webhooks, core.events).
+    events.emit(events.NIGHTLY_DONE, {"as_of": as_of.isoformat()})
     return {
         "followups_created": created, "alerts_changed": changed, "colours_mode": "full" if full else "incremental",
         "colours_evaluated": None if scope is None else len(scope),
@@ -167,6 +173,7 @@ def lifecycle_recompute_clients(
     with transaction.atomic():
         result = clients_refresh(as_of, thresholds, list(client_ids), _cuts_for(as_of, thresholds), cause=cause)
         result.update(after_recompute(as_of=as_of, client_ids=list(client_ids)))
+        events.emit(events.STATUS_CHANGED)
     return result
 
 

@@ -194,6 +194,8 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "segmentation:dashboard": (EVERYONE, lambda o: []),
     "segmentation:lifecycle_settings": (ADMIN_ONLY, lambda o: []),
     "segmentation:nightly_runs": (ADMIN_ONLY, lambda o: []),
+    "icp:profile_edit": (ADMIN_ONLY, lambda o: []),
+    "icp:probable_accept": (PORTFOLIO, _client),
     "segmentation:exchange_rates": (ADMIN_ONLY, lambda o: []),
     "segmentation:exchange_rate_delete": (ADMIN_ONLY, lambda o: [_exchange_rate()]),
     "imports:import_list": (EVERYONE, lambda o: []),
