@@ -25,6 +25,7 @@ from clients.models import Alert, Client, FollowUp, FrequencyClass, Status, Volu
 from clients.renewals import renewal_outcomes
 from icp.services import DashboardFit, dashboard_fit
 from segmentation.models import DailySnapshot, Segment, SegmentSnapshot, StatusChange
+from segmentation.sources import dashboard_sources
 
 TREND_MONTHS = 12
 RENEWAL_PERIOD_DAYS = 365  # the renewal rate's period: the last 12 months, like the revenue
@@ -74,6 +75,8 @@ class Dashboard:
     nps_campaigns: list[dict] = field(default_factory=list)
     # Contracts that came to term in the last RENEWAL_PERIOD_DAYS: renewed and lost, their value, the rate.
     renewals: dict = field(default_factory=dict)
+    # The altas of the last 12 months per source (segmentation/sources.py), the most frequent first.
+    sources: list[dict] = field(default_factory=list)
     # The ideal client profile: clients that fit and their share of the revenue (None: no profile).
     icp: DashboardFit | None = None
 
@@ -113,6 +116,7 @@ def dashboard_build(*, user: User, team: Team | None = None, today: dt.date | No
     _segments_add(board, user)
     board.icp = dashboard_fit(owner_ids=board.owner_ids)
     board.teams = _teams(board.by_person)
+    board.sources = dashboard_sources(owner_ids=board.owner_ids, today=today)
     board.renewals = renewal_outcomes(
         owner_ids=board.owner_ids, since=today - dt.timedelta(days=RENEWAL_PERIOD_DAYS - 1), until=today,
     )
