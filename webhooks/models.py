@@ -117,6 +117,9 @@ class ScanMark(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="webhook_scan_mark_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}"
+
 
 class ScanState(models.Model):
     """Where each set-based event's scan stands: for the status changes the last StatusChange id
@@ -125,3 +128,6 @@ class ScanState(models.Model):
 
     kind = models.CharField(max_length=16, primary_key=True)
     value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.value}"

@@ -209,7 +209,7 @@ def _marked_scan(kind: str, rows, payload_pairs: list[tuple[str, str]], endpoint
     mark = ScanMark._meta.db_table
     params: dict = {"kind": kind}
     current = f"({queryset_sql(rows.order_by(), params, 'rows')})"
-    unmarked = f"NOT EXISTS (SELECT 1 FROM {mark} m WHERE m.kind = %(kind)s AND m.object_id = r.id)"
+    unmarked = f"NOT EXISTS (SELECT 1 FROM {mark} m WHERE m.kind = %(kind)s AND m.object_id = r.id)"  # noqa: S608
     created = 0
     with connection.cursor() as cursor:
         if seeded:
