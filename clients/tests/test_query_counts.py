@@ -53,8 +53,9 @@ def test_client_page_queries_do_not_grow(client, django_assert_num_queries, owne
     # client, purchases, their lines, the lines' products, interactions, follow-ups, status changes,
     # contracts, interests, recommendations (with their products, one join), consents, the
     # colleagues it is shared with and those it could be shared with (the owner may share), the
-    # access rule's terms again and the clients it referred (issue 18).
-    with django_assert_num_queries(BASE + 15):
+    # access rule's terms again and the clients it referred (issue 18), the ideal profile (its
+    # threshold: the fit card and the probable suggestion).
+    with django_assert_num_queries(BASE + 16):
         response = client.get(record.get_absolute_url())
     assert response.status_code == 200
 
