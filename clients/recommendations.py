@@ -1,6 +1,6 @@
 """Nightly recommendations for every client, set-based: DOMAIN.md "Recommendations".
 
-On an evaluation date `as_of`, `recommendations_recompute` rewrites every Recommendation row:
+On an evaluation date `as_of`, `recommendations_recompute` gives every client these rows:
 
 * **Cross-sell** (products often bought together). The purchases that count are those dated in
   the WINDOW_DAYS (730) days ending on `as_of` (date > as_of - 730 days, date <= as_of). A
@@ -23,6 +23,23 @@ On an evaluation date `as_of`, `recommendations_recompute` rewrites every Recomm
   client that is not lost, with 0 < spend_12m < ROOM_RATIO (0.5) × typical (strictly: exactly
   half is not recommended), gets one row: value = typical, score = 1 - spend_12m / typical
   rounded half up to 4 decimals, rank 1.
+
+Each night costs what the day changed (issue 16). The rules and the peer medians are the week's
+evidence: rebuilt from every client (RecommendationRule, RecommendationPeers) on the first run,
+once RULES_DAYS old, after a product is switched on or off, for a day before the last run's, or
+when asked (`full`). Between rebuilds a night recomputes the cross-sell picks only of the
+clients whose inputs moved, on the stored rules:
+
+* marked ones (RecommendationStale): every write of a client's purchases marks it through the
+  engine's refresh (clients_refresh: forms, corrections, deletions, imports, merges), and the
+  engine marks a client that becomes or stops being lost;
+* those with a purchase that left the window since the last run, or entered it (dated after
+  the last run's day, recorded before), found through the purchases' date index.
+
+Room to grow is evaluated for every client on the stored medians (one pass over the clients)
+and written only where a row differs. `everyone=True` recomputes every client's picks on the
+stored rules: segmentation/tests/test_incremental_recommendations.py checks after each of 45
+simulated nights that it leaves the rows the incremental nights left.
 
 How: temporary tables built by CREATE … AS SELECT — every (client, product) bought on or before
 `as_of` with its lines in the window, the capped baskets (ROW_NUMBER), the rules (a self-join of
@@ -50,11 +67,23 @@ against COUNT on SQLite), scores rounded in integer arithmetic, dates computed i
 """
 
 import datetime as dt
+import hashlib
 from fractions import Fraction
 
 from django.db import connection, transaction
 
-from clients.models import Client, Product, Purchase, PurchaseLine, Recommendation, Status
+from clients.models import (
+    Client,
+    Product,
+    Purchase,
+    PurchaseLine,
+    Recommendation,
+    RecommendationPeers,
+    RecommendationRule,
+    RecommendationStale,
+    RecommendationState,
+    Status,
+)
 from core.sql import date_param, date_value, integer_cents, is_postgres, table_analyze, work_mem_set
 
 WINDOW_DAYS = 730
@@ -73,11 +102,20 @@ PURCHASE_TABLE = Purchase._meta.db_table
 LINE_TABLE = PurchaseLine._meta.db_table
 RECOMMENDATION_TABLE = Recommendation._meta.db_table
 
+RULE_TABLE = RecommendationRule._meta.db_table
+PEERS_TABLE = RecommendationPeers._meta.db_table
+STALE_TABLE = RecommendationStale._meta.db_table
+
 BOUGHT = "clients_rec_bought"  # (client, product) ever bought on or before as_of, lines in the window
 BASKET = "clients_rec_basket"  # the capped baskets of the window
-RULES = "clients_rec_rules"  # A → B with support, clients(A), rank within A and overall
-PEERS = "clients_rec_peers"  # (sector, frequency class) → doubled median in cents
-TEMP_TABLES = (BOUGHT, BASKET, RULES, PEERS)
+TAKEN = "clients_rec_taken"  # the marks this run handles (a mark written meanwhile waits for the next)
+CANDIDATES = "clients_rec_candidates"  # the clients recomputed by an incremental run
+ROOM = "clients_rec_room"  # every room-to-grow row of the day, compared with the stored ones
+TEMP_TABLES = (BOUGHT, BASKET, TAKEN, CANDIDATES, ROOM)
+
+RULES_DAYS = 7  # the rules and the peers' medians are rebuilt at least once a week
+VERSION = "2"  # of this module's rules: a new one rebuilds on the next run
+MARK_CHUNK = 5_000
 
 
 def _doubled_median_sql() -> str:
@@ -104,13 +142,16 @@ def _doubled_median_sql() -> str:
     """  # noqa: S608
 
 
-def _build_cross_sell(cursor, params: dict) -> None:
+def _bought_create(cursor, params: dict, *, candidates: bool) -> None:
+    """BOUGHT: every (client, product) bought on or before as_of with its lines in the window, of
+    every client or only of the CANDIDATES (read through the purchases' client index)."""
+    only = f"AND p.client_id IN (SELECT id FROM {CANDIDATES})" if candidates else ""  # noqa: S608
     cursor.execute(
         f"""CREATE TEMPORARY TABLE {BOUGHT} AS
             SELECT p.client_id, l.product_id,
                    SUM(CASE WHEN p.date >= %(window_start)s THEN 1 ELSE 0 END) AS lines
             FROM {LINE_TABLE} l JOIN {PURCHASE_TABLE} p ON p.id = l.purchase_id
-            WHERE p.date <= %(as_of)s
+            WHERE p.date <= %(as_of)s {only}
             GROUP BY p.client_id, l.product_id""",  # noqa: S608
         params,
     )
@@ -128,9 +169,14 @@ def _build_cross_sell(cursor, params: dict) -> None:
             WHERE lines > 0 AND rn <= %(cap)s""",  # noqa: S608
         params,
     )
+
+
+def _rules_rebuild(cursor, params: dict) -> None:
+    """The rules and the peer groups from every client's basket and figures, stored until the next rebuild."""
+    cursor.execute(f"DELETE FROM {RULE_TABLE}")  # noqa: S608
     # Within one A, clients(A) is fixed: confidence order is support order.
     cursor.execute(
-        f"""CREATE TEMPORARY TABLE {RULES} AS
+        f"""INSERT INTO {RULE_TABLE} (a, b, support, holders, confidence, rn, rule_key)
             WITH holders AS (SELECT product_id, COUNT(*) AS n FROM {BASKET} GROUP BY product_id),
             pairs AS (
                 SELECT a.product_id AS a, b.product_id AS b, COUNT(*) AS support
@@ -150,6 +196,29 @@ def _build_cross_sell(cursor, params: dict) -> None:
             WHERE pr.is_active AND pairs.support * %(conf_den)s >= %(conf_num)s * h.n""",  # noqa: S608
         params,
     )
+    cursor.execute(f"DELETE FROM {PEERS_TABLE}")  # noqa: S608
+    cursor.execute(
+        f"INSERT INTO {PEERS_TABLE} (sector, frequency_class, peers, median2) {_doubled_median_sql()}", params,
+    )
+    table_analyze(cursor, RULE_TABLE)
+    table_analyze(cursor, PEERS_TABLE)
+
+
+def _candidates_create(cursor, params: dict) -> None:
+    """CANDIDATES: the clients whose recommendations can have moved since the last run, on the
+    same rules: those marked (TAKEN: a write of their purchases, or the engine when they became
+    or stopped being lost), and those with a purchase that left the window or entered it (dated
+    after the last run, recorded before)."""
+    cursor.execute(
+        f"""CREATE TEMPORARY TABLE {CANDIDATES} AS
+            SELECT client_id AS id FROM {TAKEN}
+            UNION
+            SELECT client_id FROM {PURCHASE_TABLE}
+            WHERE (date >= %(last_window_start)s AND date < %(window_start)s)
+               OR (date > %(last_as_of)s AND date <= %(as_of)s)
+""",  # noqa: S608
+        params,
+    )
 
 
 def _insert_cross_sell(cursor, params: dict) -> int:
@@ -165,7 +234,7 @@ def _insert_cross_sell(cursor, params: dict) -> int:
                 FROM (
                     SELECT k.client_id, r.b, MIN(r.rule_key) AS rule_key
                     FROM {BASKET} k
-                    JOIN {RULES} r ON r.a = k.product_id AND r.rn < %(top)s + k.bought
+                    JOIN {RULE_TABLE} r ON r.a = k.product_id AND r.rn < %(top)s + k.bought
                     JOIN {CLIENT_TABLE} c ON c.id = k.client_id
                     WHERE c.status <> %(lost)s
                     GROUP BY k.client_id, r.b
@@ -176,7 +245,7 @@ def _insert_cross_sell(cursor, params: dict) -> int:
             ) ranked
             JOIN (
                 SELECT rule_key, MIN(b) AS b, MIN(support) AS support, MIN(holders) AS holders
-                FROM {RULES} GROUP BY rule_key
+                FROM {RULE_TABLE} GROUP BY rule_key
             ) s ON s.rule_key = ranked.rule_key
             WHERE ranked.rank <= %(top)s""",  # noqa: S608
         params,
@@ -184,30 +253,84 @@ def _insert_cross_sell(cursor, params: dict) -> int:
     return cursor.rowcount
 
 
-def _insert_room_to_grow(cursor, params: dict) -> int:
+def _room_to_grow_refresh(cursor, params: dict) -> int:
+    """Every room-to-grow row of the day on the stored peer medians, written only where it differs
+    from the stored one (a client's spend, status or group moved): returns the rows written."""
     cents = integer_cents("c.spend_12m")
     typical = "((g.median2 + 1) / 2)"  # half up to cents
-    score = f"((2 * {SCORE_UNITS} * ({typical} - {cents}) + {typical}) / (2 * {typical})) / {SCORE_UNITS}.0"
     cursor.execute(
-        f"""INSERT INTO {RECOMMENDATION_TABLE} (client_id, kind, product_id, score, value, rank, computed_on)
-            SELECT c.id, %(room_to_grow)s, NULL, {score}, {typical} / 100.0, 1, {date_param("as_of")}
+        f"""CREATE TEMPORARY TABLE {ROOM} AS
+            SELECT c.id AS client_id, {typical} AS value_cents,
+                   (2 * {SCORE_UNITS} * ({typical} - {cents}) + {typical}) / (2 * {typical}) AS score_units
             FROM {CLIENT_TABLE} c
-            JOIN {PEERS} g ON g.sector = c.sector AND g.frequency_class = c.frequency_class
+            JOIN {PEERS_TABLE} g ON g.sector = c.sector AND g.frequency_class = c.frequency_class
             WHERE c.spend_12m > 0 AND c.status <> %(lost)s
               AND {cents} * %(ratio_den)s < %(ratio_num)s * {typical}""",  # noqa: S608
+        params,
+    )
+    if not is_postgres():
+        cursor.execute(f"CREATE INDEX {ROOM}_idx ON {ROOM} (client_id)")
+    table_analyze(cursor, ROOM)
+    cursor.execute(
+        f"""DELETE FROM {RECOMMENDATION_TABLE}
+            WHERE kind = %(room_to_grow)s AND NOT EXISTS (
+                SELECT 1 FROM {ROOM} n WHERE n.client_id = {RECOMMENDATION_TABLE}.client_id
+                  AND n.score_units = CAST(ROUND({RECOMMENDATION_TABLE}.score * {SCORE_UNITS}) AS INTEGER)
+                  AND n.value_cents = CAST(ROUND({RECOMMENDATION_TABLE}.value * 100) AS INTEGER)
+            )""",  # noqa: S608
+        params,
+    )
+    cursor.execute(
+        f"""INSERT INTO {RECOMMENDATION_TABLE} (client_id, kind, product_id, score, value, rank, computed_on)
+            SELECT n.client_id, %(room_to_grow)s, NULL, n.score_units / {SCORE_UNITS}.0, n.value_cents / 100.0, 1,
+                   {date_param("as_of")}
+            FROM {ROOM} n
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {RECOMMENDATION_TABLE} r WHERE r.client_id = n.client_id AND r.kind = %(room_to_grow)s
+            )""",  # noqa: S608
         params,
     )
     return cursor.rowcount
 
 
-def recommendations_recompute(*, as_of: dt.date) -> dict:
-    """Rewrites every client's recommendations on `as_of`, in one transaction (see the module's rule).
+def _products_key() -> str:
+    """The inactive products, as a short key: switching one on or off changes the rules."""
+    inactive = Product.objects.filter(is_active=False).order_by("pk").values_list("pk", flat=True)
+    return hashlib.sha256(",".join(map(str, inactive)).encode()).hexdigest()[:16]
 
-    Returns {"cross_sell": rows, "room_to_grow": rows}.
-    """
-    params = {
+
+def recommendations_mark(cursor, scope) -> None:
+    """Marks clients whose purchases were written (`scope`: an id range [lo, hi) or a list of ids)
+    for the next night: it recomputes their recommendations on the week's rules."""
+    if isinstance(scope, tuple):
+        chunks = [("id >= %s AND id < %s", list(scope))]
+    else:
+        ids = sorted(set(scope))
+        chunks = [
+            (f"id IN ({', '.join(['%s'] * len(part))})", part)
+            for part in (ids[i:i + MARK_CHUNK] for i in range(0, len(ids), MARK_CHUNK))
+        ]
+    for where, params in chunks:
+        cursor.execute(
+            f"INSERT INTO {STALE_TABLE} (client_id) SELECT id FROM {CLIENT_TABLE} WHERE {where} "  # noqa: S608
+            "ON CONFLICT (client_id) DO NOTHING",
+            params,
+        )
+
+
+def recommendations_mark_sql(select_sql: str) -> str:
+    """An INSERT marking the clients `select_sql` returns (one column of ids, with a WHERE clause),
+    for a set-based writer (the engine marks the clients that become or stop being lost)."""
+    return f"INSERT INTO {STALE_TABLE} (client_id) {select_sql} ON CONFLICT (client_id) DO NOTHING"
+
+
+def _params(as_of: dt.date, last_as_of: dt.date | None) -> dict:
+    last = last_as_of or as_of
+    return {
         "as_of": date_value(as_of),
         "window_start": date_value(as_of - dt.timedelta(days=WINDOW_DAYS - 1)),
+        "last_as_of": date_value(last),
+        "last_window_start": date_value(last - dt.timedelta(days=WINDOW_DAYS - 1)),
         "cap": BASKET_CAP,
         "min_support": MIN_SUPPORT,
         "conf_num": MIN_CONFIDENCE.numerator,
@@ -220,19 +343,64 @@ def recommendations_recompute(*, as_of: dt.date) -> dict:
         "cross_sell": Recommendation.Kind.CROSS_SELL.value,
         "room_to_grow": Recommendation.Kind.ROOM_TO_GROW.value,
     }
+
+
+def recommendations_recompute(*, as_of: dt.date, full: bool = False, everyone: bool = False) -> dict:
+    """The recommendations of `as_of`, in one transaction (see the module's rule).
+
+    The rules and the peer medians are rebuilt from every client when `full`, on the first run,
+    when the last rebuild is RULES_DAYS old, after a product was switched on or off, or for a day
+    before the last run's. Otherwise the night recomputes the cross-sell picks of the clients
+    whose purchases or lost status moved since the last run (every client when `everyone`: the
+    check that the incremental runs left what a recompute on the same rules gives) and rewrites
+    the room-to-grow rows that differ.
+
+    Returns {"cross_sell": rows, "room_to_grow": rows, "rebuilt": bool, "clients": recomputed
+    (None: every client)}.
+    """
+    state = RecommendationState.objects.filter(pk=1).first()
+    products_key = _products_key()
+    rebuild = (
+        full or state is None or state.as_of is None or state.rules_as_of is None or as_of < state.as_of
+        or (as_of - state.rules_as_of).days >= RULES_DAYS or state.products_key != products_key
+        or state.version != VERSION
+    )
+    params = _params(as_of, None if rebuild else state.as_of)
     with transaction.atomic(), connection.cursor() as cursor:
         work_mem_set(cursor, WORK_MEM)
         for table in TEMP_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        _build_cross_sell(cursor, params)
-        cursor.execute(f"CREATE TEMPORARY TABLE {PEERS} AS {_doubled_median_sql()}", params)
-        for table in TEMP_TABLES:
-            table_analyze(cursor, table)
-        cursor.execute(f"DELETE FROM {RECOMMENDATION_TABLE}")  # noqa: S608
+        # The marks first: a purchase committed after this copy leaves its mark for the next run.
+        cursor.execute(f"CREATE TEMPORARY TABLE {TAKEN} AS SELECT client_id FROM {STALE_TABLE}")  # noqa: S608
+        incremental = not (rebuild or everyone)
+        if incremental:
+            _candidates_create(cursor, params)
+            table_analyze(cursor, CANDIDATES)
+        _bought_create(cursor, params, candidates=incremental)
+        table_analyze(cursor, BOUGHT)
+        table_analyze(cursor, BASKET)
+        if rebuild:
+            _rules_rebuild(cursor, params)
+        if incremental:
+            cursor.execute(
+                f"DELETE FROM {RECOMMENDATION_TABLE} WHERE kind = %(cross_sell)s "  # noqa: S608
+                f"AND client_id IN (SELECT id FROM {CANDIDATES})",
+                params,
+            )
+            cursor.execute(f"SELECT COUNT(*) FROM {CANDIDATES}")  # noqa: S608
+            recomputed = cursor.fetchone()[0]
+        else:
+            cursor.execute(f"DELETE FROM {RECOMMENDATION_TABLE} WHERE kind = %(cross_sell)s", params)  # noqa: S608
+            recomputed = None
         counts = {
             Recommendation.Kind.CROSS_SELL.value: _insert_cross_sell(cursor, params),
-            Recommendation.Kind.ROOM_TO_GROW.value: _insert_room_to_grow(cursor, params),
+            Recommendation.Kind.ROOM_TO_GROW.value: _room_to_grow_refresh(cursor, params),
         }
+        cursor.execute(f"DELETE FROM {STALE_TABLE} WHERE client_id IN (SELECT client_id FROM {TAKEN})")  # noqa: S608
         for table in TEMP_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
-    return counts
+        RecommendationState.objects.update_or_create(pk=1, defaults={
+            "as_of": as_of, "rules_as_of": as_of if rebuild else state.rules_as_of,
+            "products_key": products_key, "version": VERSION,
+        })
+    return {**counts, "rebuilt": rebuild, "clients": recomputed}

@@ -66,6 +66,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clients.models import Client, FrequencyClass, Purchase, RfmSegment, Status, VolumeTier
+from clients.recommendations import recommendations_mark, recommendations_mark_sql
 from core.bulk import ids_table_create
 from core.sql import (
     add_days,
@@ -537,7 +538,16 @@ def _status_changes_record(cursor, as_of: dt.date, cause: str, table: str = TEMP
             WHERE c.status <> n.status""",  # noqa: S608
         _cause_params(as_of, cause),
     )
-    return cursor.rowcount
+    changes = cursor.rowcount
+    if changes:  # a client that becomes or stops being lost gets or loses its recommendations
+        cursor.execute(
+            recommendations_mark_sql(
+                f"SELECT c.id FROM {CLIENT_TABLE} c JOIN {table} n ON n.client_id = c.id "  # noqa: S608
+                "WHERE c.status <> n.status AND %(lost)s IN (c.status, n.status)"
+            ),
+            {"lost": Status.LOST},
+        )
+    return changes
 
 
 def _cause_sql() -> str:
@@ -987,6 +997,8 @@ def clients_refresh(
     run). A list (an import, a new exchange rate): apply_chunk, which writes each row once — at
     a hundred thousand clients a second UPDATE would double the index upkeep — on `cuts`, or
     before any run on cut points from the stored figures (the night then puts them right)."""
+    with connection.cursor() as cursor:
+        recommendations_mark(cursor, scope)  # the night recomputes their recommendations
     if isinstance(scope, list):
         if cuts is None:
             cuts = global_cuts(as_of, stored=True)

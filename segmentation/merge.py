@@ -16,7 +16,7 @@ that method makes every merge fail loudly rather than half move.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Exists, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import Action, Subject, audit_record, diff, snapshot
 from clients.models import Client, ClientShare, FollowUp, NotDuplicate, Purchase, Recommendation, client_total_error
+from clients.recommendations import recommendations_mark
 from segmentation.models import StatusChange
 from segmentation.services import lifecycle_refresh_client
 
@@ -110,6 +111,8 @@ def client_merge(*, by: User, survivor: Client, absorbed: Client, values: dict[s
         changes={"merged_into": ["", f"{survivor} (#{survivor.pk})"], **({"client_ref": [absorbed_ref, ""]} if absorbed_ref else {})},
     )
     lifecycle_refresh_client(survivor.pk)  # figures, status, the welcome call if new, and the colour
+    with connection.cursor() as cursor:
+        recommendations_mark(cursor, [absorbed.pk])  # its purchases left: the night drops its recommendations
     survivor.refresh_from_db()
     return survivor
 

@@ -99,7 +99,7 @@ def test_cross_sell_worked_out_by_hand(shop):
         # A through B (4/5) rather than through C (3/4).
         c7.pk: [(p["A"].pk, Decimal("0.8000"), None)],
     }
-    assert counts == {"cross_sell": 5, "room_to_grow": 0}
+    assert counts == {"cross_sell": 5, "room_to_grow": 0, "rebuilt": True, "clients": None}
     assert Recommendation.objects.filter(computed_on=AS_OF).count() == 5
 
 
@@ -122,7 +122,7 @@ def test_lost_clients_and_purchases_outside_the_window_are_left_out(shop):
     assert set(rows(CROSS_SELL)) == {c4.pk, c6.pk}
     # A purchase after as_of is not known yet.
     Purchase.objects.filter(client=c7).update(date=AS_OF + dt.timedelta(days=1))
-    recommendations_recompute(as_of=AS_OF)
+    recommendations_recompute(as_of=AS_OF, full=True)
     assert set(rows(CROSS_SELL)) == {c4.pk, c6.pk}
 
 
@@ -134,7 +134,11 @@ def test_running_twice_gives_the_same_rows(shop):
     first = recommendations_recompute(as_of=AS_OF)
     before = all_rows()
     second = recommendations_recompute(as_of=AS_OF)
-    assert first == second == {"cross_sell": 5, "room_to_grow": 1}
+    third = recommendations_recompute(as_of=AS_OF, full=True)
+    assert first == {"cross_sell": 5, "room_to_grow": 1, "rebuilt": True, "clients": None}
+    # A rebuild rewrites the cross-sell picks; a room-to-grow row only where it differs.
+    assert third == {"cross_sell": 5, "room_to_grow": 0, "rebuilt": True, "clients": None}
+    assert second == {"cross_sell": 0, "room_to_grow": 0, "rebuilt": False, "clients": 0}  # nothing moved
     assert all_rows() == before
 
 
@@ -170,7 +174,7 @@ def test_room_to_grow_with_exact_medians(owner):
         half_up.pk: [(None, Decimal("0.5000"), Decimal("100.01"))],  # 1 - 50/100.01 = 0.49995 → 0.5000
     }
     assert at_half.pk not in rows(ROOM_TO_GROW)
-    assert counts == {"cross_sell": 0, "room_to_grow": 3}
+    assert counts == {"cross_sell": 0, "room_to_grow": 3, "rebuilt": True, "clients": None}
 
 
 def _typical(spends: list[Decimal]) -> Decimal:
