@@ -11,6 +11,7 @@ import json
 from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router
@@ -529,9 +530,12 @@ api.add_router("", root)
 _schema = api.get_openapi_schema
 
 
-def _with_problem(*args, **kwargs):
-    """The schema, with the problem details every error answers with."""
-    schema = _schema(*args, **kwargs)
+def _with_problem(*, path_prefix: str | None = None, path_params=None):
+    """The schema, with the problem details every error answers with (the paths under /api/, which
+    has no page of its own)."""
+    if path_prefix is None:
+        path_prefix = reverse("api:openapi-json").removesuffix("openapi.json")
+    schema = _schema(path_prefix=path_prefix, path_params=path_params)
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = {
         "type": "object", "title": "Problem",
         "properties": {

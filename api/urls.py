@@ -7,13 +7,14 @@ from api import views
 from api.endpoints import api
 
 # The schema and the docs are pages for a logged-in user like any other.
-PAGES = {"openapi-json", "openapi-view", "api-root"}
+PAGES = {"openapi-json", "openapi-view"}
 
 
 def api_urls():
     """The API's patterns (namespace "api"): its endpoints authenticate by token, with no login
     page and no session, so the login-by-default middleware lets them through."""
     patterns, app_name, namespace = api.urls
+    patterns = [pattern for pattern in patterns if pattern.name != "api-root"]  # a bare /api/ is a 404
     for pattern in patterns:
         if pattern.name not in PAGES:
             login_not_required(pattern.callback)

@@ -5,6 +5,18 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+# The REST API's endpoints: its token (Authorization: Bearer) is the credential, checked by the API
+# itself (401 without one); api/tests/test_personas.py is their permission matrix, per persona.
+API_ENDPOINTS = {
+    "api:me", "api:client_list", "api:client_create", "api:client_detail", "api:client_update",
+    "api:purchase_list", "api:purchase_create", "api:purchase_detail", "api:purchase_bulk",
+    "api:interaction_list", "api:interaction_create", "api:interaction_detail",
+    "api:followup_list", "api:followup_create", "api:followup_detail",
+    "api:contract_list", "api:contract_create", "api:contract_detail", "api:contract_update",
+    "api:product_list", "api:product_detail", "api:segment_list", "api:segment_detail", "api:segment_members",
+    "api:status_change_list",
+}
+
 # The only views anyone may open without logging in. A new public view must be added here,
 # on purpose; any other view that forgets the login fails test_only_allow_listed_views_are_public.
 PUBLIC_VIEWS = {
@@ -13,6 +25,7 @@ PUBLIC_VIEWS = {
     "campaigns:unsubscribe", "campaigns:survey",  # from an e-mail: the signed token is the credential
     # A forgotten password: asking for the e-mail, and the e-mailed link (its token is the credential).
     "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
+    *API_ENDPOINTS,
 }
 
 _CONVERTER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")

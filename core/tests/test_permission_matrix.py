@@ -28,7 +28,8 @@ from campaigns.models import Campaign, Recipient
 from campaigns.tokens import survey_token, unsubscribe_token
 from clients.models import ExchangeRate
 from clients.tests.factories import ClientFactory, ContractFactory, FollowUpFactory, ProductFactory, PurchaseFactory
-from core.tests.test_access import all_urls
+from api.tokens import token_create
+from core.tests.test_access import API_ENDPOINTS, all_urls
 from exports.models import ExportJob
 from imports.models import ImportJob
 from segmentation.records import client_trash
@@ -97,6 +98,7 @@ def _objects_of(person: User, *, label: str) -> dict[str, object]:
         "product": ProductFactory(name=f"Producto {label}"),
         "contract": ContractFactory(client=client),
         "twin": ClientFactory(owner=person, first_name=f"Cliente {label}"),  # a second one, to merge
+        "api_token": token_create(user=person, name=f"Token {label}")[0],
     }
 
 
@@ -170,6 +172,10 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "clients:product_activate": (MANAGERS, lambda o: [o["product"].pk]),
     "clients:category_create": (MANAGERS, lambda o: []),
     "clients:product_options": (EVERYONE, lambda o: []),
+    # Issue 18: clients offered as one types a referrer, and the best referrers, within each
+    # user's own portfolio (the access rule filters the rows, not the page).
+    "clients:client_options": (EVERYONE, lambda o: []),
+    "clients:referrer_list": (EVERYONE, lambda o: []),
     "clients:exchange_rate_lookup": (EVERYONE, lambda o: []),
     # A comercial adds products from the purchase form only when the settings say so (off by default).
     "clients:product_quick_create": (MANAGERS, lambda o: []),
@@ -192,6 +198,7 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "segmentation:segment_delete": (CREATOR, lambda o: [o["segment"].pk]),
     "segmentation:segment_export": (CREATOR, lambda o: [o["segment"].pk, "csv"]),
     "segmentation:dashboard": (EVERYONE, lambda o: []),
+    "segmentation:source_report": (EVERYONE, lambda o: []),  # issue 18: the viewer's clients' altas by source
     "segmentation:lifecycle_settings": (ADMIN_ONLY, lambda o: []),
     "segmentation:nightly_runs": (ADMIN_ONLY, lambda o: []),
     "icp:profile_edit": (ADMIN_ONLY, lambda o: []),
@@ -221,11 +228,20 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "campaigns:consent_update": (PORTFOLIO, _client),
     "campaigns:unsubscribe": (PUBLIC, lambda o: [o["unsubscribe"]]),
     "campaigns:survey": (PUBLIC, lambda o: [o["survey"]]),
+    # The REST API's schema and docs are pages for anyone logged in; its endpoints take a token
+    # instead of a session and have their own matrix (api/tests/test_personas.py).
+    "api:openapi-json": (EVERYONE, lambda o: []),
+    "api:openapi-view": (EVERYONE, lambda o: []),
+    # Each person's own API tokens: another's token is a 404.
+    "api_tokens:token_list": (EVERYONE, lambda o: []),
+    "api_tokens:token_revoke": (CREATOR, lambda o: [o["api_token"].pk]),
 }
 
 
 def _names() -> list[str]:
-    return sorted({name for name, _path, _view in all_urls() if name and not name.startswith("admin:")})
+    return sorted({
+        name for name, _path, _view in all_urls() if name and not name.startswith("admin:") and name not in API_ENDPOINTS
+    })
 
 
 def test_every_view_has_an_entry_in_the_matrix():
