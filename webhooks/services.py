@@ -241,7 +241,7 @@ def _renewal_scan(endpoint_ids: list[int], now: dt.datetime) -> int:
     thresholds = current_thresholds()
     due = Contract.objects.renewal_due(timezone.localdate(now), thresholds.renewal_notice_days).filter(
         client__deleted_at__isnull=True,
-    ).values("id", "client_id", "client__client_ref", "title", "end_date")
+    ).annotate(client_ref=F("client__client_ref")).values("id", "client_id", "client_ref", "title", "end_date")
     return _marked_scan(RENEWAL, due, [
         ("contract", _json_object([("id", "r.id"), ("title", "r.title"), ("end_date", "r.end_date")])),
         ("client", _json_object([("id", "r.client_id"), ("ref", "r.client_ref")])),
