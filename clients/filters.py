@@ -4,6 +4,7 @@ import django_filters
 import django_filters.fields
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -67,6 +68,11 @@ class CountrySelect(forms.Select):
         return html
 
 
+# NPS: promoters 9–10, passives 7–8, detractors 0–6 (campaigns/nps.py).
+NPS_CATEGORIES = (("promoter", _("Promoter (9–10)")), ("passive", _("Passive (7–8)")), ("detractor", _("Detractor (0–6)")))
+NPS_SCORES = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}
+
+
 class ClientFilter(django_filters.FilterSet):
     """The client list's filters; saved segments reuse exactly these parameters."""
 
@@ -104,6 +110,9 @@ class ClientFilter(django_filters.FilterSet):
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
     temperature = django_filters.ChoiceFilter(label=_("Temperature"), choices=Client.Temperature.choices)
+    nps = django_filters.ChoiceFilter(
+        label=_("Latest survey answer"), choices=NPS_CATEGORIES, method="filter_nps",
+    )
 
     class Meta:
         model = Client
@@ -133,6 +142,14 @@ class ClientFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name: str, value: str):
         return queryset.search(value)
+
+    def filter_nps(self, queryset, name: str, value: str):
+        """By the score of the client's latest NPS answer (campaigns' SurveyAnswer, read through
+        the client's reverse relation: this app never imports campaigns)."""
+        low, high = NPS_SCORES[value]
+        answers = Client._meta.get_field("survey_answers").related_model.objects
+        latest = answers.filter(client_id=OuterRef("pk")).order_by("-answered_at", "-id").values("score")[:1]
+        return queryset.alias(latest_score=Subquery(latest)).filter(latest_score__gte=low, latest_score__lte=high)
 
 
 NAME_ORDER = ("sort_name", "id")
