@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Router
+from ninja import NinjaAPI, Router, Status
 from ninja.openapi.docs import Swagger
 
 from api import problems, purchases
@@ -181,7 +181,7 @@ def client_create(request: HttpRequest, payload: ClientIn):
     writer(request)
     form = _client_form(request, payload.model_dump())
     client = records.client_create(by=_user(request), data=_client_data(form), interests=form.cleaned_data["interests"])
-    return 201, Client.objects.select_related("owner").get(pk=client.pk)
+    return Status(201, Client.objects.select_related("owner").get(pk=client.pk))
 
 
 @clients.patch("/{int:client_id}", response=ClientOut, summary="Change some of a client's own data")
@@ -371,7 +371,7 @@ def interaction_create(request: HttpRequest, payload: InteractionIn):
     if not form.is_valid():
         raise invalid(_form_errors(form))
     interaction, _next = records.interaction_record(client=client, by=_user(request), interaction=form.instance, closes=closes)
-    return 201, interaction
+    return Status(201, interaction)
 
 
 # Follow-ups
@@ -409,7 +409,7 @@ def followup_create(request: HttpRequest, payload: FollowUpIn):
     followup = records.followup_schedule(
         client=client, by=_user(request), kind=form.cleaned_data["kind"], due_at=form.due_at, notes=form.cleaned_data["notes"],
     )
-    return 201, followup
+    return Status(201, followup)
 
 
 # Contracts
@@ -439,7 +439,7 @@ def contract_create(request: HttpRequest, payload: ContractIn):
     writer(request)
     client = _visible_client(request, payload.client)
     contract = records.contract_create(client=client, by=_user(request), **payload.model_dump(exclude={"client"}))
-    return 201, contract
+    return Status(201, contract)
 
 
 @contract_router.patch("/{int:contract_id}", response=ContractOut, summary="Change a contract")
