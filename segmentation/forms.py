@@ -19,6 +19,7 @@ class LifecycleSettingsForm(forms.ModelForm):
             "valuable_dormant_enabled", "auto_reactivation_enabled", "reactivation_due_days", "auto_renewal_enabled",
             "renewal_call_days", "auto_welcome_enabled", "welcome_after_days", "morning_summary_enabled", "nightly_hour",
             "renewal_window_days", "comercial_adds_products", "campaign_calls_per_day", "workday_start", "workday_end",
+            "leave_alert_share", "leave_alert_minimum",
         ]
         widgets = {
             "workday_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),

@@ -20,6 +20,7 @@ SWITCH_FIELDS = (
     "valuable_dormant_enabled", "auto_reactivation_enabled", "auto_renewal_enabled", "auto_welcome_enabled",
     "morning_summary_enabled",
 )
+LEAVE_ALERT_FIELDS = ("leave_alert_share", "leave_alert_minimum")
 
 
 class StatusChange(models.Model):
@@ -136,6 +137,15 @@ class LifecycleSettings(models.Model):
     nightly_hour = models.PositiveSmallIntegerField(
         _("nightly recompute hour"), default=2, help_text=_("Hour of the day (0–23, Europe/Madrid) of the nightly run."),
     )
+    leave_alert_share = models.PositiveSmallIntegerField(
+        _("alert when one reason for leaving passes (% of the month's lost clients)"), default=40,
+        help_text=_("Managers get a red alert in their morning summary when one reason is given by more than "
+                    "this share of the month's lost clients. 0 turns the alert off."),
+    )
+    leave_alert_minimum = models.PositiveSmallIntegerField(
+        _("reason alert from (lost clients in the month)"), default=5,
+        help_text=_("The alert waits until the month has at least this many lost clients."),
+    )
 
     class Meta:
         verbose_name = _("lifecycle settings")
@@ -177,6 +187,8 @@ class LifecycleSettings(models.Model):
             errors["campaign_calls_per_day"] = _("Must be at least one a day.")
         if self.workday_start and self.workday_end and not self.workday_start < self.workday_end:
             errors["workday_end"] = _("The working day must end after it starts.")
+        if self.leave_alert_share is not None and self.leave_alert_share > 100:
+            errors["leave_alert_share"] = _("Must be a percentage between 0 and 100.")
         if self.nightly_hour is not None and not 0 <= self.nightly_hour <= 23:
             errors["nightly_hour"] = _("Must be an hour between 0 and 23.")
         if errors:
@@ -188,7 +200,9 @@ class LifecycleSettings(models.Model):
             baja_after_days=self.baja_after_days, tier_very_high=self.tier_very_high, tier_high=self.tier_high,
             tier_medium=self.tier_medium, frequent_max_days=self.frequent_max_days,
             habitual_max_days=self.habitual_max_days,
-            **{name: getattr(self, name) for name in (*ALERT_DAY_FIELDS, *AUTOMATION_DAY_FIELDS, *SWITCH_FIELDS)},
+            **{name: getattr(self, name) for name in (
+                *ALERT_DAY_FIELDS, *AUTOMATION_DAY_FIELDS, *SWITCH_FIELDS, *LEAVE_ALERT_FIELDS,
+            )},
         )
 
 

@@ -46,7 +46,12 @@ from core import events
 from core.money import cents
 from icp.services import fit_refresh_after_edit, fit_refresh_clients
 from segmentation.automation import automatic_followups_create
-from segmentation.services import alert_refresh_client, current_thresholds, lifecycle_refresh_client
+from segmentation.services import (
+    alert_refresh_client,
+    current_thresholds,
+    leave_reason_refresh_client,
+    lifecycle_refresh_client,
+)
 
 # What the audit history keeps of each record (the client's own: Client.DATA_FIELDS).
 CLIENT_SCALAR_FIELDS = tuple(name for name in Client.DATA_FIELDS if name != "interests")
@@ -586,6 +591,7 @@ def interaction_record(
         next_followup = _followup_insert(
             client=client, by=by, kind=next_kind or FollowUp.Kind.CALL, due_at=next_due_at, notes=next_notes,
         )
+    leave_reason_refresh_client(client.pk)  # a lost client's competitor or objection is its reason
     _recolour(client.pk)
     return interaction, next_followup
 

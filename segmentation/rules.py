@@ -38,6 +38,10 @@ class Thresholds:
     auto_welcome_enabled: bool = True
     welcome_after_days: int = 7
     morning_summary_enabled: bool = True
+    # The gerente's alert when one reason for leaving passes this share (%) of the month's bajas,
+    # from this many bajas in the month (segmentation/leaving.py); a share of 0 turns it off.
+    leave_alert_share: int = 40
+    leave_alert_minimum: int = 5
 
 
 def status_for(

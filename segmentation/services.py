@@ -1,7 +1,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +19,7 @@ from segmentation.engine import (
     recompute_lifecycle,
     thresholds_key,
 )
+from segmentation.leaving import leave_reasons_update
 from segmentation.models import LifecycleSettings, LifecycleState, StatusChange
 from segmentation.rules import Thresholds
 from segmentation.snapshots import segment_snapshots_take, snapshot_take
@@ -55,6 +56,13 @@ def lifecycle_refresh_client(client_id: int, *, as_of: dt.date | None = None, ca
         automatic_followups_create(as_of=as_of, thresholds=thresholds, client_ids=[client_id])
     recompute_alerts(timezone.now(), thresholds, [client_id])
     return client
+
+
+def leave_reason_refresh_client(client_id: int) -> int:
+    """A lost client's reason for leaving after an interaction is recorded (segmentation/leaving.py):
+    the competitor or objection it notes may be the reason. Nothing for the other statuses."""
+    with connection.cursor() as cursor:
+        return leave_reasons_update(cursor, "AND c.id = %(client)s", {"client": client_id})
 
 
 def alert_refresh_client(client_id: int) -> int:

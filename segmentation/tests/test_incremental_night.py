@@ -85,11 +85,14 @@ def a_day(day: dt.date, rng: random.Random, clients: list[Client], owner) -> Non
         if rng.random() < 0.3:
             records.purchase_delete(purchase=rng.choice(purchases), by=owner)
         if rng.random() < 0.6:
+            # Some note a competitor, a price objection or no interest: a lost client's reason for leaving.
+            noted = rng.choice([{}, {}, {"competitor_notes": "Compra a Distribuciones Sur"},
+                                {"objections": "Dice que es muy caro"}, {"outcome": Interaction.Outcome.NOT_INTERESTED}])
             records.interaction_record(
                 client=rng.choice(clients), by=owner,
                 interaction=Interaction(
                     kind=Interaction.Kind.CALL, summary="Llamada", happened_at=moment - dt.timedelta(hours=rng.randint(0, 30)),
-                    awaiting_reply=rng.random() < 0.5,
+                    awaiting_reply=rng.random() < 0.5, **noted,
                 ),
             )
         if rng.random() < 0.5:
@@ -107,6 +110,10 @@ def a_day(day: dt.date, rng: random.Random, clients: list[Client], owner) -> Non
             closing = clients[0]
             Client.objects.filter(pk=closing.pk).update(closed_at=day, close_reason=Client.CloseReason.OTHER)
             lifecycle_refresh_client(closing.pk)
+        if rng.random() < 0.1:  # a lost client's answer to "why did you leave" (the survey's write)
+            lost = [client for client in Client.objects.filter(status=Status.LOST, close_reason="")]
+            if lost:
+                records.client_update(by=None, client=rng.choice(lost), data={"close_reason": Client.CloseReason.SERVICE})
 
 
 def test_sixty_nights_equal_a_full_recompute(owner):
@@ -136,6 +143,8 @@ def test_sixty_nights_equal_a_full_recompute(owner):
     assert state.full_as_of == START and state.as_of == START + dt.timedelta(days=DAYS)
     statuses = set(Client.objects.values_list("status", flat=True))
     assert {Status.ACTIVE, Status.DORMANT, Status.LOST} <= statuses, statuses  # the simulation moved them
+    reasons = set(Client.objects.values_list("leave_reason", flat=True))
+    assert len(reasons - {""}) >= 2, reasons  # and gave bajas reasons for leaving
 
 
 def test_new_thresholds_make_the_next_night_full(owner):

@@ -18,7 +18,7 @@ FORM = {
     "contact_cadence_days": 45, "valuable_dormant_enabled": "on", "auto_reactivation_enabled": "on",
     "reactivation_due_days": 2, "auto_renewal_enabled": "on", "renewal_call_days": 30, "auto_welcome_enabled": "on",
     "welcome_after_days": 7, "morning_summary_enabled": "on", "renewal_window_days": 60, "campaign_calls_per_day": 8,
-    "workday_start": "09:00", "workday_end": "18:00",
+    "workday_start": "09:00", "workday_end": "18:00", "leave_alert_share": 40, "leave_alert_minimum": 5,
 }
 
 

@@ -1,0 +1,264 @@
+"""Why clients leave: each baja's reason (Client.leave_reason), the bajas per reason and month
+with the revenue lost, and the alert when one reason dominates a month (DOMAIN.md "Why clients
+come and go").
+
+The reason of a client in baja (status lost), the first that applies; empty for every other status:
+
+1. its close reason (Client.close_reason): typed when someone closed it, or its answer to "why did
+   you leave" in a survey (campaigns.services.survey_answer_record records that answer as the close
+   reason of a lost client that has none). Not when a purchase after the closing date undid that
+   closure: the reason then belongs to an earlier departure.
+2. what its interactions since its last purchase (the time in which it went away; all of them if it
+   never bought) noted: a competitor named (competitor_notes) → went to a competitor; an objection
+   that speaks of the price (PRICE_WORDS in `objections`) → price; an outcome "not interested" →
+   no longer needs us. In that order of precedence.
+3. none: the page counts it as "not recorded".
+
+It is computed set-based (`leave_reasons_update`) for the clients in scope of every engine run that
+can change it: a full run or chunk (every client in range), the incremental night and a write's
+refresh (the clients whose status changed, through engine.classes_update), a write of the client's
+data or of an interaction (segmentation.services.leave_reason_refresh_client). It depends on no
+date, so a client's reason changes only when its status, close reason or interactions do.
+
+Revenue lost: a baja's purchases in the 365 days up to its last purchase, its last year as a
+client (its 12-month spend when it left by inactivity is zero by definition: it had not bought
+for a year). A client that never bought lost nothing.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from clients.models import Client, Interaction, Purchase, Status
+from core.sql import add_days, integer_cents, is_postgres, local_date, queryset_sql
+
+CLIENT_TABLE = Client._meta.db_table
+INTERACTION_TABLE = Interaction._meta.db_table
+PURCHASE_TABLE = Purchase._meta.db_table
+Reason = Client.CloseReason
+
+# Words of an objection about the price, lower case, in the business's languages (es, pt, en).
+PRICE_WORDS = ("precio", "preço", "preco", "price", " caro", " cara ", "expensive", "barat", "cheaper")
+MONTHS = 12  # the reasons page shows the last twelve months, this one included
+LOST_YEAR_DAYS = 365
+
+
+def _price_sql(column: str) -> str:
+    text = f"(' ' || LOWER({column}) || ' ')"
+    return "(" + " OR ".join(f"{text} LIKE '%%{word}%%'" for word in PRICE_WORDS) + ")"
+
+
+def leave_reason_sql(client: str = "c") -> str:
+    """The reason of the client aliased `client` (a row of the clients' table), by the rule above."""
+    last = f"{client}.last_purchase_date"
+    noted = f"""(SELECT MAX(CASE WHEN i.competitor_notes <> '' THEN 3
+                               WHEN {_price_sql('i.objections')} THEN 2
+                               WHEN i.outcome = '{Interaction.Outcome.NOT_INTERESTED}' THEN 1 ELSE 0 END)
+                 FROM {INTERACTION_TABLE} i
+                 WHERE i.client_id = {client}.id AND ({last} IS NULL OR {local_date("i.happened_at")} >= {last}))"""  # noqa: S608
+    return f"""CASE
+        WHEN {client}.status <> '{Status.LOST}' THEN ''
+        WHEN {client}.close_reason <> ''
+             AND ({client}.closed_at IS NULL OR {last} IS NULL OR {last} <= {client}.closed_at)
+             THEN {client}.close_reason
+        ELSE CASE {noted} WHEN 3 THEN '{Reason.COMPETITOR}' WHEN 2 THEN '{Reason.PRICE}'
+                          WHEN 1 THEN '{Reason.NO_NEED}' ELSE '' END
+    END"""
+
+
+def leave_reasons_update(
+    cursor, scope_sql: str = "", params: dict | None = None, *, ids_table: str = "", id_column: str = "id",
+) -> int:
+    """Writes the reason of the clients in scope where it differs; returns the rows written. The
+    scope: `scope_sql`, a condition on alias c ("" for every client), and/or the ids in
+    `ids_table`.`id_column` (joined, not IN (SELECT …), so that the planner starts from the few).
+    Only bajas and the clients still carrying a reason are evaluated: the others' is empty."""
+    source = f"{CLIENT_TABLE} c"
+    if ids_table:
+        source = f"{ids_table} s JOIN {CLIENT_TABLE} c ON c.id = s.{id_column}"
+    cursor.execute(
+        f"""UPDATE {CLIENT_TABLE} AS t SET leave_reason = n.reason
+            FROM (SELECT c.id AS client_id, c.leave_reason AS old, {leave_reason_sql()} AS reason
+                  FROM {source}
+                  WHERE (c.status = '{Status.LOST}' OR c.leave_reason <> '') {scope_sql}) n
+            WHERE n.client_id = t.id AND n.reason <> n.old""",  # noqa: S608
+        params or {},
+    )
+    return cursor.rowcount
+
+
+def leave_reason_differences() -> list[tuple[int, str, str]]:
+    """(client id, stored, computed) of every client whose stored reason is not what the rule
+    gives now: the check of `recompute_lifecycle --verify` and of the incremental-night test."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT id, leave_reason, reason FROM (
+                    SELECT c.id AS id, c.leave_reason AS leave_reason, {leave_reason_sql()} AS reason
+                    FROM {CLIENT_TABLE} c WHERE c.status = '{Status.LOST}' OR c.leave_reason <> ''
+                ) n WHERE reason <> leave_reason ORDER BY id"""  # noqa: S608
+        )
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+# --- The reasons page and the dashboard card ---------------------------------------------
+
+NOT_RECORDED = ""
+
+
+@dataclass
+class ReasonCell:
+    clients: int = 0
+    lost: Decimal = Decimal("0")
+
+
+@dataclass
+class LeavingReport:
+    """Bajas per reason per month, oldest month first, with the revenue lost."""
+
+    months: list[dt.date]
+    reasons: list[tuple[str, str]]  # (code, label), the recorded reasons then "not recorded"
+    cells: dict[tuple[dt.date, str], ReasonCell] = field(default_factory=dict)
+
+    def cell(self, month: dt.date, code: str) -> ReasonCell:
+        return self.cells.get((month, code), ReasonCell())
+
+    def month_total(self, month: dt.date) -> ReasonCell:
+        total = ReasonCell()
+        for code, _label in self.reasons:
+            cell = self.cell(month, code)
+            total.clients += cell.clients
+            total.lost += cell.lost
+        return total
+
+    def reason_total(self, code: str) -> ReasonCell:
+        total = ReasonCell()
+        for month in self.months:
+            cell = self.cell(month, code)
+            total.clients += cell.clients
+            total.lost += cell.lost
+        return total
+
+    @property
+    def total(self) -> ReasonCell:
+        total = ReasonCell()
+        for month in self.months:
+            cell = self.month_total(month)
+            total.clients += cell.clients
+            total.lost += cell.lost
+        return total
+
+    def rows(self) -> list[dict]:
+        """One row per month (the latest first), each with its cell per reason and its total."""
+        return [
+            {"month": month, "cells": [self.cell(month, code) for code, _label in self.reasons],
+             "total": self.month_total(month)}
+            for month in reversed(self.months)
+        ]
+
+    def columns(self) -> list[dict]:
+        return [{"code": code, "label": label, "total": self.reason_total(code)} for code, label in self.reasons]
+
+
+def month_start(day: dt.date, back: int = 0) -> dt.date:
+    """The first day of the month `back` months before `day`'s."""
+    index = day.year * 12 + day.month - 1 - back
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _month_key_sql(column: str) -> str:
+    """year * 100 + month of a date column, an integer on both databases."""
+    if is_postgres():
+        return f"CAST(EXTRACT(YEAR FROM {column}) * 100 + EXTRACT(MONTH FROM {column}) AS INTEGER)"
+    return f"CAST(strftime('%%Y%%m', {column}) AS INTEGER)"
+
+
+def leaving_report(*, clients: QuerySet, today: dt.date, months: int = MONTHS) -> LeavingReport:
+    """The bajas among `clients` (the access rule's queryset, maybe narrowed) who left in the last
+    `months` months and are still gone, per month of leaving (status_since) and reason, with the
+    revenue lost (see the module's docstring). One query, grouped in the database."""
+    first = month_start(today, months - 1)
+    report = LeavingReport(
+        months=[month_start(today, back) for back in range(months - 1, -1, -1)],
+        reasons=[*Reason.choices, (NOT_RECORDED, _("Not recorded"))],
+    )
+    params: dict = {"window": -(LOST_YEAR_DAYS - 1)}
+    bajas = queryset_sql(
+        clients.filter(status=Status.LOST, status_since__gte=first, status_since__lte=today)
+        .order_by().values("id", "status_since", "leave_reason", "last_purchase_date"),
+        params, "v",
+    )
+    window_start = add_days("b.last_purchase_date", "%(window)s")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT {_month_key_sql("b.status_since")}, b.leave_reason, COUNT(*), COALESCE(SUM(r.lost_c), 0)
+                FROM ({bajas}) b
+                LEFT JOIN (
+                    SELECT p.client_id AS client_id, SUM({integer_cents("p.amount")}) AS lost_c
+                    FROM {PURCHASE_TABLE} p JOIN ({bajas}) b ON b.id = p.client_id
+                    WHERE p.date <= b.last_purchase_date AND p.date >= {window_start}
+                    GROUP BY p.client_id
+                ) r ON r.client_id = b.id
+                GROUP BY 1, 2""",  # noqa: S608
+            params,
+        )
+        for key, code, count, lost_cents in cursor.fetchall():
+            month = dt.date(int(key) // 100, int(key) % 100, 1)
+            code = code if code in Reason.values else NOT_RECORDED
+            cell = report.cells.setdefault((month, code), ReasonCell())
+            cell.clients += count
+            cell.lost += Decimal(int(lost_cents)) / 100
+    return report
+
+
+@dataclass(frozen=True)
+class ReasonAlert:
+    """One reason's share of the month's bajas passed the administrador's threshold."""
+
+    code: str
+    label: str
+    clients: int
+    total: int
+
+    @property
+    def share(self) -> float:
+        return round(100 * self.clients / self.total, 1) if self.total else 0.0
+
+
+def reason_alert(*, counts: dict[str, int], share: int, minimum: int) -> ReasonAlert | None:
+    """The recorded reason with the most bajas (the first in the choices' order on a tie) when its
+    share of all the month's bajas (recorded or not) is above `share` percent and the month has at
+    least `minimum` bajas; None otherwise (or when `share` is 0: the alert is off)."""
+    total = sum(counts.values())
+    if not share or not total or total < minimum:
+        return None
+    labels = dict(Reason.choices)
+    best = max((code for code in Reason.values if counts.get(code)), key=lambda code: counts[code], default=None)
+    if best is None or 100 * counts[best] <= share * total:
+        return None
+    return ReasonAlert(best, str(labels[best]), counts[best], total)
+
+
+def month_counts(*, clients: QuerySet, today: dt.date) -> dict[str, int]:
+    """This month's bajas among `clients` per reason ('' not recorded): one grouped query."""
+    from django.db.models import Count
+
+    rows = (
+        clients.filter(status=Status.LOST, status_since__gte=month_start(today), status_since__lte=today)
+        .order_by().values_list("leave_reason").annotate(n=Count("pk"))
+    )
+    return dict(rows)
+
+
+def alert_text(alert: ReasonAlert) -> str:
+    """"6 of 11 lost clients this month cite “Price”", in the active language."""
+    from django.utils.translation import ngettext
+
+    return ngettext(
+        "%(count)d of %(total)d lost clients this month cites “%(reason)s”",
+        "%(count)d of %(total)d lost clients this month cite “%(reason)s”",
+        alert.clients,
+    ) % {"count": alert.clients, "total": alert.total, "reason": alert.label}
