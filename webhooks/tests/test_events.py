@@ -8,12 +8,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.http import QueryDict
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns.models import Campaign, Recipient
 from campaigns.services import survey_answer_record
-from clients.models import Alert, Status
+from clients.models import Alert, Client, Status
 from clients.tests.factories import ClientFactory, ContractFactory, FollowUpFactory, PurchaseFactory
 from core import events
 from segmentation import tasks
@@ -114,7 +113,7 @@ def test_a_client_leaving_red_and_turning_red_again_is_announced_again(admin_use
     services.endpoint_create(by=admin_user, url=receiver.url, events=[Event.CLIENT_TURNED_RED])
     client = ClientFactory(owner=owner)
     services.scan(kinds=["red"])  # starts: nothing red
-    from clients.models import Client
+
 
     Client.objects.filter(pk=client.pk).update(alert=Alert.RED, alert_reason="followup_overdue")
     assert services.scan(kinds=["red"]) == {"red": 1}
