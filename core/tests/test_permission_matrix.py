@@ -33,6 +33,7 @@ from exports.models import ExportJob
 from imports.models import ImportJob
 from segmentation.records import client_trash
 from segmentation.segments import segment_create
+from webhooks.models import Endpoint, Event
 
 PERSONAS = ["anonymous", "owner", "teammate", "manager", "other_manager", "admin_user"]
 
@@ -103,6 +104,10 @@ def _objects_of(person: User, *, label: str) -> dict[str, object]:
 # One entry per view: its rule and how to fill its URL from the objects. Missing one fails.
 def _client(o):
     return [o["client"].pk]
+
+
+def _endpoint() -> int:
+    return Endpoint.objects.get_or_create(url="http://127.0.0.1:9/matrix", defaults={"events": [Event.PURCHASE_RECORDED]})[0].pk
 
 
 def _exchange_rate() -> int:
@@ -203,6 +208,13 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "icp:probable_accept": (PORTFOLIO, _client),
     "segmentation:exchange_rates": (ADMIN_ONLY, lambda o: []),
     "segmentation:exchange_rate_delete": (ADMIN_ONLY, lambda o: [_exchange_rate()]),
+    # The administrador's webhooks (webhooks/tests/test_pages.py); anyone else gets a 403.
+    "webhooks:endpoint_list": (ADMIN_ONLY, lambda o: []),
+    "webhooks:endpoint_edit": (ADMIN_ONLY, lambda o: [_endpoint()]),
+    "webhooks:endpoint_pause": (ADMIN_ONLY, lambda o: [_endpoint()]),
+    "webhooks:endpoint_resume": (ADMIN_ONLY, lambda o: [_endpoint()]),
+    "webhooks:endpoint_delete": (ADMIN_ONLY, lambda o: [_endpoint()]),
+    "webhooks:endpoint_test": (ADMIN_ONLY, lambda o: [_endpoint()]),
     "imports:import_list": (EVERYONE, lambda o: []),
     "imports:import_detail": (CREATOR, lambda o: [o["import"].pk]),
     "imports:import_progress": (CREATOR, lambda o: [o["import"].pk]),
