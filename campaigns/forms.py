@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.consent import consents_of
 from campaigns.messages import MERGE_FIELDS
 from campaigns.models import Campaign, ConsentSource, Purpose
-from campaigns.services import campaign_validate
+from campaigns.services import campaign_validate, promoters_segment, referral_talking_points
 from clients.models import Client
 from segmentation.models import Segment
 
@@ -31,6 +31,9 @@ class CampaignForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["segment"].queryset = Segment.objects.visible_to(user).order_by("name")
+        # Asking for referrals may leave it empty: the user's NPS promoters (services.promoters_segment).
+        self.fields["segment"].required = False
+        self.fields["segment"].empty_label = _("— (asking for referrals: my NPS promoters, 9–10)")
         if not self.fields["segment"].queryset.exists():
             self.fields["segment"].help_text = _(
                 "You have no segment yet. On Clients, filter the list and open “Save this filter as a segment”; "
@@ -68,6 +71,8 @@ class CampaignForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("goal") == Campaign.Goal.SURVEY and cleaned.get("channel") != Campaign.Channel.EMAIL:
             self.add_error("channel", _("An NPS survey is sent by e-mail: each client gets a personal link."))
+        if not cleaned.get("segment") and cleaned.get("goal") != Campaign.Goal.REFERRALS and "segment" not in self.errors:
+            self.add_error("segment", _("Choose the segment the campaign reaches."))
         if not self.errors:
             campaign = self.instance
             for name in self.Meta.fields:
@@ -80,6 +85,18 @@ class CampaignForm(forms.ModelForm):
                     for message in messages:
                         self.add_error(field, message)
         return cleaned
+
+
+    def save(self, commit: bool = True) -> Campaign:
+        """A campaign asking for referrals reaches the user's NPS promoters unless a segment is
+        chosen, with talking points unless some are written."""
+        campaign = self.instance
+        if campaign.goal == Campaign.Goal.REFERRALS:
+            if campaign.segment_id is None:
+                campaign.segment = promoters_segment(user=self.user)
+            if not campaign.body.strip():
+                campaign.body = referral_talking_points()
+        return super().save(commit=commit)
 
 
 class ConsentForm(forms.Form):

@@ -97,6 +97,8 @@ class Campaign(models.Model):
         REACTIVATION = "reactivation", _("Reactivation")
         RENEWAL = "renewal", _("Renewal")
         SURVEY = "survey", _("NPS survey")
+        # Calls to the clients who would recommend us (by default the NPS promoters): who else could we help?
+        REFERRALS = "referrals", _("Ask for referrals")
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")

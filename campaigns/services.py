@@ -18,10 +18,12 @@ from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.db import connection, models, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.selectors import salespeople_visible_to
+from audit.models import AuditEntry
 from audit.services import audit_bulk
 from campaigns.consent import consent_record, consenting
 from campaigns.messages import last_products, message_build
@@ -33,7 +35,8 @@ from core import events
 from core.tasks import enqueue
 from segmentation import records
 from segmentation.alerts import recompute_alerts
-from segmentation.segments import segment_clients, segment_totals_nightly
+from segmentation.models import Segment
+from segmentation.segments import segment_clients, segment_create, segment_params, segment_totals_nightly
 from segmentation.services import current_thresholds
 
 logger = logging.getLogger(__name__)
@@ -99,6 +102,32 @@ def audience_counts(campaign: Campaign, *, visible: models.QuerySet | None = Non
     }
 
 
+PROMOTERS_QUERY = "nps=promoter"  # the client list's filter: the latest NPS answer 9–10
+
+
+def promoters_segment(*, user) -> Segment:
+    """The user's segment of NPS promoters (their latest answer 9–10), the default audience of a
+    campaign asking for referrals: the one they saved with that filter alone, or a new one."""
+    params = segment_params(QueryDict(PROMOTERS_QUERY))
+    for segment in Segment.objects.filter(owner=user):
+        if segment.params == params:
+            return segment
+    name = str(_("NPS promoters (9–10)"))
+    taken = set(Segment.objects.filter(owner=user, name__startswith=name).values_list("name", flat=True))
+    number = 2
+    unique = name
+    while unique in taken:  # the name is theirs already, for other filters
+        unique, number = f"{name} {number}", number + 1
+    return segment_create(owner=user, name=unique, shared=False, query=QueryDict(PROMOTERS_QUERY))
+
+
+def referral_talking_points() -> str:
+    return str(_(
+        "Thank them for their rating. Ask whether a friend, relative or colleague could benefit from us, "
+        "and note their name; when they become a client, record who referred them in their form (Referred by)."
+    ))
+
+
 def campaign_validate(campaign: Campaign) -> None:
     from campaigns.messages import has_control_characters, unknown_fields
 
@@ -115,9 +144,11 @@ def campaign_validate(campaign: Campaign) -> None:
             unknown = unknown_fields(getattr(campaign, name))
             if unknown:
                 errors[name] = _("Unknown merge fields: %(fields)s.") % {"fields": ", ".join(f"{{{{ {f} }}}}" for f in unknown)}
-    elif campaign.followup_due is None:
+    if campaign.goal == Campaign.Goal.REFERRALS and campaign.channel != Campaign.Channel.PHONE:
+        errors["channel"] = _("Referrals are asked for by phone: each salesperson calls their clients.")
+    elif not campaign.is_email and campaign.followup_due is None:
         errors["followup_due"] = _("Say by when the calls or visits should be made.")
-    elif campaign.state == Campaign.State.DRAFT and campaign.followup_due < timezone.localdate():
+    elif not campaign.is_email and campaign.state == Campaign.State.DRAFT and campaign.followup_due < timezone.localdate():
         errors["followup_due"] = _("The date cannot be in the past.")
     if errors:
         raise ValidationError(errors)
@@ -346,6 +377,55 @@ def survey_answer_record(*, recipient: Recipient, score: int, comment: str = "",
         "client": {"id": client.pk, "ref": client.client_ref},
     })
     return answer
+
+
+CAMPAIGN_SOURCE_DAYS = 400  # campaigns launched this long ago or less may still be a new client's source
+
+
+@transaction.atomic
+def campaign_sources_record(*, client_ids: list[int] | None = None, today: dt.date | None = None) -> int:
+    """A prospect a campaign reached (sent, or given a call or visit) whose first purchase came
+    within the campaign's results window (its launch day to `results_days` after) became a
+    client in answer to it: its source, when nobody recorded one, is "campaign" and its detail
+    the campaign's name. The latest campaign launched before the purchase counts.
+
+    One UPDATE per campaign launched in the last CAMPAIGN_SOURCE_DAYS (a few dozen), audited as a
+    system's edit of the clients' data; only clients with no source are touched, so a second run
+    changes nothing. `client_ids`: only those clients (after a purchase). Returns how many."""
+    today = today or timezone.localdate()
+    since = timezone.now() - dt.timedelta(days=CAMPAIGN_SOURCE_DAYS)
+    campaigns = Campaign.objects.filter(launched_at__gte=since).order_by("-launched_at", "-id")
+    changed = 0
+    for campaign in campaigns:  # the newest first: a client takes the latest campaign before its purchase
+        start = timezone.localdate(campaign.launched_at)
+        end = min(start + dt.timedelta(days=campaign.results_days), today)
+        if end < start:
+            continue
+        reached = Recipient.objects.filter(
+            campaign=campaign, status_at_launch=Status.PROSPECT, state__in=[Recipient.State.SENT, Recipient.State.SCHEDULED],
+        )
+        clients = Client.objects.filter(
+            source="", first_purchase_date__gte=start, first_purchase_date__lte=end, pk__in=reached.values("client_id"),
+        )
+        if client_ids is not None:
+            clients = clients.filter(pk__in=client_ids)
+        rows = list(clients.select_for_update(no_key=True).values_list("pk", "version", "source_detail"))
+        if not rows:
+            continue
+        detail = campaign.name[: Client._meta.get_field("source_detail").max_length]
+        Client.objects.filter(pk__in=[pk for pk, _version, _detail in rows]).update(
+            source=Client.Source.CAMPAIGN, source_detail=detail, version=F("version") + 1, updated_at=timezone.now(),
+        )
+        audit_bulk([
+            AuditEntry(
+                user=None, client_id=pk, subject=AuditEntry.Subject.CLIENT, object_id=pk, action=AuditEntry.Action.UPDATE,
+                changes={"source": ["", Client.Source.CAMPAIGN], **({"source_detail": [old, detail]} if old != detail else {})},
+                version=version + 1,
+            )
+            for pk, version, old in rows
+        ])
+        changed += len(rows)
+    return changed
 
 
 def campaign_results(campaign: Campaign) -> dict:

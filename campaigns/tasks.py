@@ -45,3 +45,15 @@ def campaigns_requeue() -> int:
     if requeued:
         logger.info("Campaigns given senders again: %s", requeued)
     return requeued
+
+
+@shared_task(base=RetriedTask)
+def campaign_sources_record() -> int:
+    """New clients who first bought in answer to a campaign get it as their source (its own beat
+    entry, campaigns migration 0004_campaign_sources_schedule); a second run changes nothing."""
+    from campaigns.services import campaign_sources_record as record
+
+    recorded = record()
+    if recorded:
+        logger.info("Clients given a campaign as their source: %s", recorded)
+    return recorded

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from campaigns.services import campaign_sources_record
 from clients.currency import no_rate_message, rate_for
 from clients.models import Client
 from clients.product_forms import QuickProductForm
@@ -58,6 +59,7 @@ def purchase_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            campaign_sources_record(client_ids=[client.pk])  # a first purchase in answer to a campaign: its source
             messages.success(request, _("Purchase recorded."))
             return redirect(client)
     return render(request, "clients/purchase_form.html", _context(request, client, form))
