@@ -381,6 +381,7 @@ def test_the_chores_have_schedule_entries_of_their_own(beat_schedule):
         "Purge old exports": ("exports.tasks.exports_purge", "45", "3"),
         "Recover stuck exports": ("exports.tasks.exports_recover", "*/5", "*"),
         "Requeue campaigns without a sender": ("campaigns.tasks.campaigns_requeue", "*/5", "*"),
+        "Record the campaigns new clients answered": ("campaigns.tasks.campaign_sources_record", "40", "4"),
     }
     assert all(task.enabled and task.task in current_app.tasks for task in entries.values())
 
