@@ -26,7 +26,7 @@ class TokenAuth(HttpBearer):
         found = token_for(token.strip())
         if found is None:
             return None
-        if wait := retry_after(f"api:token:{found.pk}", settings.RATE_LIMIT_API_TOKEN):
+        if wait := retry_after(f"api:token:{found.key_hash[:24]}", settings.RATE_LIMIT_API_TOKEN):
             raise Problem(
                 429, _("Too many requests"),
                 _("This token sent too many requests: try again in %(seconds)d seconds.") % {"seconds": wait},
