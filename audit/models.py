@@ -63,3 +63,8 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.subject} {self.object_id} {self.action}"
+
+    @property
+    def api_token_name(self) -> str:
+        """The name of the API token the change was made with ("" when not through the API)."""
+        return self.via.removeprefix("api:") if self.via.startswith("api:") else ""

@@ -205,3 +205,11 @@ def test_bulk_checks_the_clients_total_across_its_own_rows(api_for, owner):
     response = api_for(owner).post("/purchases/bulk", {"purchases": [_purchase(client, big)] * 101})
     assert response.status_code == 422
     assert [error["row"] for error in response.json()["errors"]] == [100]
+
+
+def test_the_clients_history_names_the_token(api_for, client, owner, manager):
+    customer = ClientFactory(owner=owner)
+    api_for(owner, name="Caja 2").post("/purchases", _purchase(customer))
+    client.force_login(manager)  # the history is shown to gerentes and administradores
+    page = client.get(f"/clients/{customer.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "through the API token “Caja 2”" in page
