@@ -174,3 +174,15 @@ def test_the_dashboard_shows_the_revenue_share_of_clients_that_fit(client, manag
     assert 'data-testid="icp-revenue-share">75.0 %<' in page  # 300 of 400
     assert 'data-testid="icp-fitting">2<' in page
     assert 'data-testid="icp-probable-count">1<' in page
+
+
+def test_the_client_list_shows_and_sorts_by_the_fit(client, owner, english):
+    for name, fit in (("Alta", 90), ("Baja", 10), ("Media", 50)):
+        record = ClientFactory(owner=owner, first_name=name, last_name="Fit")
+        Client.objects.filter(pk=record.pk).update(icp_fit=fit)
+    client.force_login(owner)
+    page = client.get(reverse("clients:client_list") + "?sort=-icp_fit").content.decode()
+    assert "ICP fit" in page
+    assert page.index("Alta Fit") < page.index("Media Fit") < page.index("Baja Fit")
+    page = client.get(reverse("clients:client_list") + "?sort=icp_fit").content.decode()
+    assert page.index("Baja Fit") < page.index("Media Fit") < page.index("Alta Fit")
