@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from demo.blocks import default_workers
 from demo.build import demo_build, demo_present, status_table
 from demo.consents import consents_seed
+from demo.origins import origins_seed
 from demo.sampling import DemoError
 from demo.surveys import surveys_seed
 
@@ -34,6 +35,11 @@ class Command(BaseCommand):
         consents = consents_seed()
         self.stdout.write(f"Consents to e-mails recorded: {consents:,}")
         self.stdout.write(f"NPS survey answers recorded: {surveys_seed():,}")
+        origins = origins_seed()
+        self.stdout.write(
+            f"Sources detailed: {origins['details']:,}; referrals: {origins['referrals']:,};"
+            f" status changes over the last year: {origins['status_changes']:,}"
+        )
         tally = result.tally
         self.stdout.write(self.style.SUCCESS(f"\nDemo business loaded in {result.elapsed:.1f} s."))
         for label, value in [
