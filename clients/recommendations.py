@@ -30,16 +30,19 @@ once RULES_DAYS old, after a product is switched on or off, for a day before the
 when asked (`full`). Between rebuilds a night recomputes the cross-sell picks only of the
 clients whose inputs moved, on the stored rules:
 
-* marked ones (RecommendationStale): every write of a client's purchases marks it through the
-  engine's refresh (clients_refresh: forms, corrections, deletions, imports, merges), and the
-  engine marks a client that becomes or stops being lost;
+* marked ones (RecommendationStale): every write of a client's purchases or data marks it
+  through the engine's refresh (clients_refresh: forms, corrections, deletions, edits, imports,
+  merges); the engine marks a client that becomes or stops being lost and one whose 12-month
+  spend or frequency class the night moves; an import marks the clients whose empty fields it
+  completed;
 * those with a purchase that left the window since the last run, or entered it (dated after
   the last run's day, recorded before), found through the purchases' date index.
 
-Room to grow is evaluated for every client on the stored medians (one pass over the clients)
-and written only where a row differs. `everyone=True` recomputes every client's picks on the
-stored rules: segmentation/tests/test_incremental_recommendations.py checks after each of 45
-simulated nights that it leaves the rows the incremental nights left.
+Their room-to-grow rows are evaluated on the stored medians and written only where they differ.
+A rebuild evaluates every client, so a path that forgot to mark would heal within a week.
+`everyone=True` recomputes every client on the stored rules and medians:
+segmentation/tests/test_incremental_recommendations.py checks after each of 45 simulated nights
+that it leaves the rows the incremental nights left.
 
 How: temporary tables built by CREATE … AS SELECT — every (client, product) bought on or before
 `as_of` with its lines in the window, the capped baskets (ROW_NUMBER), the rules (a self-join of
@@ -253,9 +256,10 @@ def _insert_cross_sell(cursor, params: dict) -> int:
     return cursor.rowcount
 
 
-def _room_to_grow_refresh(cursor, params: dict) -> int:
-    """Every room-to-grow row of the day on the stored peer medians, written only where it differs
-    from the stored one (a client's spend, status or group moved): returns the rows written."""
+def _room_to_grow_refresh(cursor, params: dict, *, candidates: bool) -> int:
+    """The room-to-grow rows of every client (or of the CANDIDATES) on the stored peer medians,
+    written only where they differ from the stored ones: returns the rows written."""
+    only = f"AND c.id IN (SELECT id FROM {CANDIDATES})" if candidates else ""  # noqa: S608
     cents = integer_cents("c.spend_12m")
     typical = "((g.median2 + 1) / 2)"  # half up to cents
     cursor.execute(
@@ -264,16 +268,17 @@ def _room_to_grow_refresh(cursor, params: dict) -> int:
                    (2 * {SCORE_UNITS} * ({typical} - {cents}) + {typical}) / (2 * {typical}) AS score_units
             FROM {CLIENT_TABLE} c
             JOIN {PEERS_TABLE} g ON g.sector = c.sector AND g.frequency_class = c.frequency_class
-            WHERE c.spend_12m > 0 AND c.status <> %(lost)s
+            WHERE c.spend_12m > 0 AND c.status <> %(lost)s {only}
               AND {cents} * %(ratio_den)s < %(ratio_num)s * {typical}""",  # noqa: S608
         params,
     )
     if not is_postgres():
         cursor.execute(f"CREATE INDEX {ROOM}_idx ON {ROOM} (client_id)")
     table_analyze(cursor, ROOM)
+    only = f"AND client_id IN (SELECT id FROM {CANDIDATES})" if candidates else ""  # noqa: S608
     cursor.execute(
         f"""DELETE FROM {RECOMMENDATION_TABLE}
-            WHERE kind = %(room_to_grow)s AND NOT EXISTS (
+            WHERE kind = %(room_to_grow)s {only} AND NOT EXISTS (
                 SELECT 1 FROM {ROOM} n WHERE n.client_id = {RECOMMENDATION_TABLE}.client_id
                   AND n.score_units = CAST(ROUND({RECOMMENDATION_TABLE}.score * {SCORE_UNITS}) AS INTEGER)
                   AND n.value_cents = CAST(ROUND({RECOMMENDATION_TABLE}.value * 100) AS INTEGER)
@@ -394,7 +399,7 @@ def recommendations_recompute(*, as_of: dt.date, full: bool = False, everyone: b
             recomputed = None
         counts = {
             Recommendation.Kind.CROSS_SELL.value: _insert_cross_sell(cursor, params),
-            Recommendation.Kind.ROOM_TO_GROW.value: _room_to_grow_refresh(cursor, params),
+            Recommendation.Kind.ROOM_TO_GROW.value: _room_to_grow_refresh(cursor, params, candidates=incremental),
         }
         cursor.execute(f"DELETE FROM {STALE_TABLE} WHERE client_id IN (SELECT client_id FROM {TAKEN})")  # noqa: S608
         for table in TEMP_TABLES:

@@ -43,6 +43,7 @@ from clients.models import (
     not_in_trash,
 )
 from clients.phones import e164
+from clients.recommendations import recommendations_mark
 from clients.text import fold, phone_key, tax_key
 from core.bulk import default_values, rows_insert, values_insert
 from core.money import cents
@@ -580,6 +581,8 @@ def import_apply(
         created = _clients_create(analysis.new_clients, owner, user_id=user_id, now=now)
         counter.add(len(created))
         completed = _clients_complete(analysis.client_updates)
+        with connection.cursor() as cursor:  # a sector filled in moves their peers: their room to grow
+            recommendations_mark(cursor, [client.pk for client in completed])
         _audit_completed(completed, analysis.client_updates, user=created_by)
         new_products = _products_create(analysis, product_category)
         purchase_clients = _purchases_create(analysis.purchases, created, new_products, user_id, counter, now)

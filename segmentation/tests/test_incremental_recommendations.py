@@ -58,9 +58,13 @@ def buy(client: Client, by, day: dt.date, rng: random.Random, products: list[Pro
     # Two families of products bought together, so that the rules have support.
     family = products[:4] if client.pk % 2 else products[3:]
     chosen = rng.sample(family, rng.randint(1, 3))
+    small = 10 if client.pk % 3 == 0 else 1  # a third spend far less than their peers: room to grow
     return records.purchase_record(
         client=client, by=by, date=day,
-        lines=[records.line_for(product=product, quantity=Decimal(1), unit_price=Decimal(rng.randint(5, 90))) for product in chosen],
+        lines=[
+            records.line_for(product=product, quantity=Decimal(1), unit_price=Decimal(rng.randint(5, 90)) / small)
+            for product in chosen
+        ],
     )
 
 
@@ -68,12 +72,12 @@ def test_forty_five_nights_equal_a_recompute_on_the_same_rules(owner):
     short_thresholds()
     rng = random.Random(20261203)
     products = [ProductFactory(name=f"P{index}") for index in range(8)]
-    clients = [ClientFactory(owner=owner) for _ in range(40)]
+    clients = [ClientFactory(owner=owner, sector=rng.choice(["Salud", "Hostelería"])) for _ in range(40)]
     with at(START - dt.timedelta(days=1), 12):
         for client in clients:
             for _ in range(rng.randint(1, 4)):
-                # Some of the history sits at the window's far end: it leaves during the run.
-                back = rng.choice([rng.randint(1, 60), rng.randint(WINDOW_DAYS - 40, WINDOW_DAYS + 5)])
+                # Some of the history sits at the far end of the 12-month or the 730-day window: it leaves during the run.
+                back = rng.choice([rng.randint(1, 60), rng.randint(330, 380), rng.randint(WINDOW_DAYS - 40, WINDOW_DAYS + 5)])
                 buy(client, owner, START - dt.timedelta(days=back), rng, products)
 
     first = night(START)
@@ -94,6 +98,9 @@ def test_forty_five_nights_equal_a_recompute_on_the_same_rules(owner):
                 survivor, absorbed = clients[1], clients[2]
                 client_merge(by=owner, survivor=survivor, absorbed=absorbed, values=merge_defaults(survivor, absorbed))
                 clients.remove(absorbed)
+            if rng.random() < 0.3:  # a client changes sector: its peer group, and its room to grow
+                client = rng.choice(clients)
+                records.client_update(by=owner, client=client, data={"sector": rng.choice(["Salud", "Hostelería", "Retail"])})
             if offset in (24, 26):  # a product switched off, then on again: the rules are rebuilt
                 Product.objects.filter(pk=products[0].pk).update(is_active=offset == 26)
         if offset not in MISSED_NIGHTS:
@@ -103,6 +110,7 @@ def test_forty_five_nights_equal_a_recompute_on_the_same_rules(owner):
     assert {24, 26} <= set(rebuilt)
     assert len(incremental) > 30
     assert not RecommendationStale.objects.exists()
+    assert Recommendation.objects.filter(kind=Recommendation.Kind.ROOM_TO_GROW).count() >= 5
     assert Client.objects.filter(status=Status.LOST).exists()  # the simulation moved statuses
     assert RecommendationState.objects.get().as_of == START + dt.timedelta(days=DAYS)
 
