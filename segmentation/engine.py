@@ -80,6 +80,7 @@ from core.sql import (
     table_analyze,
     work_mem_set,
 )
+from segmentation.leaving import leave_reason_differences, leave_reasons_update
 from segmentation.models import StatusChange
 from segmentation.rules import Thresholds
 
@@ -448,12 +449,21 @@ def apply_chunk(
         table_analyze(cursor, TEMP_TABLE)  # small: let the joins below start from it
         status_changes = _status_changes_record(cursor, as_of, cause) if record_changes else 0
         rows_changed = _changed_clients_update(cursor, as_of, thresholds)
+        leave_reasons = _leave_reasons_in_scope(cursor, id_range)
         per_status = clients_per_status(cursor, id_range)
         _scratch_drop(cursor)
     return {
         "statuses": per_status, "rows_changed": rows_changed, "status_changes": status_changes,
-        "cuts": cuts.as_json(),
+        "leave_reasons": leave_reasons, "cuts": cuts.as_json(),
     }
+
+
+def _leave_reasons_in_scope(cursor, id_range) -> int:
+    """The reasons for leaving of the clients in scope (segmentation/leaving.py), after their status."""
+    if isinstance(id_range, list) or id_range == LOADED_IDS:
+        return leave_reasons_update(cursor, ids_table=TEMP_IDS)
+    params: dict = {}
+    return leave_reasons_update(cursor, _range("c.id", id_range, params), params)
 
 
 @dataclass(frozen=True)
@@ -493,6 +503,8 @@ def lifecycle_differences(as_of: dt.date, thresholds: Thresholds) -> list[Differ
             old, new = _normalised(name, old), _normalised(name, new)
             if old != new:
                 differences.append(Difference(row[0], name, old, new))
+    if not differences:  # the reasons follow the statuses: compared once those are right
+        differences = [Difference(pk, "leave_reason", old, new) for pk, old, new in leave_reason_differences()]
     return differences
 
 
@@ -789,7 +801,7 @@ def preview_tiers(thresholds: Thresholds) -> dict[str, int]:
 # with a full recompute, and the sixty-day test in segmentation/tests/test_incremental_night.py
 # does so after every simulated night.
 
-ENGINE_VERSION = "2"  # raise it when a rule changes: the next night is then a full run
+ENGINE_VERSION = "3"  # raise it when a rule changes: the next night is then a full run (3: reasons for leaving)
 FIGURE_COLUMNS = [
     "first_purchase_date", "last_purchase_date", "purchase_count", "total_spent", "spend_12m", "average_basket",
     "frequency_class",
@@ -913,6 +925,8 @@ def classes_update(
         },
     )
     rows = cursor.rowcount
+    # A status that changes may bring or clear a reason for leaving (segmentation/leaving.py).
+    leave_reasons_update(cursor, ids_table=TEMP_CLASSES, id_column="client_id")
     cursor.execute(f"DROP TABLE IF EXISTS {TEMP_CLASSES}")
     return rows, status_changes
 
@@ -1022,4 +1036,5 @@ def clients_refresh(
     with transaction.atomic(), connection.cursor() as cursor:
         figures = figures_update(cursor, as_of, thresholds, scope)
         rows, status_changes = classes_update(cursor, as_of, thresholds, cuts, scope, cause=cause)
+        _leave_reasons_in_scope(cursor, scope)  # its close reason may have changed, not its status
     return {"rows_changed": figures + rows, "status_changes": status_changes}
