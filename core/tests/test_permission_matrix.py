@@ -24,6 +24,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from accounts.models import User
+from api.tokens import token_create
 from campaigns.models import Campaign, Recipient
 from campaigns.tokens import survey_token, unsubscribe_token
 from clients.models import ExchangeRate
