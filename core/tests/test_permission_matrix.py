@@ -29,7 +29,7 @@ from campaigns.models import Campaign, Recipient
 from campaigns.tokens import survey_token, unsubscribe_token
 from clients.models import ExchangeRate
 from clients.tests.factories import ClientFactory, ContractFactory, FollowUpFactory, ProductFactory, PurchaseFactory
-from core.tests.test_access import all_urls
+from core.tests.test_access import API_ENDPOINTS, all_urls
 from exports.models import ExportJob
 from imports.models import ImportJob
 from segmentation.records import client_trash
@@ -99,6 +99,7 @@ def _objects_of(person: User, *, label: str) -> dict[str, object]:
         "product": ProductFactory(name=f"Producto {label}"),
         "contract": ContractFactory(client=client),
         "twin": ClientFactory(owner=person, first_name=f"Cliente {label}"),  # a second one, to merge
+        "api_token": token_create(user=person, name=f"Token {label}")[0],
     }
 
 
@@ -239,11 +240,20 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "campaigns:consent_update": (PORTFOLIO, _client),
     "campaigns:unsubscribe": (PUBLIC, lambda o: [o["unsubscribe"]]),
     "campaigns:survey": (PUBLIC, lambda o: [o["survey"]]),
+    # The REST API's schema and docs are pages for anyone logged in; its endpoints take a token
+    # instead of a session and have their own matrix (api/tests/test_personas.py).
+    "api:openapi-json": (EVERYONE, lambda o: []),
+    "api:openapi-view": (EVERYONE, lambda o: []),
+    # Each person's own API tokens: another's token is a 404.
+    "api_tokens:token_list": (EVERYONE, lambda o: []),
+    "api_tokens:token_revoke": (CREATOR, lambda o: [o["api_token"].pk]),
 }
 
 
 def _names() -> list[str]:
-    return sorted({name for name, _path, _view in all_urls() if name and not name.startswith("admin:")})
+    return sorted({
+        name for name, _path, _view in all_urls() if name and not name.startswith("admin:") and name not in API_ENDPOINTS
+    })
 
 
 def test_every_view_has_an_entry_in_the_matrix():
