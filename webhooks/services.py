@@ -282,8 +282,8 @@ def delivery_body(delivery: Delivery) -> bytes:
     return json.dumps(envelope, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def deliveries_due(*, now: dt.datetime | None = None, limit: int = SEND_BATCH) -> list[int]:
-    now = now or timezone.now()
+def deliveries_due(*, now: dt.datetime | None = None, limit: int | None = None) -> list[int]:
+    now, limit = now or timezone.now(), limit or SEND_BATCH
     return list(
         Delivery.objects.filter(state=Delivery.State.PENDING, next_attempt_at__lte=now, endpoint__state=Endpoint.State.ACTIVE)
         .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]
@@ -297,7 +297,9 @@ def delivery_attempt(*, delivery_id: int) -> Delivery | None:
     due = Delivery.objects.filter(pk=delivery_id, state=Delivery.State.PENDING, next_attempt_at__lte=now)
     if not due.update(next_attempt_at=now + CLAIM):
         return None
-    delivery = Delivery.objects.select_related("endpoint").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
+    if delivery is None:  # its endpoint was deleted meanwhile
+        return None
     endpoint = delivery.endpoint
     if not endpoint.is_active and delivery.event != TEST_EVENT:
         return None  # waits for the resume, which makes it due again

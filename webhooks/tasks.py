@@ -28,15 +28,21 @@ def deliveries_send(delivery_ids: list[int]) -> int:
 
 @shared_task(base=RetriedTask)
 def deliveries_send_due() -> int:
-    """Sends the deliveries whose (next) attempt is due, a batch at a time; a full batch queues the next."""
+    """Sends the deliveries whose (next) attempt is due, a batch at a time. With workers a full batch
+    queues the next one (another worker may take it); in-process it carries on here (queueing
+    itself would nest a call per batch)."""
     from core.tasks import enqueue
     from webhooks.services import SEND_BATCH, deliveries_due, delivery_attempt
 
-    due = deliveries_due()
-    sent = sum(delivery_attempt(delivery_id=pk) is not None for pk in due)
-    if len(due) == SEND_BATCH:
-        enqueue("webhooks.tasks.deliveries_send_due")
-    return sent
+    sent = 0
+    while True:
+        due = deliveries_due()
+        sent += sum(delivery_attempt(delivery_id=pk) is not None for pk in due)
+        if len(due) < SEND_BATCH:
+            return sent
+        if not deliveries_send_due.app.conf.task_always_eager:
+            enqueue("webhooks.tasks.deliveries_send_due")
+            return sent
 
 
 @shared_task(base=RetriedTask)

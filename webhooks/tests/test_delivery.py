@@ -219,3 +219,22 @@ def test_the_receiver_on_loopback_gets_nothing_when_private_addresses_are_refuse
 def test_an_unreachable_endpoint_is_an_error_not_an_exception():
     outcome = transport.post("http://127.0.0.1:9/x", b"{}", {})  # nothing listens on the discard port
     assert outcome.status is None and outcome.error and not outcome.ok
+
+
+def test_the_due_deliveries_are_sent_in_batches_and_a_second_run_sends_nothing(
+    admin_user, receiver, monkeypatch,
+):
+    from webhooks import tasks
+
+    monkeypatch.setattr(services, "SEND_BATCH", 3)
+    endpoint = Endpoint.objects.create(url=receiver.url, events=[Event.PURCHASE_RECORDED])
+    now = timezone.now()
+    Delivery.objects.bulk_create(
+        Delivery(endpoint=endpoint, event=Event.PURCHASE_RECORDED, payload={"n": n}, created_at=now, next_attempt_at=now)
+        for n in range(7)
+    )
+
+    assert tasks.deliveries_send_due() == 7
+    assert tasks.deliveries_send_due() == 0
+    assert sorted(json.loads(request.body)["data"]["n"] for request in receiver.requests) == list(range(7))
+    assert Delivery.objects.filter(state=Delivery.State.DELIVERED).count() == 7
