@@ -38,7 +38,7 @@ class Endpoint(models.Model):
     events = models.JSONField(_("events"), default=list)
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.ACTIVE)
     class PausedReason(models.TextChoices):
-        BY_HAND = "by_hand", _("Paused by an administrador")
+        BY_HAND = "by_hand", _("Paused by an administrator")
         FAILING = "failing", _("Paused after failing too many times in a row")
 
     paused_reason = models.CharField(_("why paused"), max_length=16, choices=PausedReason.choices, blank=True)

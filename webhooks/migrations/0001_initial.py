@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                 ('secret', models.CharField(default=webhooks.models.new_secret, editable=False, max_length=100, verbose_name='signing secret')),
                 ('events', models.JSONField(default=list, verbose_name='events')),
                 ('state', models.CharField(choices=[('active', 'Active'), ('paused', 'Paused')], default='active', max_length=8, verbose_name='state')),
-                ('paused_reason', models.CharField(blank=True, choices=[('by_hand', 'Paused by an administrador'), ('failing', 'Paused after failing too many times in a row')], max_length=16, verbose_name='why paused')),
+                ('paused_reason', models.CharField(blank=True, choices=[('by_hand', 'Paused by an administrator'), ('failing', 'Paused after failing too many times in a row')], max_length=16, verbose_name='why paused')),
                 ('paused_at', models.DateTimeField(blank=True, null=True, verbose_name='paused at')),
                 ('consecutive_failures', models.PositiveIntegerField(default=0, verbose_name='failures in a row')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
