@@ -24,7 +24,8 @@ from accounts.selectors import salespeople_visible_to
 from clients.models import Alert, Client, FollowUp, FrequencyClass, Status, VolumeTier
 from clients.renewals import renewal_outcomes
 from icp.services import DashboardFit, dashboard_fit
-from segmentation.models import DailySnapshot, Segment, SegmentSnapshot, StatusChange
+from segmentation.leaving import alert_text, leaving_report, reason_alert
+from segmentation.models import DailySnapshot, LifecycleSettings, Segment, SegmentSnapshot, StatusChange
 from segmentation.sources import dashboard_sources
 
 TREND_MONTHS = 12
@@ -65,7 +66,9 @@ class Dashboard:
     segments: list[Row] = field(default_factory=list)
     trend: list[dict] = field(default_factory=list)
     flows: list[dict] = field(default_factory=list)
-    lost_reasons: list[dict] = field(default_factory=list)
+    lost_reasons: list[dict] = field(default_factory=list)  # this month's bajas per reason, with the revenue lost
+    lost_total: int = 0
+    lost_alert: str = ""  # when one reason passes the administrador's share (segmentation/leaving.py)
     overdue_total: int = 0
     teams: list[dict] = field(default_factory=list)
     saved_segments: list[Segment] = field(default_factory=list)  # those behind `segments`, in order
@@ -216,13 +219,26 @@ def _flows_add(board: Dashboard) -> None:
         {**flow, "from_label": labels.get(flow["from_status"], "—"), "to_label": labels.get(flow["to_status"], "—")}
         for flow in flows
     ]
-    reasons = dict(Client.CloseReason.choices)
-    board.lost_reasons = [
-        {"code": code, "label": reasons.get(code, _("Not recorded")), "clients": n}
-        for code, n in StatusChange.objects.filter(
-            client__owner_id__in=board.owner_ids, to_status=Status.LOST, date__gte=this_month, date__lte=board.today,
-        ).values_list("client__close_reason").annotate(n=Count("pk")).order_by("-n")
-    ]
+    _leaving_add(board)
+
+
+def _leaving_add(board: Dashboard) -> None:
+    """This month's bajas per reason with the revenue lost, and the alert when one reason passes
+    the administrador's share (two queries: the settings, the grouped bajas)."""
+    thresholds = LifecycleSettings.current().thresholds()
+    report = leaving_report(
+        clients=Client.objects.not_in_trash().filter(owner_id__in=board.owner_ids), today=board.today, months=1,
+    )
+    month = report.months[-1]
+    board.lost_reasons = sorted(
+        ({"code": code, "label": str(label), "clients": report.cell(month, code).clients, "lost": report.cell(month, code).lost}
+         for code, label in report.reasons if report.cell(month, code).clients),
+        key=lambda reason: -reason["clients"],
+    )
+    board.lost_total = report.month_total(month).clients
+    counts = {reason["code"]: reason["clients"] for reason in board.lost_reasons}
+    alert = reason_alert(counts=counts, share=thresholds.leave_alert_share, minimum=thresholds.leave_alert_minimum)
+    board.lost_alert = alert_text(alert) if alert else ""
 
 
 def _segments_add(board: Dashboard, user: User) -> None:

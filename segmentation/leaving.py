@@ -219,7 +219,7 @@ class ReasonAlert:
     """One reason's share of the month's bajas passed the administrador's threshold."""
 
     code: str
-    label: str
+    label: object  # the reason's lazy label: in the reader's language when the text is made
     clients: int
     total: int
 
@@ -239,7 +239,7 @@ def reason_alert(*, counts: dict[str, int], share: int, minimum: int) -> ReasonA
     best = max((code for code in Reason.values if counts.get(code)), key=lambda code: counts[code], default=None)
     if best is None or 100 * counts[best] <= share * total:
         return None
-    return ReasonAlert(best, str(labels[best]), counts[best], total)
+    return ReasonAlert(best, labels[best], counts[best], total)
 
 
 def month_counts(*, clients: QuerySet, today: dt.date) -> dict[str, int]:
@@ -261,4 +261,4 @@ def alert_text(alert: ReasonAlert) -> str:
         "%(count)d of %(total)d lost clients this month cites “%(reason)s”",
         "%(count)d of %(total)d lost clients this month cite “%(reason)s”",
         alert.clients,
-    ) % {"count": alert.clients, "total": alert.total, "reason": alert.label}
+    ) % {"count": alert.clients, "total": alert.total, "reason": str(alert.label)}

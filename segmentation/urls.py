@@ -1,6 +1,6 @@
 from django.urls import path
 
-from segmentation import rate_views, source_views, views
+from segmentation import leaving_views, rate_views, source_views, views
 
 app_name = "segmentation"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("segments/<int:pk>/export.<str:fmt>/", views.segment_export, name="segment_export"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/sources/", source_views.source_report, name="source_report"),
+    path("dashboard/leaving/", leaving_views.leaving_reasons, name="leaving_reasons"),
     path("settings/lifecycle/", views.lifecycle_settings, name="lifecycle_settings"),
     path("settings/nightly-runs/", views.nightly_runs, name="nightly_runs"),
     path("settings/rates/", rate_views.exchange_rate_list, name="exchange_rates"),

@@ -204,6 +204,7 @@ MATRIX: dict[str, tuple[Rule, object]] = {
     "segmentation:segment_export": (CREATOR, lambda o: [o["segment"].pk, "csv"]),
     "segmentation:dashboard": (EVERYONE, lambda o: []),
     "segmentation:source_report": (EVERYONE, lambda o: []),  # issue 18: the viewer's clients' altas by source
+    "segmentation:leaving_reasons": (MANAGERS, lambda o: []),  # issue 18: bajas per reason, gerentes and administradores
     "segmentation:lifecycle_settings": (ADMIN_ONLY, lambda o: []),
     "segmentation:nightly_runs": (ADMIN_ONLY, lambda o: []),
     "icp:profile_edit": (ADMIN_ONLY, lambda o: []),

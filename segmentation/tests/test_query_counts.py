@@ -56,12 +56,13 @@ def test_dashboard_queries_do_not_grow(client, django_assert_num_queries, manage
     _business(owner, manager, size)
     client.force_login(manager)
     # session, user, groups; the people in scope; the snapshot's day; its rows; overdue
-    # follow-ups; the trend; the flows; the reasons for leaving; the segments; their figures
+    # follow-ups; the trend; the flows; the reasons for leaving (the alert's settings, then this
+    # month's bajas per reason with the revenue lost); the segments; their figures
     # from the segment snapshots; the NPS answers grouped by client and campaign, then per
     # segment (the access rule's team and shares, then one UNION ALL); the contracts that came to
     # term in the last 12 months (the renewal rate, one aggregate); the ideal profile's fit
     # (icp.services.dashboard_fit); the altas of the last 12 months per source (the sources card).
-    with django_assert_num_queries(3 + 9 + 4 + 1 + 1 + 1):
+    with django_assert_num_queries(3 + 10 + 4 + 1 + 1 + 1):
         assert client.get("/dashboard/").status_code == 200
 
 
