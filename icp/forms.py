@@ -31,6 +31,8 @@ class CriterionForm(BootstrapFormMixin, forms.Form):
         self.vocabulary = vocabulary
         self.fields["value"].widget.attrs["data-icp-value"] = "true"
         self.fields["attribute"].widget.attrs["data-icp-attribute"] = "true"
+        for field in self.fields.values():  # a row of a table: its column header is the label
+            field.widget.attrs["aria-label"] = field.label
 
     def clean(self):
         data = super().clean()
@@ -48,6 +50,11 @@ class BaseCriterionFormSet(forms.BaseFormSet):
     def __init__(self, *args, vocabulary: Vocabulary, **kwargs) -> None:
         self.vocabulary = vocabulary
         super().__init__(*args, **kwargs)
+
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs.update({"class": "form-check-input", "aria-label": _("Remove")})
 
     def get_form_kwargs(self, index):
         return {**super().get_form_kwargs(index), "vocabulary": self.vocabulary}
