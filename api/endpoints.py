@@ -299,8 +299,12 @@ def purchase_create(request: HttpRequest, payload: PurchaseIn):
     with transaction.atomic():
         # The key as the purchase keeps it (unique): a second request racing this one finds it.
         service_key = f"api:{token.pk}:{hashlib.sha256(key.encode()).hexdigest()[:60]}" if key else None
-        purchase = purchases.record_one(by=_user(request), checked=checked, idempotency_key=service_key)
-        body = PurchaseOut.from_orm(Purchase.objects.prefetch_related("lines").get(pk=purchase.pk)).model_dump(mode="json", by_alias=False)
+        purchase, recorded_now = purchases.record_one(by=_user(request), checked=checked, idempotency_key=service_key)
+        if recorded_now:
+            purchase.answer_lines = checked.lines  # its lines are those sent: no need to read them back
+        else:  # the same key's purchase, recorded by a request that raced this one
+            purchase = Purchase.objects.prefetch_related("lines").get(pk=purchase.pk)
+        body = PurchaseOut.from_orm(purchase).model_dump(mode="json", by_alias=False)
         _remember(token, key, digest, 201, body)
     return _json(201, body)
 

@@ -105,16 +105,19 @@ def check_one(*, client: Client, data: PurchaseIn) -> Checked:
     return Checked(client=client, data=data, lines=lines, errors=errors + line_errors)
 
 
-def record_one(*, by: User, checked: Checked, idempotency_key: str | None) -> Purchase:
+def record_one(*, by: User, checked: Checked, idempotency_key: str | None) -> tuple[Purchase, bool]:
+    """The purchase recorded through the form's service, and True; or the one the same key
+    recorded before (a request that raced this one), and False."""
     data = checked.data
     try:
-        return records.purchase_record(
+        purchase = records.purchase_record(
             client=checked.client, by=by, date=data.date, amount=data.amount, lines=checked.lines,
             currency=data.currency, exchange_rate=data.exchange_rate, payment_method=data.payment_method,
             channel=data.channel, notes=data.notes, idempotency_key=idempotency_key,
         )
     except records.AlreadyRecorded as done:  # the same key's request, committed meanwhile
-        return done.purchase
+        return done.purchase, False
+    return purchase, True
 
 
 # Bulk

@@ -22,3 +22,5 @@ else
 fi
 echo "== imports"
 PYTHONPATH=. $PY bench/imports.py
+echo "== REST API: purchase feeds"
+PYTHONPATH=. $PY bench/api.py
