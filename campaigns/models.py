@@ -216,3 +216,21 @@ class SurveyAnswer(models.Model):
     @property
     def category(self) -> str:
         return "promoter" if self.score >= 9 else "passive" if self.score >= 7 else "detractor"
+
+
+class NpsSnapshot(models.Model):
+    """The survey answers of the 12 months ending on `date`, counted per salesperson and survey
+    campaign (segment empty) or per salesperson and saved segment (campaign empty): taken nightly
+    with the other snapshots, read by the dashboard (campaigns/nps.py) instead of every answer."""
+
+    date = models.DateField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, null=True, related_name="+")
+    segment = models.ForeignKey("segmentation.Segment", on_delete=models.CASCADE, null=True, related_name="+")
+    answers = models.PositiveIntegerField()
+    promoters = models.PositiveIntegerField()
+    passives = models.PositiveIntegerField()
+    detractors = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["date", "owner"], name="nps_snapshot_day_owner_idx")]
