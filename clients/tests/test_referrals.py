@@ -139,7 +139,7 @@ def test_best_referrers_rank_by_clients_or_revenue_within_the_access_rule(owner,
 @pytest.mark.django_db
 @pytest.mark.parametrize("size", [1, 10])
 def test_best_referrers_page_queries_do_not_grow(client, django_assert_num_queries, manager, owner, size):
-    for index in range(size):
+    for _index in range(size):
         referrer = ClientFactory(owner=owner)
         ClientFactory.create_batch(2, owner=owner, referred_by=referrer)
     client.force_login(manager)
