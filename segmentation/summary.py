@@ -3,6 +3,9 @@
 Sent by the nightly job after the recompute: each active comercial with an e-mail address gets
 their red clients, today's agenda (and how many follow-ups are overdue), the clients that turned
 dormant today and the pending contracts ending within the renewal notice, in their language.
+Each gerente gets the same of their own, and a red alert when one reason for leaving is given
+by more than the administrador's share of their team's lost clients this month
+(segmentation/leaving.py: "6 of 11 lost clients this month cite “Price”").
 A salesperson with nothing in any section gets no e-mail.
 
 Never two on one day: User.morning_summary_sent_on is set right after each send, so a run that
@@ -12,7 +15,9 @@ Queries: one for the recipients, then six per salesperson whatever the size of t
 one per listed section (reds, today's follow-ups, new dormant clients, contracts to renew), each
 carrying the section's total in a COUNT(*) OVER () column so that listing at most a few rows
 still tells how many there are; one aggregate for today's and overdue follow-up counts; and the
-UPDATE that marks the salesperson as sent (not run when they are skipped).
+UPDATE that marks the salesperson as sent (not run when they are skipped). A gerente's alert
+adds three when it is on: their teams' members and their shares (the access rule's terms), then
+this month's lost clients per reason in one grouped query.
 """
 
 import datetime as dt
@@ -21,14 +26,15 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db.models import Count, Q, QuerySet, Window
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Window
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import Role, User
-from clients.models import Alert, Client, Contract, FollowUp, Status, not_in_trash
+from clients.models import Alert, Client, Contract, FollowUp, Status, not_in_trash, portfolio_scope
+from segmentation.leaving import alert_text, month_counts, reason_alert
 from segmentation.models import StatusChange
 from segmentation.rules import Thresholds
 
@@ -64,10 +70,15 @@ def morning_summaries_send(*, day: dt.date, thresholds: Thresholds) -> int:
     """Sends today's summary to every comercial who has not had it yet; returns how many were sent."""
     if not thresholds.morning_summary_enabled:
         return 0
+    def in_group(role: str) -> Exists:
+        return Exists(User.groups.through.objects.filter(user_id=OuterRef("pk"), group__name=role))
+
     recipients = list(
-        User.objects.filter(is_active=True, groups__name=Role.COMERCIAL)
+        User.objects.filter(is_active=True, groups__name__in=[Role.COMERCIAL, Role.GERENTE])
         .exclude(email="")
         .exclude(morning_summary_sent_on=day)
+        .annotate(sells=in_group(Role.COMERCIAL), manages=in_group(Role.GERENTE))
+        .distinct()
         .order_by("pk")
     )
     sent = 0
@@ -91,25 +102,29 @@ def morning_summaries_send(*, day: dt.date, thresholds: Thresholds) -> int:
 def _message(*, user: User, day: dt.date, thresholds: Thresholds) -> EmailMultiAlternatives | None:
     """The e-mail in the active language, or None when there is nothing to tell."""
     links = _Links(settings.SITE_URL.rstrip("/"))
-    sections = [
-        _reds(user, links),
-        _agenda(user, day, links),
-        _dormant(user, day, links),
-        _contracts(user, day, thresholds, links),
-    ]
+    sections = []
+    if getattr(user, "manages", False):  # a gerente's alert first: the one thing in red for the whole team
+        sections.append(_leaving(user, day, thresholds, links))
+    sells = getattr(user, "sells", True)
+    if sells:  # a gerente who does not sell gets the alert alone
+        sections += [_reds(user, links), _agenda(user, day, links), _dormant(user, day, links),
+                     _contracts(user, day, thresholds, links)]
     if not any(section.total or section.note for section in sections):
         return None
-    reds, agenda = sections[0].total, sections[1].total
     context = {
         "user": user,
         "day": formats.date_format(day, "DATE_FORMAT"),
         "sections": [section for section in sections if section.total or section.note],
         "agenda_url": links.site + reverse("clients:agenda"),
     }
-    subject = gettext("Your day in Cartera: %(reds)s, %(today)s") % {
-        "reds": ngettext("%(count)d red client", "%(count)d red clients", reds) % {"count": reds},
-        "today": ngettext("%(count)d follow-up today", "%(count)d follow-ups today", agenda) % {"count": agenda},
-    }
+    if sells:
+        reds, agenda = sections[-4].total, sections[-3].total
+        subject = gettext("Your day in Cartera: %(reds)s, %(today)s") % {
+            "reds": ngettext("%(count)d red client", "%(count)d red clients", reds) % {"count": reds},
+            "today": ngettext("%(count)d follow-up today", "%(count)d follow-ups today", agenda) % {"count": agenda},
+        }
+    else:
+        subject = gettext("Your day in Cartera: %(alert)s") % {"alert": sections[0].note}
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("emails/morning_summary.txt", context),
@@ -203,6 +218,24 @@ def _contracts(user: User, day: dt.date, thresholds: Thresholds, links: _Links) 
         title=ngettext("%(count)d contract to renew", "%(count)d contracts to renew", total) % {"count": total},
         lines=[links.line(contract.client, contract.title, when=links.short(contract.end_date)) for contract in contracts],
         total=total,
+    )
+
+
+def _leaving(user: User, day: dt.date, thresholds: Thresholds, links: _Links) -> Section:
+    """A gerente's red alert when one reason passes the share of their team's lost clients this
+    month (and the month has the minimum); an empty section otherwise (three queries, none when off)."""
+    if not thresholds.leave_alert_share:
+        return Section(title="", lines=[], total=0)
+    clients = Client.objects.visible_in(portfolio_scope(user))
+    counts = month_counts(clients=clients, today=day)
+    alert = reason_alert(counts=counts, share=thresholds.leave_alert_share, minimum=thresholds.leave_alert_minimum)
+    if alert is None:
+        return Section(title="", lines=[], total=0)
+    return Section(
+        title=gettext("Why clients leave"),
+        lines=[Line(client=gettext("Lost clients per reason, month by month"),
+                    url=links.site + reverse("segmentation:leaving_reasons"), detail="")],
+        total=1, note=alert_text(alert),
     )
 
 

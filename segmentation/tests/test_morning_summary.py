@@ -247,3 +247,37 @@ def test_summary_queries_do_not_grow_with_the_portfolio(django_assert_num_querie
     # (one aggregate) and the UPDATE marking them sent.
     with django_assert_num_queries(1 + 2 * 6):
         assert morning_summaries_send(day=DAY, thresholds=Thresholds()) == 2
+
+
+@pytest.mark.django_db
+def test_a_gerente_gets_a_red_alert_when_one_reason_passes_the_share_of_the_months_lost_clients():
+    """6 of the team's 11 lost clients this month cite price: above 50 %, with at least 5 lost."""
+    from accounts.models import Team
+
+    gerente = user_create(
+        username="gema", password="s3cret-pass-123", role=Role.GERENTE, first_name="Gema",
+        email="gema@cartera.example", language="en",
+    )
+    seller = salesperson("sergio", email="")  # no address: only the gerente gets an e-mail
+    Team.objects.create(name="Norte", manager=gerente).members.add(seller)
+    reasons = ["price"] * 6 + ["service"] * 2 + ["competitor", "", ""]
+    for reason in reasons:
+        ClientFactory(owner=seller, status=Status.LOST, status_since=DAY - dt.timedelta(days=2), leave_reason=reason)
+    ClientFactory(owner=seller, status=Status.LOST, status_since=DAY - dt.timedelta(days=40), leave_reason="service")  # last month
+    ClientFactory(owner=salesperson("otro"), status=Status.LOST, status_since=DAY, leave_reason="moved")  # another team's
+
+    thresholds = Thresholds(leave_alert_share=50, leave_alert_minimum=5)
+    assert morning_summaries_send(day=DAY, thresholds=thresholds) == 1
+    [message] = mail.outbox
+    assert message.to == ["gema@cartera.example"]
+    assert message.subject == "Your day in Cartera: 6 of 11 lost clients this month cite “Price”"
+    assert "6 of 11 lost clients this month cite “Price”" in message.body
+    html = html_of(message)
+    assert "6 of 11 lost clients this month cite “Price”" in html and "#dc3545" in html
+    assert f"{SITE}/dashboard/leaving/" in message.body
+
+    mail.outbox.clear()
+    User.objects.update(morning_summary_sent_on=None)
+    # 6 of 11 is 54.5 %: not above 55 %, and nothing else to tell her, so no e-mail at all.
+    assert morning_summaries_send(day=DAY, thresholds=Thresholds(leave_alert_share=55, leave_alert_minimum=5)) == 0
+    assert morning_summaries_send(day=DAY, thresholds=Thresholds(leave_alert_share=50, leave_alert_minimum=12)) == 0
