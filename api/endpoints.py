@@ -5,6 +5,7 @@ Every list is a page of at most `limit` rows in id order with an opaque `cursor`
 every write needs a read and write token (403 otherwise) and is in the audit history with the token's
 name (api.auth.in_token_context)."""
 
+import datetime as dt
 import hashlib
 import json
 
@@ -57,6 +58,7 @@ from segmentation.models import Segment, StatusChange
 from segmentation.segments import segment_clients
 
 MAX_KEY = 255
+IDEMPOTENCY_KEEP = dt.timedelta(days=7)
 
 api = NinjaAPI(
     title="Cartera API",
@@ -274,6 +276,9 @@ def _remember(token: ApiToken, key: str | None, digest: str, status: int, body) 
     requests with one key at once, the second waits on the unique key and then replays the first."""
     if key is None:
         return
+    # The token's answers older than a week go (one indexed DELETE): a purchase keeps its key for
+    # good (Purchase.idempotency_key), so a key replayed later still finds it and records nothing.
+    IdempotencyRecord.objects.filter(token=token, created_at__lt=timezone.now() - IDEMPOTENCY_KEEP).delete()
     try:
         with transaction.atomic():
             IdempotencyRecord.objects.create(token=token, key=key, request_hash=digest, status=status, response=body)
@@ -550,6 +555,19 @@ def _with_problem(*, path_prefix: str | None = None, path_params=None):
         },
         "required": ["title", "status"],
     }
+    problem = {"content": {problems.CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    answers = {
+        "401": "No valid token", "403": "A read-only token writing, or not allowed", "404": "Not found, or not yours to see",
+        "422": "Invalid input: each field's message in errors", "429": "Too many requests: see Retry-After",
+    }
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or method not in ("get", "post", "patch", "put", "delete"):
+                continue
+            for status, text in answers.items():
+                if status == "403" and method == "get":  # only writes need a read and write token
+                    continue
+                operation.setdefault("responses", {}).setdefault(status, {"description": text, **problem})
     bulk = BulkIn.model_json_schema(ref_template="#/components/schemas/{model}")
     for name, definition in bulk.pop("$defs", {}).items():
         schema["components"]["schemas"].setdefault(name, definition)

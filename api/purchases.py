@@ -43,7 +43,7 @@ ROW = TypeAdapter(PurchaseIn)
 class Checked:
     """A purchase whose values passed every check, ready for the service or the bulk write."""
 
-    client: Client
+    client: Client | None  # bulk: None, the row's client being data.client (one of the user's)
     data: PurchaseIn
     lines: list[records.LineData]
     errors: list[dict] = field(default_factory=list)
@@ -154,22 +154,22 @@ def bulk_check(*, user: User, rows: list) -> tuple[list[Checked | None], list[di
             errors += [{"row": number, **e} for e in from_pydantic(error.errors(include_url=False))]
     good = [row for row in parsed if row is not None]
     client_ids = sorted({row.client for row in good})
-    clients = Client.objects.visible_to(user).in_bulk(client_ids) if client_ids else {}
+    # Their totals only: what the checks need of the clients the user sees, among those named.
+    visible = Client.objects.visible_to(user).filter(pk__in=client_ids) if client_ids else Client.objects.none()
+    totals = dict(visible.values_list("pk", "total_spent").order_by())
     products = _products(good)
     today = timezone.localdate()
-    totals = {pk: client.total_spent for pk, client in clients.items()}
     checked: list[Checked | None] = []
     for number, data in enumerate(parsed):
         if data is None:
             checked.append(None)
             continue
         row_errors = _shape_errors(data, today)
-        client = clients.get(data.client)
-        if client is None:
+        if data.client not in totals:
             row_errors.append({"field": "client", "message": _("No client you can see has this id.")})
         lines, line_errors = _lines(data, products)
         row_errors += line_errors
-        row = Checked(client=client, data=data, lines=lines, errors=row_errors)
+        row = Checked(client=None, data=data, lines=lines, errors=row_errors)
         if not row_errors:
             row_errors += _money(row, totals, by=user)
         errors += [{"row": number, **e} for e in row_errors]
@@ -188,17 +188,17 @@ def _money(row: Checked, totals: dict[int, Decimal], *, by: User) -> list[dict]:
         amount, rate = business_amount(currency=currency, day=data.date, paid=paid, rate=data.exchange_rate)
     except ValidationError as error:
         return from_django(error, "exchange_rate")
-    if message := purchase_amount_error(amount) or client_total_error(totals[row.client.pk], amount):
+    if message := purchase_amount_error(amount) or client_total_error(totals[data.client], amount):
         return [{"field": "amount", "message": message}]
     purchase = Purchase(
-        client_id=row.client.pk, date=data.date, amount=amount, currency=currency, original_amount=paid,
+        client_id=data.client, date=data.date, amount=amount, currency=currency, original_amount=paid,
         exchange_rate=rate, payment_method=data.payment_method, channel=data.channel, notes=data.notes, created_by=by,
     )
     try:
         purchase.clean_fields(exclude=["client", "created_by", "idempotency_key"])
     except ValidationError as error:
         return from_django(error)
-    totals[row.client.pk] += amount
+    totals[data.client] += amount
     row.purchase = purchase
     return []
 

@@ -213,3 +213,16 @@ def test_the_clients_history_names_the_token(api_for, client, owner, manager):
     client.force_login(manager)  # the history is shown to gerentes and administradores
     page = client.get(f"/clients/{customer.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "through the API token “Caja 2”" in page
+
+
+def test_a_key_older_than_its_answer_still_records_nothing(api_for, owner):
+    """The answers are kept a week; the purchase keeps its key for good, so a late retry finds it."""
+    client = ClientFactory(owner=owner)
+    api = api_for(owner)
+    first = api.post("/purchases", _purchase(client), HTTP_IDEMPOTENCY_KEY="old")
+    IdempotencyRecord.objects.update(created_at=timezone.now() - dt.timedelta(days=8))
+    api.post("/purchases", _purchase(client), HTTP_IDEMPOTENCY_KEY="other")  # clears the old answers
+    assert not IdempotencyRecord.objects.filter(key="old").exists()
+    again = api.post("/purchases", _purchase(client), HTTP_IDEMPOTENCY_KEY="old")
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert Purchase.objects.count() == 2
