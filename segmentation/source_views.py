@@ -2,6 +2,7 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import formats
 
 from clients.models import Client
 from core.routers import replica_view
@@ -17,5 +18,16 @@ def source_report(request: HttpRequest) -> HttpResponse:
     report = sources_report(
         visible=Client.objects.visible_to(request.user), dormant_after_days=thresholds.dormido_after_days,
     )
-    context = {"report": report, "horizons": [months for months, _days in HORIZONS], "thresholds": thresholds}
+    months = report.months[::-1]  # the oldest first, left to right
+    chart_data = {
+        "labels": [formats.date_format(month, "YEAR_MONTH_FORMAT") for month in months],
+        "series": [
+            {"label": label, "values": [report.altas.get(month, {}).get(code, 0) for month in months]}
+            for code, label in report.sources
+        ],
+    }
+    context = {
+        "report": report, "horizons": [months for months, _days in HORIZONS], "thresholds": thresholds,
+        "chart_data": chart_data,
+    }
     return render(request, "segmentation/sources.html", context)

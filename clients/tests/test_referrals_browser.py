@@ -59,6 +59,7 @@ def test_a_gerente_reads_where_the_new_clients_come_from(live_server, login, man
     expect(page.get_by_test_id("cohort-referral").get_by_test_id("cohort-active-12")).to_contain_text(re.compile(r"0[.,]0 %"))
     expect(page.get_by_test_id("cohort-web").get_by_test_id("cohort-revenue")).to_contain_text("300")
     expect(page.get_by_test_id(f"month-{first:%Y-%m}")).to_contain_text("3")
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('chart-sources'))")
     page.get_by_test_id("referrers-link").click()
     expect(page.get_by_test_id("no-referrers")).to_be_visible()
     assert not problems, problems
