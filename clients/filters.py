@@ -1,11 +1,12 @@
+import datetime as dt
 from typing import ClassVar
 
 import django_filters
 import django_filters.fields
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Subquery
-from django.utils import translation
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries import countries
@@ -68,6 +69,44 @@ class CountrySelect(forms.Select):
         return html
 
 
+class IntegerRangeField(django_filters.fields.RangeField):
+    """Two whole numbers from 0 (either may be left empty): a "from … to …" filter."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__((forms.IntegerField(min_value=0), forms.IntegerField(min_value=0)), *args, **kwargs)
+
+
+class IntegerRangeFilter(django_filters.RangeFilter):
+    field_class = IntegerRangeField
+
+
+def _range_widget() -> django_filters.widgets.RangeWidget:
+    return django_filters.widgets.RangeWidget(attrs={"type": "number", "min": "0", "inputmode": "numeric"})
+
+
+# Age bands (whole years, from the birth date): (code, label, youngest, oldest or None).
+AGE_BANDS = (
+    ("0-24", _("Under 25"), 0, 24), ("25-34", _("25–34"), 25, 34), ("35-44", _("35–44"), 35, 44),
+    ("45-54", _("45–54"), 45, 54), ("55-64", _("55–64"), 55, 64), ("65+", _("65 or older"), 65, None),
+)
+YES_NO = (("yes", _("Yes")), ("no", _("No")))
+NOT_RECORDED = "none"
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same day `years` earlier (29 February becomes the 28th: Client.age's birthday rule)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def consent_purposes() -> list[tuple[str, str]]:
+    """The consent purposes (campaigns' Consent.purpose, read through the client's reverse relation:
+    this app never imports campaigns)."""
+    return list(Client._meta.get_field("consents").related_model._meta.get_field("purpose").choices)
+
+
 # NPS: promoters 9–10, passives 7–8, detractors 0–6 (campaigns/nps.py).
 NPS_CATEGORIES = (("promoter", _("Promoter (9–10)")), ("passive", _("Passive (7–8)")), ("detractor", _("Detractor (0–6)")))
 NPS_SCORES = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}
@@ -113,6 +152,28 @@ class ClientFilter(django_filters.FilterSet):
     nps = django_filters.ChoiceFilter(
         label=_("Latest survey answer"), choices=NPS_CATEGORIES, method="filter_nps",
     )
+    # Where clients come from and why they leave (issue 18).
+    source = django_filters.MultipleChoiceFilter(
+        label=_("Source"), choices=Client.Source.choices, distinct=False, widget=forms.CheckboxSelectMultiple
+    )
+    referred = django_filters.ChoiceFilter(label=_("Referred by a client"), choices=YES_NO, method="filter_referred")
+    prospect_qualification = django_filters.MultipleChoiceFilter(
+        label=_("Qualification"), choices=Client.Qualification.choices, distinct=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    consent = django_filters.ChoiceFilter(label=_("Consented to"), choices=consent_purposes, method="filter_consent")
+    age = django_filters.MultipleChoiceFilter(
+        label=_("Age"), choices=[(code, label) for code, label, _low, _high in AGE_BANDS], method="filter_age",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    icp_fit = IntegerRangeFilter(label=_("Ideal profile fit (0–100)"), field_name="icp_fit", widget=_range_widget())
+    leave_reason = django_filters.MultipleChoiceFilter(
+        label=_("Reason for leaving"), choices=[*Client.CloseReason.choices, (NOT_RECORDED, _("Not recorded"))],
+        method="filter_leave_reason", widget=forms.CheckboxSelectMultiple,
+    )
+    contact_days = IntegerRangeFilter(
+        label=_("Days since the last contact"), method="filter_contact_days", widget=_range_widget(),
+    )
 
     class Meta:
         model = Client
@@ -137,6 +198,9 @@ class ClientFilter(django_filters.FilterSet):
             elif isinstance(widget, forms.MultiWidget):
                 for sub in widget.widgets:
                     sub.attrs.setdefault("class", "form-control form-control-sm")
+                if isinstance(field, IntegerRangeField):
+                    widget.widgets[0].attrs.setdefault("placeholder", _("from"))
+                    widget.widgets[1].attrs.setdefault("placeholder", _("to"))
             else:
                 widget.attrs.setdefault("class", "form-control form-control-sm")
 
@@ -150,6 +214,59 @@ class ClientFilter(django_filters.FilterSet):
         answers = Client._meta.get_field("survey_answers").related_model.objects
         latest = answers.filter(client_id=OuterRef("pk")).order_by("-answered_at", "-id").values("score")[:1]
         return queryset.alias(latest_score=Subquery(latest)).filter(latest_score__gte=low, latest_score__lte=high)
+
+
+    def filter_referred(self, queryset, name: str, value: str):
+        return queryset.filter(referred_by__isnull=value != "yes")
+
+    def filter_consent(self, queryset, name: str, value: str):
+        """The clients who granted consent for the purpose (campaigns' Consent, one row per client
+        and purpose, through the client's reverse relation)."""
+        consents = Client._meta.get_field("consents").related_model.objects
+        return queryset.filter(Exists(consents.filter(client_id=OuterRef("pk"), purpose=value, granted=True)))
+
+    def filter_age(self, queryset, name: str, value: list[str]):
+        """Whole years today (Client.age): born after `oldest + 1` years ago, on or before `youngest` years ago."""
+        if not value:
+            return queryset
+        today = timezone.localdate()
+        bands = []
+        for code, _label, youngest, oldest in AGE_BANDS:
+            if code in value:
+                band = Q(birth_date__lte=years_before(today, youngest))
+                if oldest is not None:
+                    band &= Q(birth_date__gt=years_before(today, oldest + 1))
+                bands.append(band)
+        return queryset.filter(Q.create(bands, connector=Q.OR))
+
+    def filter_leave_reason(self, queryset, name: str, value: list[str]):
+        """A baja's reason (segmentation/leaving.py); "not recorded": a baja without one."""
+        if not value:
+            return queryset
+        reasons = [code for code in value if code != NOT_RECORDED]
+        rule = Q(leave_reason__in=reasons) if reasons else Q(pk__in=[])
+        if NOT_RECORDED in value:
+            rule |= Q(status=Status.LOST, leave_reason="")
+        return queryset.filter(rule)
+
+    def filter_contact_days(self, queryset, name: str, value: slice | None):
+        """Whole days from the last interaction's day to today: at least `start` (never contacted
+        included), at most `stop` (contacted in the last `stop` days)."""
+        if not value:
+            return queryset
+        interactions = Client._meta.get_field("interactions").related_model.objects
+        today = timezone.localdate()
+
+        def day_start(days_ago: int) -> dt.datetime:
+            return timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=days_ago), dt.time.min))
+
+        if value.start is not None:  # nothing since the start of the day `start - 1` days ago
+            recent = interactions.filter(client_id=OuterRef("pk"), happened_at__gte=day_start(value.start - 1))
+            queryset = queryset.filter(~Exists(recent))
+        if value.stop is not None:
+            recent = interactions.filter(client_id=OuterRef("pk"), happened_at__gte=day_start(value.stop))
+            queryset = queryset.filter(Exists(recent))
+        return queryset
 
 
 NAME_ORDER = ("sort_name", "id")

@@ -24,22 +24,14 @@ from accounts.selectors import salespeople_visible_to
 from clients.models import Alert, Client, FollowUp, FrequencyClass, Status, VolumeTier
 from clients.renewals import renewal_outcomes
 from icp.services import DashboardFit, dashboard_fit
+from segmentation.cells import Cell
 from segmentation.leaving import alert_text, leaving_report, reason_alert
 from segmentation.models import DailySnapshot, LifecycleSettings, Segment, SegmentSnapshot, StatusChange
+from segmentation.segments import segment_totals
 from segmentation.sources import dashboard_sources
 
 TREND_MONTHS = 12
 RENEWAL_PERIOD_DAYS = 365  # the renewal rate's period: the last 12 months, like the revenue
-
-
-@dataclass
-class Cell:
-    clients: int = 0
-    revenue: Decimal = Decimal("0")
-
-    def add(self, clients: int, revenue: Decimal) -> None:
-        self.clients += clients
-        self.revenue += revenue
 
 
 @dataclass
@@ -242,16 +234,23 @@ def _leaving_add(board: Dashboard) -> None:
 
 
 def _segments_add(board: Dashboard, user: User) -> None:
-    """Saved segments' share of the 12-month revenue, from the same night's segment snapshots."""
+    """Saved segments' share of the 12-month revenue, from the same night's segment snapshots; a
+    segment with none that day (saved since, or taken on another day) counted live over the
+    board's portfolios, all of them in one more query (segments.segment_totals' UNION ALL)."""
     board.saved_segments = list(Segment.objects.visible_to(user))
     if not board.saved_segments:
         return
+    in_scope = Q(owner_id__in=board.owner_ids)
     totals = {
-        segment_id: Cell(clients, revenue)
+        segment_id: Cell(clients or 0, revenue or Decimal("0"))
         for segment_id, clients, revenue in SegmentSnapshot.objects.filter(
-            date=board.day, owner_id__in=board.owner_ids, segment__in=board.saved_segments,
-        ).values_list("segment_id").annotate(n=Sum("clients"), r=Sum("spend_12m")).order_by()
+            date=board.day, segment__in=board.saved_segments,
+        ).values_list("segment_id").annotate(n=Sum("clients", filter=in_scope), r=Sum("spend_12m", filter=in_scope))
+        .order_by()
     }
+    if missing := [segment for segment in board.saved_segments if segment.pk not in totals]:
+        portfolios = Client.objects.not_in_trash().filter(owner_id__in=board.owner_ids)
+        totals.update(segment_totals(user=user, segments=missing, visible=portfolios))
     board.segments = [
         Row(str(segment.pk), segment.name, totals.get(segment.pk, Cell()),
             _share(totals.get(segment.pk, Cell()).revenue, board.total.revenue))

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from clients.filters import ClientFilter
 from clients.models import Client, PortfolioScope
-from segmentation.dashboard import Cell
+from segmentation.cells import Cell
 from segmentation.models import DailySnapshot, Segment, SegmentSnapshot
 
 NOT_FILTERS = {"page", "sort", "per_page"}
