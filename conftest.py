@@ -96,7 +96,7 @@ SCHEDULE_MIGRATIONS = (  # the data migrations that seed beat entries, in the or
     "segmentation.migrations.0003_nightly_recompute_schedule", "segmentation.migrations.0009_chores_schedule",
     "imports.migrations.0004_chores_schedule", "exports.migrations.0002_purge_schedule",
     "exports.migrations.0003_recover_schedule", "campaigns.migrations.0002_requeue_schedule",
-    "campaigns.migrations.0004_campaign_sources_schedule",
+    "campaigns.migrations.0004_campaign_sources_schedule", "webhooks.migrations.0002_schedule",
 )
 
 

@@ -382,6 +382,9 @@ def test_the_chores_have_schedule_entries_of_their_own(beat_schedule):
         "Recover stuck exports": ("exports.tasks.exports_recover", "*/5", "*"),
         "Requeue campaigns without a sender": ("campaigns.tasks.campaigns_requeue", "*/5", "*"),
         "Record the campaigns new clients answered": ("campaigns.tasks.campaign_sources_record", "40", "4"),
+        "Webhooks: status changes": ("webhooks.tasks.webhooks_scan", "*", "*"),
+        "Webhooks: reds and renewals": ("webhooks.tasks.webhooks_scan", "*/15", "*"),
+        "Webhooks: send due deliveries": ("webhooks.tasks.deliveries_send_due", "*", "*"),
     }
     assert all(task.enabled and task.task in current_app.tasks for task in entries.values())
 
