@@ -7,11 +7,12 @@ today (this month included), for the clients the viewer may see (the access rule
 
 What a cohort became, per source, over the clients of the period:
 * still active after 3, 6 and 12 months (HORIZONS: 90, 180 and 365 days after the first
-  purchase): on that day the client was activo or alta by the lifecycle rule (DOMAIN.md), that is
-  it had bought within the dormancy threshold before it (a purchase dated in
-  [day - dormido_after_days, day]) and had not been closed on purpose before that purchase. Only
-  the clients whose day has come count (the share's denominator): a client who first bought last
-  month says nothing yet about its 6th month;
+  purchase): on that day the client had bought again within the dormancy threshold, as the
+  lifecycle rule (DOMAIN.md) keeps a client activo: a purchase after the first one, dated in
+  [day - dormido_after_days, day], and not before a closing on purpose. The first purchase alone
+  does not count: with the default 90-day threshold it would keep every client "active" on its
+  90th day. Only the clients whose day has come count (the share's denominator): a client who
+  first bought last month says nothing yet about its 6th month;
 * 12-month revenue per client: what the clients whose first 365 days are over spent in them
   (purchases dated from the first purchase to 364 days after), divided by their number.
 
@@ -138,7 +139,7 @@ def _cohorts(cohort, *, dormant_after_days: int, today: dt.date) -> list[Cohort]
         known = f"c.first_purchase_date <= {date_param(f'known{months}')}"
         active = (
             f"EXISTS (SELECT 1 FROM {purchases} p WHERE p.client_id = c.id AND p.date <= {day}"  # noqa: S608 - constant names, values are parameters
-            f" AND p.date >= {add_days(day, '%(back)s')}"
+            f" AND p.date >= {add_days(day, '%(back)s')} AND p.date > c.first_purchase_date"
             f" AND (c.closed_at IS NULL OR c.closed_at > {day} OR p.date > c.closed_at))"
         )
         columns.append(f"SUM(CASE WHEN {known} THEN 1 ELSE 0 END)")

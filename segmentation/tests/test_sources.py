@@ -13,13 +13,15 @@ Today is 2026-12-15, the dormancy threshold 90 days; the period is the 24 months
     G       web       2025-05-05  —           another portfolio's                                 no
     H       referral  2025-04-04  —           in the trash                                       no
 
-Day 90 / 180 / 365 after the first purchase, and a purchase in [day − 90, day] after any closing:
+Day 90 / 180 / 365 after the first purchase, and a purchase after the first one in [day − 90, day]
+and after any closing:
     A: 2025-06-08 yes (05-20) · 2025-09-06 no · 2026-03-10 yes (2026-03-09); first 365 days: 1,350
-    B: 2025-08-30 yes (06-01, exactly 90 days before) · 2025-11-28 no · 2026-06-01 no; 300
+    B: 2025-08-30 no (its first purchase, 90 days before, is not buying again) · 2025-11-28 no
+       · 2026-06-01 no; 300
     C: 2027-01-18 not yet come: counted in no share
     D: 2025-11-30 yes (11-15, after the closing) · 2026-02-28 no · 2026-09-01 no; 600
     I: 2026-04-10 no (its purchase came before the closing) · 2026-07-09 no · 2027-01-10 not yet
-So referral: 2 altas, 3 months 2 of 2 (100 %), 6 months 0 of 2, 12 months 1 of 2 (50 %),
+So referral: 2 altas, 3 months 1 of 2 (50 %), 6 months 0 of 2, 12 months 1 of 2 (50 %),
 revenue (1,350 + 300) / 2 = 825; campaign: 3 altas, 3 months 1 of 2 (50 %), 6 months 0 of 2,
 12 months 0 of 1 (D only), revenue 600 / 1; web: 1 alta, nothing known yet.
 """
@@ -83,8 +85,8 @@ def test_cohort_figures_match_the_hand_computed_example(example, owner):
     assert list(cohorts) == ["campaign", "referral", "web"]  # in the order of Client.Source
     referral, campaign, web = cohorts["referral"], cohorts["campaign"], cohorts["web"]
     assert referral.altas == 2
-    assert referral.active == {3: (2, 2), 6: (2, 0), 12: (2, 1)}
-    assert [referral.active_share(m) for m in (3, 6, 12)] == [100.0, 0.0, 50.0]
+    assert referral.active == {3: (2, 1), 6: (2, 0), 12: (2, 1)}
+    assert [referral.active_share(m) for m in (3, 6, 12)] == [50.0, 0.0, 50.0]
     assert (referral.revenue_clients, referral.revenue, referral.revenue_per_client) == (2, Decimal("1650"), Decimal("825.00"))
     assert campaign.altas == 3
     assert campaign.active == {3: (2, 1), 6: (2, 0), 12: (1, 0)}
@@ -115,7 +117,7 @@ def test_altas_per_source_and_month_match_the_example(example, owner):
 def test_an_administrador_counts_every_portfolio(example, admin_user):
     cohorts = {cohort.source: cohort for cohort in _report(admin_user).cohorts}
     assert cohorts["web"].altas == 2  # G, another team's
-    assert cohorts["web"].active == {3: (1, 1), 6: (1, 0), 12: (1, 0)}  # G bought on its first day, 90 days before
+    assert cohorts["web"].active == {3: (1, 0), 6: (1, 0), 12: (1, 0)}  # G bought once only
     assert cohorts["referral"].altas == 2  # H is in the trash
 
 
