@@ -234,3 +234,6 @@ class NpsSnapshot(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["date", "owner"], name="nps_snapshot_day_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.owner_id} {self.campaign_id or ''}{self.segment_id or ''}"

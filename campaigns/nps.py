@@ -4,12 +4,13 @@ without answers). A campaign's results and the dashboard's NPS section are compu
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from campaigns.models import SurveyAnswer
+from campaigns.models import NpsSnapshot, SurveyAnswer
 from clients.models import Client, not_in_trash
+from core import events
 from segmentation.dashboard import Dashboard
 from segmentation.segments import segments_union
 
@@ -104,10 +105,108 @@ def nps_by_segment(
     return {segment_id: nps_total(clients[pk] for pk in ids) for segment_id, ids in members.items()}
 
 
+def _year_before(day: dt.date) -> dt.datetime:
+    """The start of the dashboard's 12 months ending on `day`, in the business time zone."""
+    return dt.datetime.combine(day - dt.timedelta(days=DASHBOARD_DAYS), dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
+@transaction.atomic
+def nps_snapshot_take(*, day: dt.date) -> int:
+    """The NPS snapshot of `day`: the answers of its 12 months from clients not in the trash,
+    counted per salesperson and survey campaign, and per salesperson and saved segment (each
+    segment's clients as its nightly snapshot counts them: segmentation.snapshots). One grouped
+    query, then one per segment; returns the rows written. Taking the same day again replaces it."""
+    from clients.filters import ClientFilter
+    from segmentation.models import Segment
+    from segmentation.segments import segment_query
+
+    NpsSnapshot.objects.filter(date=day).delete()
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone())
+    answers = SurveyAnswer.objects.filter(not_in_trash("client__"), answered_at__gte=_year_before(day), answered_at__lt=end)
+    rows = [
+        NpsSnapshot(date=day, owner_id=row.pop("client__owner_id"), campaign_id=row.pop("recipient__campaign_id"), **row)
+        for row in answers.order_by().values("client__owner_id", "recipient__campaign_id").annotate(**_nps_counts())
+    ]
+    for segment in Segment.objects.select_related("owner"):
+        filterset = ClientFilter(segment_query(segment), queryset=Client.objects.not_in_trash(), user=segment.owner)
+        if not filterset.is_valid():
+            continue
+        rows += [
+            NpsSnapshot(date=day, owner_id=row.pop("client__owner_id"), segment=segment, **row)
+            for row in answers.filter(client__in=filterset.qs.order_by().values("pk")).order_by()
+            .values("client__owner_id").annotate(**_nps_counts())
+        ]
+    NpsSnapshot.objects.bulk_create(rows, batch_size=5_000)
+    return len(rows)
+
+
+def _snapshot_taken(name: str, data: dict) -> None:
+    nps_snapshot_take(day=dt.date.fromisoformat(data["day"]))
+
+
+def nps_snapshot_connect() -> None:
+    """Takes the NPS snapshot with the night's others (campaigns' AppConfig.ready)."""
+    events.connect(events.SNAPSHOTS_TAKEN, _snapshot_taken)
+
+
+COUNTS = ("answers", "promoters", "passives", "detractors")
+
+
 def dashboard_nps_add(board: Dashboard, *, user) -> None:
-    """The dashboard's NPS section, in the board's scope: the answers of the last 12 months from
-    the clients (not in the trash) of the salespeople in scope, in total, per salesperson, per
-    saved segment and per survey campaign."""
+    """The dashboard's NPS section, in the board's scope: the answers of the 12 months ending on
+    the board's day from the clients of the salespeople in scope, in total, per salesperson, per
+    saved segment and per survey campaign. Read from that night's NPS snapshot (one query); a
+    segment saved since is counted live (one more query); before any night, everything live."""
+    if board.day is None:
+        _dashboard_nps_live(board, user=user)
+        return
+    by_owner: dict[int, list] = {}
+    by_campaign: dict[int, list] = {}
+    by_segment: dict[int, list] = {}
+    names = {}
+    for row in NpsSnapshot.objects.filter(date=board.day, owner_id__in=board.owner_ids).values(
+        "owner_id", "campaign_id", "campaign__name", "segment_id", *COUNTS,
+    ):
+        if row["segment_id"] is not None:
+            by_segment.setdefault(row["segment_id"], []).append(row)
+            continue
+        by_owner.setdefault(row["owner_id"], []).append(row)
+        by_campaign.setdefault(row["campaign_id"], []).append(row)
+        names[row["campaign_id"]] = row["campaign__name"]
+    board.nps = nps_total(row for group in by_owner.values() for row in group)
+    board.nps_campaigns = [
+        {"campaign_id": pk, "name": names[pk]} | nps_total(by_campaign[pk]) for pk in sorted(by_campaign, reverse=True)
+    ]
+    for entry in board.by_person:
+        entry["nps"] = nps_total(by_owner[entry["person"].pk]) if entry["person"].pk in by_owner else None
+    segments_nps = {pk: nps_total(rows) for pk, rows in by_segment.items()}
+    newer = [segment for segment in board.saved_segments if timezone.localdate(segment.created_at) > board.day]
+    if newer:
+        segments_nps.update(_segments_nps_live(board, user=user, segments=newer, since=_year_before(board.day)))
+    for row in board.segments:
+        row.nps = segments_nps.get(int(row.code))
+
+
+def _segments_nps_live(board: Dashboard, *, user, segments: list, since: dt.datetime) -> dict[int, dict]:
+    """{segment pk: NPS figures} of the answers since `since` of each segment's clients in the
+    board's scope, in one UNION ALL query."""
+    answered = Q(survey_answers__answered_at__gte=since)
+    counts = {
+        "answers": Count("survey_answers", filter=answered),
+        "promoters": Count("survey_answers", filter=answered & Q(survey_answers__score__gte=9)),
+        "passives": Count("survey_answers", filter=answered & Q(survey_answers__score__gte=7, survey_answers__score__lte=8)),
+        "detractors": Count("survey_answers", filter=answered & Q(survey_answers__score__lte=6)),
+    }
+    union = segments_union(
+        user=user, segments=segments, visible=Client.objects.visible_to(user).filter(owner_id__in=board.owner_ids),
+        shape=lambda members: members.filter(answered).values("segment_id").annotate(**counts),
+    )
+    return {row["segment_id"]: _with_score({name: row[name] for name in COUNTS}) for row in union or []}
+
+
+def _dashboard_nps_live(board: Dashboard, *, user) -> None:
+    """Before any night: the same figures from the answers of the last 12 months of the clients
+    (not in the trash) of the salespeople in scope."""
     year_ago = dt.datetime.combine(
         board.today - dt.timedelta(days=DASHBOARD_DAYS), dt.time.min, tzinfo=timezone.get_current_timezone(),
     )

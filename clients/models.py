@@ -913,6 +913,9 @@ class RecommendationRule(models.Model):
     class Meta:
         indexes = [models.Index(fields=["a", "rn"], name="recommendation_rule_a_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.a} → {self.b}"
+
 
 class RecommendationPeers(models.Model):
     """A peer group (sector, frequency class) of the last rebuild: its size and twice its median
@@ -923,12 +926,18 @@ class RecommendationPeers(models.Model):
     peers = models.IntegerField()
     median2 = models.BigIntegerField()
 
+    def __str__(self) -> str:
+        return f"{self.sector} / {self.frequency_class}"
+
 
 class RecommendationStale(models.Model):
     """A client whose purchases were written since the last night (every write's refresh marks
     it): the night recomputes its recommendations. No foreign key: a mark costs one row insert."""
 
     client_id = models.BigIntegerField(primary_key=True)
+
+    def __str__(self) -> str:
+        return str(self.client_id)
 
 
 class RecommendationState(models.Model):
@@ -939,3 +948,6 @@ class RecommendationState(models.Model):
     # The inactive products when the rules were built (a product switched on or off rebuilds them).
     products_key = models.CharField(max_length=64, blank=True)
     version = models.CharField(max_length=8, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.as_of} (rules {self.rules_as_of})"

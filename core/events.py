@@ -32,6 +32,8 @@ CONTRACT_RENEWAL_DUE = "contract.renewal_due"
 # Notices of set-based changes.
 NIGHTLY_DONE = "nightly.done"  # every client's status, follow-ups and colours recomputed
 STATUS_CHANGED = "lifecycle.status_changed"  # a write changed one client's status (StatusChange rows)
+# The night's snapshots are taken ({"day": ISO date}): an app above adds its own (campaigns' NPS).
+SNAPSHOTS_TAKEN = "snapshots.taken"
 
 Listener = Callable[[str, dict[str, Any]], None]
 _listeners: dict[str, list[Listener]] = defaultdict(list)

@@ -104,7 +104,9 @@ def snapshots_take(*, as_of: dt.date) -> dict:
     """The day's snapshots: the dashboard's figures and trends, and each saved segment's; first
     every client's ideal profile fit and its figures per salesperson (icp), which the dashboard shows too."""
     result = fit_refresh_all()
-    return {**result, "snapshot_rows": snapshot_take(day=as_of), "segment_snapshot_rows": segment_snapshots_take(day=as_of)}
+    result = {**result, "snapshot_rows": snapshot_take(day=as_of), "segment_snapshot_rows": segment_snapshots_take(day=as_of)}
+    events.emit(events.SNAPSHOTS_TAKEN, {"day": as_of.isoformat()})  # the apps above add theirs (NPS)
+    return result
 
 
 def after_recompute(*, as_of: dt.date, client_ids: list[int] | None = None, full: bool = False) -> dict:

@@ -392,6 +392,40 @@ def test_the_dashboard_shows_nps_per_salesperson_segment_and_campaign(client, ow
     assert 'data-testid="nps-score">0<' in page
 
 
+def test_the_dashboard_reads_the_nights_nps_and_counts_a_segment_saved_since_live(owner, manager):
+    import datetime as dt
+
+    from campaigns.models import NpsSnapshot
+    from campaigns.nps import dashboard_nps_add
+    from segmentation.dashboard import dashboard_build
+
+    campaign = email_campaign(manager, goal=Campaign.Goal.SURVEY, name="Encuesta")
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    for score, city in ((10, "Vigo"), (6, "Vigo"), (9, "Lugo")):
+        record = ClientFactory(owner=owner, city=city)
+        recipient = Recipient.objects.create(campaign=campaign, client=record, status_at_launch="active")
+        SurveyAnswer.objects.create(recipient=recipient, client=record, score=score, answered_at=timezone.now() - dt.timedelta(days=1))
+    lugo = segment(manager, "city=Lugo", name="Lugo")
+    lifecycle_recompute(as_of=yesterday)  # the night: its snapshots, the NPS one among them
+    assert NpsSnapshot.objects.filter(date=yesterday, segment=lugo).get().answers == 1
+    # An answer after the night waits for the next one; a segment saved since is counted live.
+    late = ClientFactory(owner=owner, city="Vigo")
+    SurveyAnswer.objects.create(
+        recipient=Recipient.objects.create(campaign=campaign, client=late, status_at_launch="active"), client=late, score=0,
+    )
+    vigo = segment(manager, "city=Vigo", name="Vigo")
+    board = dashboard_build(user=manager)
+    assert board.day == yesterday
+    dashboard_nps_add(board, user=manager)
+    assert (board.nps["answers"], board.nps["score"]) == (3, round(100 * (2 - 1) / 3))
+    [line] = board.nps_campaigns
+    assert (line["name"], line["answers"]) == ("Encuesta", 3)
+    rows = {row.label: row.nps for row in board.segments}
+    assert (rows["Lugo"]["answers"], rows["Lugo"]["score"]) == (1, 100)
+    assert (rows["Vigo"]["answers"], rows["Vigo"]["score"]) == (3, round(100 * (1 - 2) / 3))  # live: 10, 6, 0
+    assert vigo.pk != lugo.pk
+
+
 def test_the_demo_consents_follow_their_shares_and_skip_clients_without_email(owner):
     from demo.consents import SHARES, consents_seed
 
