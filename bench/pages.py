@@ -20,6 +20,8 @@ from django.test import Client as HttpClient  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from campaigns.models import NpsSnapshot  # noqa: E402
+from campaigns.nps import nps_snapshot_take  # noqa: E402
 from clients.models import Client  # noqa: E402
 from segmentation.models import DailySnapshot, Segment  # noqa: E402
 from segmentation.segments import segment_create  # noqa: E402
@@ -48,6 +50,9 @@ def main() -> int:
     manager = User.objects.filter(groups__name="gerente").order_by("id").first() or admin
     if not DailySnapshot.objects.exists():  # a bench database seeded before snapshots existed
         snapshot_take(day=timezone.localdate())
+    latest = DailySnapshot.objects.latest("date").date
+    if not NpsSnapshot.objects.filter(date=latest).exists():  # seeded before the dashboard read NPS snapshots
+        nps_snapshot_take(day=latest)
     if not Segment.objects.filter(owner=admin).exists():
         for name, query in (("Dormant very high", "status=dormant&volume_tier=very_high"), ("Madrid", "city=Madrid")):
             segment_create(owner=admin, name=name, shared=True, query=QueryDict(query))

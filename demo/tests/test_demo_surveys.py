@@ -37,6 +37,13 @@ def test_seed_demo_records_survey_answers_of_each_teams_campaigns():
     # The newer surveys' scores are drawn with more promoters (demo/surveys.py _cuts); a few answers
     # per survey at this size are too few to assert the NPS itself rises.
     assert Campaign.objects.filter(goal=Campaign.Goal.SURVEY).count() == 12  # 6 per gerente
+    # The dashboard's NPS reads the night's count: taken once the answers are in.
+    from django.db.models import Sum
+
+    from campaigns.models import NpsSnapshot
+
+    year = NpsSnapshot.objects.filter(segment=None).aggregate(n=Sum("answers"))["n"]
+    assert 0 < year <= answers.count()
 
     comercial = User.objects.get(username="comercial1")
     browser = Browser()

@@ -1,7 +1,9 @@
 """`manage.py seed_demo`: the demo business (see demo/build.py). A second run does nothing."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from campaigns.nps import nps_snapshot_take
 from demo.blocks import default_workers
 from demo.build import demo_build, demo_present, status_table
 from demo.consents import consents_seed
@@ -35,6 +37,7 @@ class Command(BaseCommand):
         consents = consents_seed()
         self.stdout.write(f"Consents to e-mails recorded: {consents:,}")
         self.stdout.write(f"NPS survey answers recorded: {surveys_seed():,}")
+        nps_snapshot_take(day=timezone.localdate())  # the dashboard's NPS reads the night's count of them
         origins = origins_seed()
         self.stdout.write(
             f"Sources detailed: {origins['details']:,}; referrals: {origins['referrals']:,};"
