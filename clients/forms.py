@@ -132,9 +132,17 @@ class ClientForm(BootstrapFormMixin, forms.ModelForm):
         referrers = Client.objects.visible_to(user) if user is not None else Client.objects.none()
         if self.instance.pk:
             referrers = referrers.exclude(pk=self.instance.pk)
+        held = self.instance.referred_by_id
+        if held and not referrers.filter(pk=held).exists():
+            # Referred by a client this user may not see (another portfolio's): kept as it is,
+            # shown without its name; the user may still replace or clear it.
+            referrers = referrers | Client.objects.filter(pk=held)
+            if not self.is_bound:
+                self.initial["referred_by"] = f"{_('a client of another portfolio')} (#{held})"
+            held = None
         self.fields["referred_by"].queryset = referrers
         self.fields["referred_by"].widget.attrs["data-options-url"] = reverse("clients:client_options")
-        if self.instance.referred_by_id and not self.is_bound:  # shown as typed: "Name (#id)"
+        if held and not self.is_bound:  # shown as typed: "Name (#id)"
             self.initial["referred_by"] = referrer_text(self.instance.referred_by)
         if self.is_bound and self.data.get("country"):  # "es" is ES, as a file or a script writes it
             self.data = self.data.copy()

@@ -162,3 +162,19 @@ def test_a_merge_passes_the_absorbed_clients_referrals_to_the_survivor(owner):
     brought.refresh_from_db()
     assert brought.referred_by_id == survivor.pk
     assert merged.referred_by is None  # it would have referred itself
+
+
+@pytest.mark.django_db
+def test_a_referrer_the_editor_cannot_see_is_kept_unnamed_on_an_edit(client, owner, outsider):
+    hidden = ClientFactory(owner=outsider, first_name="Oculto")
+    record = ClientFactory(owner=owner, first_name="Luis", referred_by=hidden)
+    client.force_login(owner)
+    page = client.get(reverse("clients:client_edit", args=[record.pk])).content.decode()
+    assert "Oculto" not in page and f"(#{hidden.pk})" in page
+    response = client.post(reverse("clients:client_edit", args=[record.pk]), {
+        "first_name": "Luis María", "country": "ES", "referred_by": f"a client of another portfolio (#{hidden.pk})",
+        "version": record.version,
+    })
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert (record.first_name, record.referred_by_id) == ("Luis María", hidden.pk)
