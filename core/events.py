@@ -5,7 +5,8 @@ survey answers in campaigns) which may not import the app that tells other syste
 above them all). So they announce the change here and the listening app connects itself in its
 AppConfig.ready.
 
-`emit(name, data)` runs each listener at once, inside the caller's transaction: what a listener
+`emit(name, data)` (or `emit_many(name, items)` for a set-based write: one call for all its rows)
+runs each listener at once, inside the caller's transaction: what a listener
 writes (a pending delivery) is committed or rolled back with the change itself, and whatever it
 sends leaves only after the commit (its own transaction.on_commit). So nothing is sent for a write
 that was rolled back. With no listener for `name`, an emit costs a dict lookup.
@@ -35,12 +36,12 @@ STATUS_CHANGED = "lifecycle.status_changed"  # a write changed one client's stat
 # The night's snapshots are taken ({"day": ISO date}): an app above adds its own (campaigns' NPS).
 SNAPSHOTS_TAKEN = "snapshots.taken"
 
-Listener = Callable[[str, dict[str, Any]], None]
+Listener = Callable[[str, list[dict[str, Any]]], None]  # the event's name and its rows' data
 _listeners: dict[str, list[Listener]] = defaultdict(list)
 
 
 def connect(name: str, listener: Listener) -> None:
-    """Calls `listener(name, data)` on each emit of `name` (once, however often it is connected)."""
+    """Calls `listener(name, items)` on each emit of `name` (once, however often it is connected)."""
     if listener not in _listeners[name]:
         _listeners[name].append(listener)
 
@@ -52,5 +53,12 @@ def disconnect(name: str, listener: Listener) -> None:
 
 def emit(name: str, data: dict[str, Any] | None = None) -> None:
     """Tells the listeners of `name`, in the caller's transaction (see the module docstring)."""
+    emit_many(name, [data or {}])
+
+
+def emit_many(name: str, items: list[dict[str, Any]]) -> None:
+    """The same event for many rows at once (a bulk write): each listener is called once with all."""
+    if not items:
+        return
     for listener in tuple(_listeners.get(name, ())):
-        listener(name, data or {})
+        listener(name, items)

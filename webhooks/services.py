@@ -92,8 +92,9 @@ def _subscribers_changed() -> None:
     transaction.on_commit(lambda: cache.delete(SUBSCRIBERS_KEY))
 
 
-def _row_event(name: str, data: dict) -> None:
-    """A per-row event: a pending delivery for each active subscriber, sent after the commit."""
+def _row_event(name: str, items: list[dict]) -> None:
+    """A per-row event (or the same event for the rows of a bulk write): a pending delivery for each
+    row and active subscriber, written in one statement, sent after the commit."""
     if not subscribers().get(name):
         return
     now = timezone.now()
@@ -101,15 +102,20 @@ def _row_event(name: str, data: dict) -> None:
                if name in codes]
     if not targets:
         return
-    data = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    payloads = json.loads(json.dumps(items, cls=DjangoJSONEncoder))
     created = Delivery.objects.bulk_create(
-        Delivery(endpoint_id=pk, event=name, payload=data, created_at=now, next_attempt_at=now) for pk in targets
+        [Delivery(endpoint_id=pk, event=name, payload=payload, created_at=now, next_attempt_at=now)
+         for payload in payloads for pk in targets],
+        batch_size=1000,
     )
-    ids = [delivery.pk for delivery in created]
-    transaction.on_commit(lambda: enqueue("webhooks.tasks.deliveries_send", ids))
+    if len(created) <= SEND_BATCH:
+        ids = [delivery.pk for delivery in created]
+        transaction.on_commit(lambda: enqueue("webhooks.tasks.deliveries_send", ids))
+    else:  # a bulk write: the batches of the due deliveries' task
+        transaction.on_commit(lambda: enqueue("webhooks.tasks.deliveries_send_due"))
 
 
-def _changed_in_bulk(name: str, data: dict) -> None:
+def _changed_in_bulk(name: str, items: list[dict]) -> None:
     """The night is done, or a write changed a status: scan (after the commit) if anyone listens."""
     kinds = [STATUS] if name == events.STATUS_CHANGED else list(SCANNED)
     listened = subscribers()

@@ -238,3 +238,17 @@ def test_the_due_deliveries_are_sent_in_batches_and_a_second_run_sends_nothing(
     assert tasks.deliveries_send_due() == 0
     assert sorted(json.loads(request.body)["data"]["n"] for request in receiver.requests) == list(range(7))
     assert Delivery.objects.filter(state=Delivery.State.DELIVERED).count() == 7
+
+
+def test_a_bulk_write_emits_its_rows_at_once_in_one_insert(admin_user, receiver, django_assert_num_queries,
+                                                            django_capture_on_commit_callbacks):
+    from core import events
+
+    make_endpoint(admin_user, receiver.url)
+    make_endpoint(admin_user, receiver.url + "/2")
+    items = [{"purchase": {"id": n}} for n in range(30)]
+    services.subscribers()  # warm, as after the first write
+    # The active endpoints, then one INSERT of the 60 deliveries.
+    with django_assert_num_queries(2), django_capture_on_commit_callbacks(execute=False):
+        events.emit_many(events.PURCHASE_RECORDED, items)
+    assert Delivery.objects.filter(event=Event.PURCHASE_RECORDED).count() == 60
