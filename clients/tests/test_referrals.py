@@ -178,3 +178,14 @@ def test_a_referrer_the_editor_cannot_see_is_kept_unnamed_on_an_edit(client, own
     assert response.status_code == 302
     record.refresh_from_db()
     assert (record.first_name, record.referred_by_id) == ("Luis María", hidden.pk)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [1, 20])
+def test_client_options_queries_do_not_grow(client, django_assert_num_queries, owner, size):
+    ClientFactory.create_batch(size, owner=owner, first_name="Marta")
+    client.force_login(owner)
+    # session, user, groups; the shares (access rule); the matching clients (at most 15).
+    with django_assert_num_queries(3 + 1 + 1):
+        response = client.get(reverse("clients:client_options"), {"q": "marta"})
+    assert response.content.decode().count("<option") == min(size, 15)
