@@ -86,13 +86,13 @@ def fit_expression(weights: Weights) -> tuple[str, list]:
 def fit_recompute(*, weights: Weights | None = None, client_ids: list[int] | None = None) -> int:
     """Writes the fit of every client not in the trash (or of `client_ids`) whose fit changes;
     returns how many rows changed."""
+    if client_ids is not None and not client_ids:
+        return 0
     if weights is None:
         weights = criteria_weights()
     expression, params = fit_expression(weights)
     where = f"{NOT_IN_TRASH_SQL} AND icp_fit {distinct_from()} {expression}"
     if client_ids is not None:
-        if not client_ids:
-            return 0
         where += f" AND id IN ({', '.join('%s' for _ in client_ids)})"
     sql = f"UPDATE {CLIENTS} SET icp_fit = {expression} WHERE {where}"  # noqa: S608 - values are parameters
     with connection.cursor() as cursor:

@@ -47,6 +47,7 @@ from clients.recommendations import recommendations_mark
 from clients.text import fold, phone_key, tax_key
 from core.bulk import default_values, rows_insert, values_insert
 from core.money import cents
+from icp.services import fit_refresh_clients
 from imports.currencies import rows_convert
 from imports.spreadsheets import Table, map_headers, parse_date, parse_decimal
 from segmentation import records
@@ -584,6 +585,8 @@ def import_apply(
         with connection.cursor() as cursor:  # a sector filled in moves their peers: their room to grow
             recommendations_mark(cursor, [client.pk for client in completed])
         _audit_completed(completed, analysis.client_updates, user=created_by)
+        # The new clients and those completed (a sector, a city filled in) fit the profile anew.
+        fit_refresh_clients([*created.values(), *(client.pk for client in completed)])
         new_products = _products_create(analysis, product_category)
         purchase_clients = _purchases_create(analysis.purchases, created, new_products, user_id, counter, now)
         touched = sorted(set(created.values()) | purchase_clients)
