@@ -462,4 +462,9 @@ def campaign_results(campaign: Campaign) -> dict:
             .filter(client__in=bought.values("client_id")).count()
         )
         results["window_end"] = end
+        if campaign.goal == Campaign.Goal.REFERRALS:  # the clients its calls brought: referred since the launch
+            results["referrals"] = Client.objects.not_in_trash().filter(
+                referred_by__in=Recipient.objects.filter(campaign=campaign).values("client_id"),
+                created_at__gte=campaign.launched_at,
+            ).count()
     return results

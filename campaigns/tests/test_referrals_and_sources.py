@@ -134,3 +134,18 @@ def test_recording_the_first_purchase_on_the_page_records_the_campaign(client, o
     assert (prospect.source, prospect.source_detail) == ("campaign", "Llamadas")
     PurchaseFactory(client=prospect)  # the purchase page's later purchases change nothing
     assert campaign_sources_record(client_ids=[prospect.pk]) == 0
+
+
+def test_a_referrals_campaign_counts_the_clients_its_recipients_referred_since_the_launch(owner):
+    from campaigns.services import campaign_results
+
+    campaign = _launched(owner, days_ago=5, name="Pide referidos")
+    campaign.goal = Campaign.Goal.REFERRALS
+    campaign.save()
+    promoter = ClientFactory(owner=owner)
+    _reached(campaign, promoter, status=Status.ACTIVE)
+    ClientFactory(owner=owner, referred_by=promoter)  # since the launch
+    ClientFactory(owner=owner, referred_by=promoter, created_at=timezone.now() - dt.timedelta(days=30))  # before
+    ClientFactory(owner=owner, referred_by=ClientFactory(owner=owner))  # by someone the campaign did not call
+    assert campaign_results(campaign)["referrals"] == 1
+    assert "referrals" not in campaign_results(_launched(owner, days_ago=5, name="Otra"))
