@@ -97,6 +97,7 @@ SCHEDULE_MIGRATIONS = (  # the data migrations that seed beat entries, in the or
     "imports.migrations.0004_chores_schedule", "exports.migrations.0002_purge_schedule",
     "exports.migrations.0003_recover_schedule", "campaigns.migrations.0002_requeue_schedule",
     "campaigns.migrations.0004_campaign_sources_schedule", "webhooks.migrations.0002_schedule",
+    "webhooks.migrations.0003_purge_schedule",
 )
 
 

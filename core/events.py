@@ -36,19 +36,21 @@ STATUS_CHANGED = "lifecycle.status_changed"  # a write changed one client's stat
 # The night's snapshots are taken ({"day": ISO date}): an app above adds its own (campaigns' NPS).
 SNAPSHOTS_TAKEN = "snapshots.taken"
 
-Listener = Callable[[str, list[dict[str, Any]]], None]  # the event's name and its rows' data
-_listeners: dict[str, list[Listener]] = defaultdict(list)
+Listener = Callable[[str, Any], None]
+# name -> [(listener, many)]: a plain listener gets (name, data) once per row; one connected with
+# many=True gets (name, [data, ...]) once per emit, all the rows of a bulk write together.
+_listeners: dict[str, list[tuple[Listener, bool]]] = defaultdict(list)
 
 
-def connect(name: str, listener: Listener) -> None:
-    """Calls `listener(name, items)` on each emit of `name` (once, however often it is connected)."""
-    if listener not in _listeners[name]:
-        _listeners[name].append(listener)
+def connect(name: str, listener: Listener, *, many: bool = False) -> None:
+    """Calls `listener(name, data)` on each emit of `name`, or `listener(name, items)` with `many`
+    (once, however often it is connected)."""
+    if (listener, many) not in _listeners[name]:
+        _listeners[name].append((listener, many))
 
 
 def disconnect(name: str, listener: Listener) -> None:
-    if listener in _listeners.get(name, ()):
-        _listeners[name].remove(listener)
+    _listeners[name] = [entry for entry in _listeners.get(name, ()) if entry[0] != listener]
 
 
 def emit(name: str, data: dict[str, Any] | None = None) -> None:
@@ -57,8 +59,13 @@ def emit(name: str, data: dict[str, Any] | None = None) -> None:
 
 
 def emit_many(name: str, items: list[dict[str, Any]]) -> None:
-    """The same event for many rows at once (a bulk write): each listener is called once with all."""
+    """The same event for many rows at once (a bulk write): a `many` listener is called once with
+    all of them, a plain one once per row."""
     if not items:
         return
-    for listener in tuple(_listeners.get(name, ())):
-        listener(name, items)
+    for listener, many in tuple(_listeners.get(name, ())):
+        if many:
+            listener(name, items)
+        else:
+            for data in items:
+                listener(name, data)

@@ -53,6 +53,7 @@ PAUSE_AFTER = 10  # failed attempts in a row (any of its deliveries) before an e
 CLAIM = dt.timedelta(minutes=2)  # an attempt under way: longer than its timeouts
 SEND_BATCH = 200  # deliveries a sending task takes before it queues the next one
 RESPONSES_KEPT = 10
+KEEP_DAYS = 30  # a delivery's record, once delivered or failed (beat entry "Webhooks: forget old deliveries")
 SUBSCRIBERS_KEY = "webhooks:subscribers"
 SUBSCRIBERS_SECONDS = 60  # how long another process may miss a change of endpoints (invalidated on change)
 
@@ -127,9 +128,9 @@ def _changed_in_bulk(name: str, items: list[dict]) -> None:
 def events_connect() -> None:
     """Called by WebhooksConfig.ready."""
     for name in ROW_EVENTS:
-        events.connect(name, _row_event)
-    events.connect(events.NIGHTLY_DONE, _changed_in_bulk)
-    events.connect(events.STATUS_CHANGED, _changed_in_bulk)
+        events.connect(name, _row_event, many=True)
+    events.connect(events.NIGHTLY_DONE, _changed_in_bulk, many=True)
+    events.connect(events.STATUS_CHANGED, _changed_in_bulk, many=True)
 
 
 # --- The set-based scan -------------------------------------------------------------------------
@@ -373,6 +374,15 @@ def endpoint_paused_notify(*, endpoint_id: int) -> int:
         send_mail(subject, body, None, [user.email])
         sent += 1
     return sent
+
+
+def deliveries_purge(*, days: int = KEEP_DAYS, now: dt.datetime | None = None) -> int:
+    """Forgets the deliveries delivered or failed more than `days` ago (the pending ones stay)."""
+    before = (now or timezone.now()) - dt.timedelta(days=days)
+    deleted, _by_model = Delivery.objects.filter(
+        state__in=[Delivery.State.DELIVERED, Delivery.State.FAILED], created_at__lt=before,
+    ).delete()
+    return deleted
 
 
 # --- The administrador's changes ----------------------------------------------------------------

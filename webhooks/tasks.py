@@ -1,7 +1,8 @@
 """Webhook work in the background: the scans of set-based events, the sending and the pause notice.
 
 Beat (migration 0002_schedule): the status changes every minute, the reds and the renewals every
-15 minutes (they read the clients table), the sending of due retries every minute. The night's
+15 minutes (they read the clients table), the sending of due retries every minute, and the
+deliveries ended more than 30 days ago forgotten every night (0003_purge_schedule). The night's
 colours step and every status change by a write also queue a scan (core.events, webhooks.services).
 """
 
@@ -50,3 +51,10 @@ def endpoint_paused_notify(endpoint_id: int) -> int:
     from webhooks.services import endpoint_paused_notify as notify
 
     return notify(endpoint_id=endpoint_id)
+
+
+@shared_task(base=RetriedTask)
+def deliveries_purge() -> int:
+    from webhooks.services import deliveries_purge as purge
+
+    return purge()

@@ -385,6 +385,7 @@ def test_the_chores_have_schedule_entries_of_their_own(beat_schedule):
         "Webhooks: status changes": ("webhooks.tasks.webhooks_scan", "*", "*"),
         "Webhooks: reds and renewals": ("webhooks.tasks.webhooks_scan", "*/15", "*"),
         "Webhooks: send due deliveries": ("webhooks.tasks.deliveries_send_due", "*", "*"),
+        "Webhooks: forget old deliveries": ("webhooks.tasks.deliveries_purge", "55", "3"),
     }
     assert all(task.enabled and task.task in current_app.tasks for task in entries.values())
 

@@ -252,3 +252,16 @@ def test_a_bulk_write_emits_its_rows_at_once_in_one_insert(admin_user, receiver,
     with django_assert_num_queries(2), django_capture_on_commit_callbacks(execute=False):
         events.emit_many(events.PURCHASE_RECORDED, items)
     assert Delivery.objects.filter(event=Event.PURCHASE_RECORDED).count() == 60
+
+
+def test_ended_deliveries_are_forgotten_after_30_days_and_pending_ones_kept():
+    from webhooks import tasks
+
+    endpoint = Endpoint.objects.create(url="https://erp.example.com/hooks", events=[Event.PURCHASE_RECORDED])
+    old, recent = timezone.now() - dt.timedelta(days=31), timezone.now() - dt.timedelta(days=29)
+    for created, state in [(old, "delivered"), (old, "failed"), (old, "pending"), (recent, "delivered")]:
+        Delivery.objects.create(endpoint=endpoint, event=Event.PURCHASE_RECORDED, created_at=created, state=state)
+
+    assert tasks.deliveries_purge() == 2
+    assert tasks.deliveries_purge() == 0
+    assert sorted(Delivery.objects.values_list("state", flat=True)) == ["delivered", "pending"]
