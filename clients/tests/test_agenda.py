@@ -278,3 +278,21 @@ def test_a_month_cell_counts_a_very_busy_day_up_to_a_cap(client, owner, monkeypa
         assert (days[busy].total, days[busy].more) == (6, 2) and "+2 or more" in response.content.decode()
     else:  # SQLite counts the month in one grouped query
         assert days[busy].total == 8
+
+
+@pytest.mark.parametrize("view", ["list", "week"])
+def test_each_entry_carries_the_actions_of_its_own_follow_up(client, owner, view):
+    """The actions are rendered once per page with placeholder ids (clients/templatetags/agenda.py):
+    every entry's addresses name its own follow-up and client, and no placeholder is left."""
+    from clients.templatetags.agenda import CLIENT_MARK, PK_MARK
+
+    now = timezone.now()
+    followups = [FollowUpFactory(client=ClientFactory(owner=owner), assigned_to=owner, due_at=now + dt.timedelta(hours=1 + n))
+                 for n in range(3)]
+    client.force_login(owner)
+    page = client.get(reverse("clients:agenda"), {"view": view}).content.decode()
+    for followup in followups:
+        assert reverse("clients:followup_reschedule", args=[followup.pk]) in page
+        assert reverse("clients:followup_cancel", args=[followup.pk]) in page
+        assert f"{reverse('clients:interaction_create', args=[followup.client_id])}?followup={followup.pk}" in page
+    assert PK_MARK not in page and CLIENT_MARK not in page
