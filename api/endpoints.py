@@ -564,10 +564,12 @@ def _with_problem(*, path_prefix: str | None = None, path_params=None):
         for method, operation in operations.items():
             if not isinstance(operation, dict) or method not in ("get", "post", "patch", "put", "delete"):
                 continue
+            responses = operation.setdefault("responses", {})
             for status, text in answers.items():
                 if status == "403" and method == "get":  # only writes need a read and write token
                     continue
-                operation.setdefault("responses", {}).setdefault(status, {"description": text, **problem})
+                if status not in responses and int(status) not in responses:  # ninja's own keys are ints
+                    responses[status] = {"description": text, **problem}
     bulk = BulkIn.model_json_schema(ref_template="#/components/schemas/{model}")
     for name, definition in bulk.pop("$defs", {}).items():
         schema["components"]["schemas"].setdefault(name, definition)

@@ -1,3 +1,4 @@
+import json
 from decimal import Decimal
 
 import pytest
@@ -52,3 +53,11 @@ def test_schema_is_valid_openapi(client, owner):
     response = client.get("/api/openapi.json")
     assert response.status_code == 200
     validate(response.json())
+    # No key twice in one object (Swagger UI's parser refuses the document).
+    json.loads(response.content, object_pairs_hook=_no_duplicates)
+
+
+def _no_duplicates(pairs):
+    keys = [key for key, _value in pairs]
+    assert len(keys) == len(set(keys)), keys
+    return dict(pairs)
