@@ -395,6 +395,10 @@ def campaign_sources_record(*, client_ids: list[int] | None = None, today: dt.da
     today = today or timezone.localdate()
     since = timezone.now() - dt.timedelta(days=CAMPAIGN_SOURCE_DAYS)
     campaigns = Campaign.objects.filter(launched_at__gte=since).order_by("-launched_at", "-id")
+    if client_ids is not None:  # after a purchase: only the campaigns that reached these clients, if still without a source
+        campaigns = campaigns.filter(
+            pk__in=Recipient.objects.filter(client_id__in=client_ids, client__source="").values("campaign_id"),
+        )
     changed = 0
     for campaign in campaigns:  # the newest first: a client takes the latest campaign before its purchase
         start = timezone.localdate(campaign.launched_at)

@@ -149,3 +149,17 @@ def test_a_referrals_campaign_counts_the_clients_its_recipients_referred_since_t
     ClientFactory(owner=owner, referred_by=ClientFactory(owner=owner))  # by someone the campaign did not call
     assert campaign_results(campaign)["referrals"] == 1
     assert "referrals" not in campaign_results(_launched(owner, days_ago=5, name="Otra"))
+
+
+def test_after_a_purchase_only_the_campaigns_that_reached_the_client_are_read(owner, django_assert_num_queries):
+    for number in range(5):
+        _launched(owner, days_ago=3, name=f"Otra {number}")
+    campaign = _launched(owner, days_ago=3, name="Esta")
+    prospect = ClientFactory(owner=owner, first_purchase_date=TODAY)
+    _reached(campaign, prospect)
+    # its savepoint; the campaigns that reached the client (one); its clients to change, locked;
+    # the update; the audit rows; the savepoint's release
+    with django_assert_num_queries(6):
+        assert campaign_sources_record(client_ids=[prospect.pk]) == 1
+    with django_assert_num_queries(3):  # it has a source now: no campaign to read (and the savepoint)
+        assert campaign_sources_record(client_ids=[prospect.pk]) == 0
