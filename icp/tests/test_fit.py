@@ -151,3 +151,15 @@ def test_the_nightly_run_writes_only_the_fits_that_changed(owner):
     steps = NightlyStep.objects.filter(name=NightlyStep.Name.SNAPSHOTS).order_by("run_id")
     assert [step.detail["icp_fit_changed"] for step in steps] == [2, 1, 0]  # lugo's 0 was NULL too at first
     assert (_fit(vigo), _fit(lugo)) == (100, 100)
+
+
+def test_imported_clients_get_their_fit_at_once(owner):
+    from imports.services import Kind as ImportKind
+    from imports.services import import_analyse, import_apply, proposed_mapping
+    from imports.spreadsheets import read_table
+
+    _criteria((Attribute.CITY, "Vigo", 1))
+    table = read_table(b"Nombre;Apellidos;Ciudad\nAna;Souto;Vigo\nLuis;Pena;Lugo\n")
+    analysis = import_analyse(table, ImportKind.CLIENTS, proposed_mapping(ImportKind.CLIENTS, table), visible=None)
+    import_apply(analysis, owner=owner)
+    assert dict(Client.objects.values_list("first_name", "icp_fit")) == {"Ana": 100, "Luis": 0}
