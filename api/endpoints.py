@@ -34,25 +34,33 @@ from api.schemas import (
     ContractOut,
     ContractPage,
     ContractPatch,
+    FollowUpCancel,
     FollowUpIn,
     FollowUpOut,
     FollowUpPage,
+    FollowUpPatch,
     InteractionIn,
     InteractionOut,
     InteractionPage,
+    ProductIn,
     ProductOut,
     ProductPage,
     PurchaseIn,
     PurchaseOut,
     PurchasePage,
+    PurchasePatch,
     SegmentOut,
     SegmentPage,
     StatusChangePage,
     TokenOut,
 )
+from clients.catalogue import product_create as catalogue_product_create
+from clients.currency import is_business
 from clients.filters import ClientFilter
 from clients.forms import ClientForm, FollowUpForm, InteractionForm
-from clients.models import Client, Contract, FollowUp, Interaction, Product, Purchase
+from clients.models import Category, Client, Contract, FollowUp, Interaction, Product, Purchase
+from clients.purchase_forms import PurchaseEditForm
+from clients.purchase_views import may_add_products
 from segmentation import records
 from segmentation.models import Segment, StatusChange
 from segmentation.segments import segment_clients
@@ -347,6 +355,35 @@ def purchase_bulk(request: HttpRequest, partial: bool = False):
     return _json(status, answer)
 
 
+@purchase_router.patch("/{int:purchase_id}", response=PurchaseOut, summary="Correct a purchase (its lines stay as recorded)")
+def purchase_update(request: HttpRequest, purchase_id: int, payload: PurchasePatch):
+    writer(request)
+    purchase = _purchases(request).filter(pk=purchase_id).first()
+    if purchase is None:
+        raise not_found()
+    current = model_to_dict(purchase, fields=["date", "amount", "currency", "exchange_rate", "payment_method", "channel", "notes"])
+    if purchase.original_amount is not None:
+        current["amount"] = purchase.original_amount  # as paid, in its currency (the edit page's rule)
+    if is_business(purchase.currency):
+        current["exchange_rate"] = None
+    changes = payload.model_dump(exclude_unset=True)
+    form = PurchaseEditForm(data={**current, **{k: "" if v is None else v for k, v in changes.items()}}, instance=purchase)
+    if not form.is_valid():
+        raise invalid(_form_errors(form))
+    records.purchase_correct(purchase=purchase, by=_user(request), **form.cleaned_data)
+    return _purchases(request).get(pk=purchase.pk)
+
+
+@purchase_router.delete("/{int:purchase_id}", response={204: None}, summary="Delete a purchase recorded by mistake")
+def purchase_delete(request: HttpRequest, purchase_id: int):
+    writer(request)
+    purchase = _purchases(request).filter(pk=purchase_id).first()
+    if purchase is None:
+        raise not_found()
+    records.purchase_delete(purchase=purchase, by=_user(request))
+    return Status(204, None)
+
+
 # Interactions
 
 interaction_router = Router(tags=["interactions"])
@@ -421,6 +458,34 @@ def followup_create(request: HttpRequest, payload: FollowUpIn):
     return Status(201, followup)
 
 
+def _visible_followup(request: HttpRequest, pk: int) -> FollowUp:
+    found = FollowUp.objects.visible_to(_user(request)).filter(pk=pk).first()
+    if found is None:
+        raise not_found()
+    return found
+
+
+@followup_router.patch("/{int:followup_id}", response=FollowUpOut, summary="Reschedule a pending follow-up or edit its notes")
+def followup_update(request: HttpRequest, followup_id: int, payload: FollowUpPatch):
+    writer(request)
+    followup = _visible_followup(request, followup_id)
+    with transaction.atomic():
+        if payload.due_at is not None:
+            if payload.due_at < timezone.now():
+                raise invalid([{"field": "due_at", "message": _("A follow-up cannot be scheduled in the past.")}])
+            followup = records.followup_reschedule(followup=followup, by=_user(request), due_at=payload.due_at, reason=payload.reason)
+        if payload.notes is not None:
+            followup = records.followup_note_update(followup=followup, by=_user(request), notes=payload.notes)
+    return FollowUp.objects.get(pk=followup.pk)
+
+
+@followup_router.post("/{int:followup_id}/cancel", response=FollowUpOut, summary="Cancel a pending follow-up, saying why")
+def followup_cancel(request: HttpRequest, followup_id: int, payload: FollowUpCancel):
+    writer(request)
+    followup = _visible_followup(request, followup_id)
+    return records.followup_cancel(followup=followup, by=_user(request), reason=payload.reason)
+
+
 # Contracts
 
 contract_router = Router(tags=["contracts"])
@@ -470,6 +535,22 @@ def product_list(request: HttpRequest, cursor: str | None = None, limit: int | N
     if active is not None:
         rows = rows.filter(is_active=active)
     return page(rows, cursor=cursor, limit=limit)
+
+
+@product_router.post("", response={201: ProductOut}, summary="Add a product to the catalogue (gerentes and administradores)")
+def product_create(request: HttpRequest, payload: ProductIn):
+    writer(request)
+    if not may_add_products(_user(request)):
+        raise Problem(403, _("Not allowed"), _("You may not do this."), kind="forbidden")
+    category = None
+    if payload.category is not None:
+        category = Category.objects.filter(pk=payload.category).first()
+        if category is None:
+            raise invalid([{"field": "category", "message": _("Select a valid choice. That choice is not one of the available choices.")}])
+    product = catalogue_product_create(
+        name=payload.name, price=payload.price, category=category, new_category=payload.new_category, is_active=payload.is_active,
+    )
+    return Status(201, Product.objects.select_related("category").get(pk=product.pk))
 
 
 @product_router.get("/{int:product_id}", response=ProductOut, summary="One product")

@@ -172,6 +172,18 @@ class PurchaseIn(Strict):
     notes: str = Field("", max_length=255)
 
 
+class PurchasePatch(Strict):
+    """A correction, as on the purchase's edit page: its lines stay as recorded."""
+
+    date: dt.date | None = None
+    amount: Decimal | None = Field(None, description="What was paid, in the purchase's currency.")
+    currency: str | None = None
+    exchange_rate: Decimal | None = None
+    payment_method: str | None = None
+    channel: str | None = None
+    notes: str | None = Field(None, max_length=255)
+
+
 class LineOut(Schema):
     product: int = Field(..., alias="product_id")
     quantity: Decimal
@@ -274,6 +286,18 @@ class FollowUpIn(Strict):
     notes: str = ""
 
 
+class FollowUpPatch(Strict):
+    """Reschedule a pending follow-up (due_at, with an optional reason) or edit its notes."""
+
+    due_at: dt.datetime | None = None
+    reason: str = ""
+    notes: str | None = None
+
+
+class FollowUpCancel(Strict):
+    reason: str = Field(..., min_length=1)
+
+
 class ContractOut(Schema):
     id: int
     client: int = Field(..., alias="client_id")
@@ -319,6 +343,14 @@ class ProductOut(Schema):
     @staticmethod
     def resolve_category(obj) -> str:
         return obj.category.name
+
+
+class ProductIn(Strict):
+    name: str = Field(..., max_length=200)
+    category: int | None = Field(None, description="An existing category's id, or name a new one in new_category.")
+    new_category: str = ""
+    price: Decimal = Decimal("0")
+    is_active: bool = True
 
 
 class SegmentOut(Schema):

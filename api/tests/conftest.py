@@ -18,6 +18,9 @@ class Api:
     def post(self, path, body=None, **headers):
         return self.client.post(f"/api{path}", body, content_type="application/json", **self._headers(headers))
 
+    def delete(self, path, **headers):
+        return self.client.delete(f"/api{path}", **self._headers(headers))
+
     def patch(self, path, body=None, **headers):
         return self.client.patch(f"/api{path}", body, content_type="application/json", **self._headers(headers))
 

@@ -56,6 +56,10 @@ CASES = [
     ("api:purchase_detail", "get", lambda o: f"/purchases/{o['purchase'].pk}", None, PORTFOLIO),
     ("api:purchase_create", "post", lambda o: "/purchases",
      lambda o: {"client": o["client"].pk, "date": TODAY.isoformat(), "amount": "12.00"}, PORTFOLIO),
+    ("api:purchase_update", "patch", lambda o: f"/purchases/{o['purchase'].pk}", lambda o: {"notes": "Corregida"}, PORTFOLIO),
+    ("api:purchase_delete", "delete", lambda o: f"/purchases/{o['purchase'].pk}", None, PORTFOLIO),
+    ("api:followup_update", "patch", lambda o: f"/follow-ups/{o['followup'].pk}", lambda o: {"notes": "Llevar muestras"}, PORTFOLIO),
+    ("api:followup_cancel", "post", lambda o: f"/follow-ups/{o['followup'].pk}/cancel", lambda o: {"reason": "Ya no"}, PORTFOLIO),
     ("api:interaction_detail", "get", lambda o: f"/interactions/{o['interaction'].pk}", None, PORTFOLIO),
     ("api:interaction_create", "post", lambda o: "/interactions",
      lambda o: {"client": o["client"].pk, "summary": "Llamada"}, PORTFOLIO),
@@ -81,7 +85,7 @@ LISTS = [
     ("api:product_list", "/products", "product", EVERYONE),
     ("api:segment_list", "/segments", "segment", CREATOR),
 ]
-OTHERS = {"api:me", "api:status_change_list", "api:purchase_bulk", "api:client_create"}  # tested below / elsewhere
+OTHERS = {"api:me", "api:status_change_list", "api:purchase_bulk", "api:client_create", "api:product_create"}  # tested below / elsewhere
 
 
 def test_every_endpoint_is_in_the_matrix():
@@ -98,8 +102,8 @@ def world(owner, teammate, manager, other_manager, outsider, admin_user):
 
 def _call(client, secret, method, path, body=None):
     headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}", "HTTP_ACCEPT_LANGUAGE": "en"}
-    if method == "get":
-        return client.get(f"/api{path}", **headers)
+    if method in ("get", "delete"):
+        return getattr(client, method)(f"/api{path}", **headers)
     return getattr(client, method)(f"/api{path}", body, content_type="application/json", **headers)
 
 
@@ -115,7 +119,7 @@ def test_each_persona_reaches_exactly_its_portfolio(client, world, case):
                 response = _call(client, world["secrets"][persona], method, path(objects), body(objects) if body else None)
                 transaction.set_rollback(True)
             allowed = persona in who[side]
-            ok = response.status_code in (200, 201) if allowed else response.status_code == 404
+            ok = response.status_code in (200, 201, 204) if allowed else response.status_code == 404
             if not ok:
                 problems.append(f"{method.upper()} {path(objects)} as {persona} ({side}): {response.status_code} {response.content[:200]!r}")
     assert not problems, "\n".join(problems)
@@ -157,3 +161,14 @@ def test_bulk_rows_of_another_portfolio_are_row_errors(client, world):
 def test_me_names_the_token(client, world):
     response = _call(client, world["secrets"]["teammate"], "get", "/me")
     assert response.json()["name"] == "Token teammate"
+
+
+@pytest.mark.django_db
+def test_products_are_added_by_gerentes_and_administradores(client, world):
+    body = {"name": "Nuevo", "new_category": "Varios", "price": "9.90"}
+    for persona in PERSONAS:
+        with transaction.atomic():
+            response = _call(client, world["secrets"][persona], "post", "/products", body)
+            transaction.set_rollback(True)
+        expected = 201 if persona in ("manager", "other_manager", "admin_user") else 403
+        assert response.status_code == expected, (persona, response.content)

@@ -226,3 +226,44 @@ def test_a_key_older_than_its_answer_still_records_nothing(api_for, owner):
     again = api.post("/purchases", _purchase(client), HTTP_IDEMPOTENCY_KEY="old")
     assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
     assert Purchase.objects.count() == 2
+
+
+def test_a_purchase_corrected_and_deleted_through_the_api_refreshes_its_client(api_for, owner):
+    client = ClientFactory(owner=owner)
+    api = api_for(owner)
+    created = api.post("/purchases", _purchase(client, "10.00")).json()
+    response = api.patch(f"/purchases/{created['id']}", {"amount": "25.00", "notes": "Ticket 7"})
+    assert response.status_code == 200, response.content
+    assert response.json()["amount"] == "25.00" and response.json()["notes"] == "Ticket 7"
+    client.refresh_from_db()
+    assert client.total_spent == Decimal("25.00")
+    future = (timezone.localdate() + dt.timedelta(days=2)).isoformat()
+    response = api.patch(f"/purchases/{created['id']}", {"date": future})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "date"
+    assert api.delete(f"/purchases/{created['id']}").status_code == 204
+    client.refresh_from_db()
+    assert client.purchase_count == 0
+    assert set(AuditEntry.objects.filter(subject="purchase").values_list("action", "via")) == {
+        ("create", "api:Till"), ("update", "api:Till"), ("delete", "api:Till"),
+    }
+
+
+def test_a_follow_up_rescheduled_then_cancelled(api_for, owner):
+    from clients.models import FollowUp
+
+    client = ClientFactory(owner=owner)
+    api = api_for(owner)
+    soon = (timezone.now() + dt.timedelta(days=1)).replace(microsecond=0)
+    created = api.post("/follow-ups", {"client": client.pk, "due_at": soon.isoformat(), "kind": "visit"})
+    assert created.status_code == 201, created.content
+    pk = created.json()["id"]
+    later = soon + dt.timedelta(days=3)
+    response = api.patch(f"/follow-ups/{pk}", {"due_at": later.isoformat(), "reason": "Vacaciones"})
+    assert response.status_code == 200, response.content
+    assert FollowUp.objects.get(pk=pk).due_at == later
+    past = (timezone.now() - dt.timedelta(days=1)).isoformat()
+    assert api.patch(f"/follow-ups/{pk}", {"due_at": past}).status_code == 422
+    assert api.post(f"/follow-ups/{pk}/cancel", {"reason": "Ya compró"}).json()["status"] == "cancelled"
+    again = api.post(f"/follow-ups/{pk}/cancel", {"reason": "Otra vez"})
+    assert again.status_code == 422
+    assert again.json()["errors"] == [{"field": "", "message": "This follow-up is no longer pending."}]

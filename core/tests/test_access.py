@@ -10,10 +10,11 @@ from django.urls import URLPattern, URLResolver, get_resolver
 API_ENDPOINTS = {
     "api:me", "api:client_list", "api:client_create", "api:client_detail", "api:client_update",
     "api:purchase_list", "api:purchase_create", "api:purchase_detail", "api:purchase_bulk",
+    "api:purchase_update", "api:purchase_delete",
     "api:interaction_list", "api:interaction_create", "api:interaction_detail",
-    "api:followup_list", "api:followup_create", "api:followup_detail",
+    "api:followup_list", "api:followup_create", "api:followup_detail", "api:followup_update", "api:followup_cancel",
     "api:contract_list", "api:contract_create", "api:contract_detail", "api:contract_update",
-    "api:product_list", "api:product_detail", "api:segment_list", "api:segment_detail", "api:segment_members",
+    "api:product_list", "api:product_detail", "api:product_create", "api:segment_list", "api:segment_detail", "api:segment_members",
     "api:status_change_list",
 }
 
