@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from clients.models import Client, Status
 from core.tasks import enqueue
-from icp.fit import fit_recompute
+from icp.fit import COLUMNS, fit_recompute
 from icp.models import Criterion, FitSummary, IdealProfile
 
 
@@ -43,8 +43,17 @@ def fit_refresh_all() -> dict:
 
 
 def fit_refresh_clients(client_ids: list[int]) -> int:
-    """The fit of a few clients after their record changed (a create, an edit, an import)."""
+    """The fit of a few clients after their record changed (two queries: the criteria, the UPDATE)."""
     return fit_recompute(client_ids=list(client_ids))
+
+
+# What the criteria read of a client's own data (icp/fit.py): an edit of anything else keeps the fit.
+FIT_FIELDS = frozenset({*COLUMNS.values(), "company_name", "interests"})
+
+
+def fit_refresh_after_edit(client_id: int, fields) -> int:
+    """The client's fit after an edit of `fields`, when one of them is read by the criteria."""
+    return fit_refresh_clients([client_id]) if FIT_FIELDS.intersection(fields) else 0
 
 
 def _fits(threshold: int) -> Q:
