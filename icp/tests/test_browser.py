@@ -32,3 +32,21 @@ def test_an_administrador_accepts_the_suggested_criteria_and_a_client_shows_its_
 
     page.goto(f"{live_server.url}{best.get_absolute_url()}")
     expect(page.get_by_test_id("icp-fit-value")).to_have_text("100")
+
+
+def test_a_salesperson_qualifies_a_suggested_prospect_as_probable_in_one_click(live_server, login, owner):
+    from icp.models import IdealProfile
+    from icp.services import fit_refresh_all
+
+    IdealProfile.objects.create(pk=1, threshold=70)
+    Criterion.objects.create(attribute="city", value="Vigo", weight=1)
+    prospect = ClientFactory(owner=owner, first_name="Marta", city="Vigo")
+    fit_refresh_all()
+
+    page = login(owner)
+    page.goto(f"{live_server.url}{prospect.get_absolute_url()}")
+    page.get_by_test_id("icp-probable").get_by_role("button").click()
+    expect(page.locator(".alert-success")).to_be_visible()
+    expect(page.get_by_test_id("icp-probable")).to_have_count(0)
+    prospect.refresh_from_db()
+    assert prospect.prospect_qualification == Client.Qualification.PROBABLE
