@@ -211,14 +211,15 @@ def _candidates_create(cursor, params: dict) -> None:
     """CANDIDATES: the clients whose recommendations can have moved since the last run, on the
     same rules: those marked (TAKEN: a write of their purchases, or the engine when they became
     or stopped being lost), and those with a purchase that left the window or entered it (dated
-    after the last run, recorded before)."""
+    after the last run, recorded before): only a purchase with lines changes a basket."""
     cursor.execute(
         f"""CREATE TEMPORARY TABLE {CANDIDATES} AS
             SELECT client_id AS id FROM {TAKEN}
             UNION
-            SELECT client_id FROM {PURCHASE_TABLE}
-            WHERE (date >= %(last_window_start)s AND date < %(window_start)s)
-               OR (date > %(last_as_of)s AND date <= %(as_of)s)
+            SELECT p.client_id FROM {PURCHASE_TABLE} p
+            WHERE ((p.date >= %(last_window_start)s AND p.date < %(window_start)s)
+                   OR (p.date > %(last_as_of)s AND p.date <= %(as_of)s))
+              AND EXISTS (SELECT 1 FROM {LINE_TABLE} l WHERE l.purchase_id = p.id)
 """,  # noqa: S608
         params,
     )
