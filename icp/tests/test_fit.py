@@ -163,3 +163,12 @@ def test_imported_clients_get_their_fit_at_once(owner):
     analysis = import_analyse(table, ImportKind.CLIENTS, proposed_mapping(ImportKind.CLIENTS, table), visible=None)
     import_apply(analysis, owner=owner)
     assert dict(Client.objects.values_list("first_name", "icp_fit")) == {"Ana": 100, "Luis": 0}
+
+
+def test_the_recompute_task_run_twice_changes_nothing_the_second_time(owner):
+    from icp.tasks import icp_fit_recompute
+
+    _criteria((Attribute.CITY, "Vigo", 1))
+    ClientFactory(owner=owner, city="Vigo")
+    assert icp_fit_recompute.apply().get() == {"icp_fit_changed": 1, "icp_summaries": 1}
+    assert icp_fit_recompute.apply().get() == {"icp_fit_changed": 0, "icp_summaries": 1}  # the figures rewritten alike
