@@ -209,28 +209,35 @@ def _status_scan(endpoint_ids: list[int], now: dt.datetime) -> int:
     return created
 
 
+SCAN_TABLE = "webhooks_scan_current"
+
+
 def _marked_scan(kind: str, rows, payload_pairs: list[tuple[str, str]], endpoint_ids: list[int], now: dt.datetime) -> int:
     """The rows of the `rows` queryset (an `id` column) without a mark: a delivery each (unless
-    this is the first scan, which only marks), then the marks follow the set."""
+    this is the first scan, which only marks), then the marks follow the set. The set is read once
+    into a temporary table (the reds are a scan of the clients table)."""
     seeded = ScanState.objects.filter(kind=kind).exists()
     mark = ScanMark._meta.db_table
     params: dict = {"kind": kind}
-    current = f"({queryset_sql(rows.order_by(), params, 'rows')})"
+    current = queryset_sql(rows.order_by(), params, "rows")
     unmarked = f"NOT EXISTS (SELECT 1 FROM {mark} m WHERE m.kind = %(kind)s AND m.object_id = r.id)"  # noqa: S608
     created = 0
     with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {SCAN_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {SCAN_TABLE} AS {current}", params)
         if seeded:
             created = _insert_deliveries(cursor, event=SCANNED[kind], payload=_json_object(payload_pairs),
-                                         source=f"{current} r", where=unmarked, endpoint_ids=endpoint_ids,
+                                         source=f"{SCAN_TABLE} r", where=unmarked, endpoint_ids=endpoint_ids,
                                          now=now, params=params)
         cursor.execute(
-            f"DELETE FROM {mark} WHERE kind = %(kind)s AND object_id NOT IN (SELECT r.id FROM {current} r)",  # noqa: S608
+            f"DELETE FROM {mark} WHERE kind = %(kind)s AND object_id NOT IN (SELECT r.id FROM {SCAN_TABLE} r)",  # noqa: S608
             params,
         )
         cursor.execute(
-            f"INSERT INTO {mark} (kind, object_id) SELECT %(kind)s, r.id FROM {current} r WHERE {unmarked}",  # noqa: S608
+            f"INSERT INTO {mark} (kind, object_id) SELECT %(kind)s, r.id FROM {SCAN_TABLE} r WHERE {unmarked}",  # noqa: S608
             params,
         )
+        cursor.execute(f"DROP TABLE {SCAN_TABLE}")
     if not seeded:
         ScanState.objects.bulk_create([ScanState(kind=kind)], ignore_conflicts=True)
     return created
