@@ -467,13 +467,14 @@ def test_quick_call_form_and_save_run_constant_queries(client, django_assert_num
     data = {"outcome": "interested", "call_back_on": tomorrow().isoformat(), "complete_followup": "on", "followup": offered.pk}
     # + the client, the posted follow-up (to offer again on an error) and the form's choice of it;
     # then records.interaction_record: savepoint, lock, insert, audit, close, audit, call-back,
-    # audit, the colour's recompute, savepoint release; and the client's new colour for the row.
+    # audit, the reason for leaving (a lost client's competitor or objection), the colour's
+    # recompute, savepoint release; and the client's new colour for the row.
     with django_assert_num_queries(BASE + SAVE_QUERIES):
         response = client.post(call_url(record), data, headers=HTMX)
     assert 'data-testid="quick-call-done"' in response.content.decode()
 
 
-SAVE_QUERIES = 26
+SAVE_QUERIES = 27
 
 
 
