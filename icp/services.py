@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from clients.models import Client, Status
+from core import events
 from core.tasks import enqueue
 from icp.fit import COLUMNS, fit_recompute
 from icp.models import Criterion, FitSummary, IdealProfile
@@ -135,3 +136,22 @@ def dashboard_fit(*, owner_ids: list[int] | None) -> DashboardFit | None:
         fitting_revenue=totals["fitting_revenue"] or Decimal("0"), probable=totals["probable"],
         threshold=totals["threshold"], computed_at=totals["computed_at"],
     )
+
+
+def _clients_written(name: str, data: dict) -> None:
+    fields = data.get("fields")
+    if fields is None:
+        fit_refresh_clients(data["client_ids"])
+    else:
+        for client_id in data["client_ids"]:
+            fit_refresh_after_edit(client_id, fields)
+
+
+def _snapshots_due(name: str, data: dict) -> None:
+    data["result"].update(fit_refresh_all())
+
+
+def fit_listen() -> None:
+    """Keeps the fit current from the writes and the nights of the apps below (icp's AppConfig.ready)."""
+    events.connect(events.CLIENTS_WRITTEN, _clients_written)
+    events.connect(events.SNAPSHOTS_DUE, _snapshots_due)

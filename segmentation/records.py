@@ -44,7 +44,6 @@ from clients.models import (
 from clients.renewals import can_mark_proposal_sent, can_renew, may_manage_contracts, renewal_defaults
 from core import events
 from core.money import cents
-from icp.services import fit_refresh_after_edit, fit_refresh_clients
 from segmentation.automation import automatic_followups_create
 from segmentation.services import (
     alert_refresh_client,
@@ -116,7 +115,7 @@ def client_create(*, by: User, data: dict, interests=(), owner: User | None = No
     client.save()
     client.interests.set(interests)
     audit_bulk([client_created_entry(client, by=by, interests=interests)])
-    fit_refresh_clients([client.pk])
+    events.emit(events.CLIENTS_WRITTEN, {"client_ids": [client.pk], "fields": None})  # its fit (icp)
     _refresh(client.pk)
     return client
 
@@ -146,7 +145,7 @@ def client_update(
         user=by, client_id=current.pk, subject=Subject.CLIENT, object_id=current.pk, action=Action.UPDATE,
         changes=diff(before, snapshot(current, fields)), version=current.version,
     )
-    fit_refresh_after_edit(current.pk, fields)
+    events.emit(events.CLIENTS_WRITTEN, {"client_ids": [current.pk], "fields": list(fields)})  # its fit (icp)
     _refresh(current.pk)
     return current
 

@@ -7,7 +7,6 @@ from django.utils.translation import gettext as _
 
 from clients.models import Client, Status, VolumeTier
 from core import events
-from icp.services import fit_refresh_all
 from segmentation.alerts import colours_key, night_candidates, recompute_alerts
 from segmentation.automation import automatic_followups_create
 from segmentation.engine import (
@@ -101,10 +100,12 @@ def followups_and_colours_refresh(*, as_of: dt.date, client_ids: list[int] | Non
 
 
 def snapshots_take(*, as_of: dt.date) -> dict:
-    """The day's snapshots: the dashboard's figures and trends, and each saved segment's; first
-    every client's ideal profile fit and its figures per salesperson (icp), which the dashboard shows too."""
-    result = fit_refresh_all()
-    result = {**result, "snapshot_rows": snapshot_take(day=as_of), "segment_snapshot_rows": segment_snapshots_take(day=as_of)}
+    """The day's snapshots: the dashboard's figures and trends, and each saved segment's. First the
+    apps above refresh what they count (icp: every client's fit to the ideal profile and its
+    figures per salesperson), adding their counts to the result; after, they take their own (NPS)."""
+    result: dict = {}
+    events.emit(events.SNAPSHOTS_DUE, {"day": as_of.isoformat(), "result": result})
+    result.update(snapshot_rows=snapshot_take(day=as_of), segment_snapshot_rows=segment_snapshots_take(day=as_of))
     events.emit(events.SNAPSHOTS_TAKEN, {"day": as_of.isoformat()})  # the apps above add theirs (NPS)
     return result
 
