@@ -44,6 +44,13 @@ def test_seed_demo_records_survey_answers_of_each_teams_campaigns():
 
     year = NpsSnapshot.objects.filter(segment=None).aggregate(n=Sum("answers"))["n"]
     assert 0 < year <= answers.count()
+    # An ideal client profile from Cartera's suggestions, every client's fit and the dashboard's card.
+    from clients.models import Client
+    from icp.models import Criterion, FitSummary
+
+    assert Criterion.objects.exists() and FitSummary.objects.exists()
+    assert not Client.objects.not_in_trash().filter(icp_fit=None).exists()
+    assert "Ideal client profile: " in out.getvalue()
 
     comercial = User.objects.get(username="comercial1")
     browser = Browser()

@@ -8,6 +8,7 @@ from demo.blocks import default_workers
 from demo.build import demo_build, demo_present, status_table
 from demo.consents import consents_seed
 from demo.origins import origins_seed
+from demo.profile import profile_seed
 from demo.sampling import DemoError
 from demo.surveys import surveys_seed
 
@@ -39,6 +40,7 @@ class Command(BaseCommand):
         self.stdout.write(f"NPS survey answers recorded: {surveys_seed():,}")
         nps_snapshot_take(day=timezone.localdate())  # the dashboard's NPS reads the night's count of them
         origins = origins_seed()
+        self.stdout.write(f"Ideal client profile: {profile_seed()} criteria suggested from the best clients")
         self.stdout.write(
             f"Sources detailed: {origins['details']:,}; referrals: {origins['referrals']:,};"
             f" status changes over the last year: {origins['status_changes']:,}"
