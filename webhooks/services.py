@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -180,7 +180,7 @@ def _status_lock(cursor) -> bool:
     try:
         with transaction.atomic():
             cursor.execute(f"LOCK TABLE {StatusChange._meta.db_table} IN SHARE MODE")
-    except Exception as error:  # psycopg's LockNotAvailable, as a Django OperationalError
+    except OperationalError as error:  # psycopg's LockNotAvailable
         logger.info("Webhook scan of status changes postponed: %s", error)
         return False
     return True

@@ -122,6 +122,8 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
             response.read(64 * 1024)  # a little of the answer, then the connection is closed
             response.release_conn()
             return Outcome(response.status, "" if 200 <= response.status < 300 else f"HTTP {response.status}", took())
+    except urllib3.exceptions.NewConnectionError as error:  # a subclass of the connect timeout
+        return Outcome(None, f"could not connect: {error}"[:300], took())
     except urllib3.exceptions.TimeoutError:
         return Outcome(None, "timeout", took())
     except (urllib3.exceptions.HTTPError, OSError) as error:

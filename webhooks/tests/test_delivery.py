@@ -265,3 +265,43 @@ def test_ended_deliveries_are_forgotten_after_30_days_and_pending_ones_kept():
     assert tasks.deliveries_purge() == 2
     assert tasks.deliveries_purge() == 0
     assert sorted(Delivery.objects.values_list("state", flat=True)) == ["delivered", "pending"]
+
+
+def test_an_https_endpoint_must_show_a_valid_certificate(tmp_path):
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    openssl = shutil.which("openssl")
+    if not openssl:
+        pytest.skip("openssl is needed to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            received.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.handle_request, daemon=True)
+    thread.start()
+    try:
+        outcome = transport.post(f"https://localhost:{server.server_address[1]}/hook", b"{}", {})
+    finally:
+        thread.join(5)
+        server.server_close()
+
+    assert outcome.status is None and "CERTIFICATE_VERIFY_FAILED" in outcome.error
+    assert received == []
