@@ -199,8 +199,8 @@ class ClientFilter(django_filters.FilterSet):
                 for sub in widget.widgets:
                     sub.attrs.setdefault("class", "form-control form-control-sm")
                 if isinstance(field, IntegerRangeField):
-                    widget.widgets[0].attrs.setdefault("placeholder", _("from"))
-                    widget.widgets[1].attrs.setdefault("placeholder", _("to"))
+                    widget.widgets[0].attrs.setdefault("placeholder", _("at least"))
+                    widget.widgets[1].attrs.setdefault("placeholder", _("at most"))
             else:
                 widget.attrs.setdefault("class", "form-control form-control-sm")
 
