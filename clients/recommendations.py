@@ -39,6 +39,8 @@ clients whose inputs moved, on the stored rules:
   the last run's day, recorded before), found through the purchases' date index.
 
 Their room-to-grow rows are evaluated on the stored medians and written only where they differ.
+Clients in the trash (merged ones too) get no recommendation and are nobody's peer: moving a
+client to the trash or back marks it.
 A rebuild evaluates every client, so a path that forgot to mark would heal within a week.
 `everyone=True` recomputes every client on the stored rules and medians:
 segmentation/tests/test_incremental_recommendations.py checks after each of 45 simulated nights
@@ -129,7 +131,7 @@ def _doubled_median_sql() -> str:
         return f"""
             SELECT c.sector, c.frequency_class, COUNT(*) AS peers,
                    CAST(2 * percentile_cont(0.5) WITHIN GROUP (ORDER BY {cents}) AS BIGINT) AS median2
-            FROM {CLIENT_TABLE} c WHERE c.spend_12m > 0
+            FROM {CLIENT_TABLE} c WHERE c.spend_12m > 0 AND c.deleted_at IS NULL
             GROUP BY c.sector, c.frequency_class HAVING COUNT(*) >= %(min_peers)s
         """  # noqa: S608 - table names are constants, values are parameters
     return f"""
@@ -138,7 +140,7 @@ def _doubled_median_sql() -> str:
             SELECT c.sector, c.frequency_class, {cents} AS cents,
                    ROW_NUMBER() OVER (PARTITION BY c.sector, c.frequency_class ORDER BY {cents}) AS rn,
                    COUNT(*) OVER (PARTITION BY c.sector, c.frequency_class) AS n
-            FROM {CLIENT_TABLE} c WHERE c.spend_12m > 0
+            FROM {CLIENT_TABLE} c WHERE c.spend_12m > 0 AND c.deleted_at IS NULL
         ) ranked
         WHERE rn IN ((n + 1) / 2, (n + 2) / 2)
         GROUP BY sector, frequency_class HAVING MAX(n) >= %(min_peers)s
@@ -240,7 +242,7 @@ def _insert_cross_sell(cursor, params: dict) -> int:
                     FROM {BASKET} k
                     JOIN {RULE_TABLE} r ON r.a = k.product_id AND r.rn < %(top)s + k.bought
                     JOIN {CLIENT_TABLE} c ON c.id = k.client_id
-                    WHERE c.status <> %(lost)s
+                    WHERE c.status <> %(lost)s AND c.deleted_at IS NULL
                     GROUP BY k.client_id, r.b
                 ) best
                 WHERE NOT EXISTS (
@@ -269,7 +271,7 @@ def _room_to_grow_refresh(cursor, params: dict, *, candidates: bool) -> int:
                    (2 * {SCORE_UNITS} * ({typical} - {cents}) + {typical}) / (2 * {typical}) AS score_units
             FROM {CLIENT_TABLE} c
             JOIN {PEERS_TABLE} g ON g.sector = c.sector AND g.frequency_class = c.frequency_class
-            WHERE c.spend_12m > 0 AND c.status <> %(lost)s {only}
+            WHERE c.spend_12m > 0 AND c.status <> %(lost)s AND c.deleted_at IS NULL {only}
               AND {cents} * %(ratio_den)s < %(ratio_num)s * {typical}""",  # noqa: S608
         params,
     )
@@ -281,8 +283,8 @@ def _room_to_grow_refresh(cursor, params: dict, *, candidates: bool) -> int:
         f"""DELETE FROM {RECOMMENDATION_TABLE}
             WHERE kind = %(room_to_grow)s {only} AND NOT EXISTS (
                 SELECT 1 FROM {ROOM} n WHERE n.client_id = {RECOMMENDATION_TABLE}.client_id
-                  AND n.score_units = CAST(ROUND({RECOMMENDATION_TABLE}.score * {SCORE_UNITS}) AS INTEGER)
-                  AND n.value_cents = CAST(ROUND({RECOMMENDATION_TABLE}.value * 100) AS INTEGER)
+                  AND n.score_units = CAST(ROUND({RECOMMENDATION_TABLE}.score * {SCORE_UNITS}) AS BIGINT)
+                  AND n.value_cents = CAST(ROUND({RECOMMENDATION_TABLE}.value * 100) AS BIGINT)
             )""",  # noqa: S608
         params,
     )
@@ -297,6 +299,23 @@ def _room_to_grow_refresh(cursor, params: dict, *, candidates: bool) -> int:
         params,
     )
     return cursor.rowcount
+
+
+def _marks_take(cursor) -> None:
+    """TAKEN: the marks this run handles, removed from the marks first. A write that commits
+    meanwhile marks its client anew for the next run: on PostgreSQL its INSERT … ON CONFLICT waits
+    for this run's DELETE to commit, so a client already marked is not left unmarked (a copy
+    deleted at the end would remove the mark of a purchase this run never read). SQLite runs one
+    writer at a time."""
+    cursor.execute(f"CREATE TEMPORARY TABLE {TAKEN} (client_id BIGINT PRIMARY KEY)")
+    if is_postgres():
+        cursor.execute(
+            f"WITH taken AS (DELETE FROM {STALE_TABLE} RETURNING client_id) "  # noqa: S608
+            f"INSERT INTO {TAKEN} (client_id) SELECT client_id FROM taken"
+        )
+        return
+    cursor.execute(f"INSERT INTO {TAKEN} (client_id) SELECT client_id FROM {STALE_TABLE}")  # noqa: S608
+    cursor.execute(f"DELETE FROM {STALE_TABLE}")  # noqa: S608
 
 
 def _products_key() -> str:
@@ -376,8 +395,7 @@ def recommendations_recompute(*, as_of: dt.date, full: bool = False, everyone: b
         work_mem_set(cursor, WORK_MEM)
         for table in TEMP_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        # The marks first: a purchase committed after this copy leaves its mark for the next run.
-        cursor.execute(f"CREATE TEMPORARY TABLE {TAKEN} AS SELECT client_id FROM {STALE_TABLE}")  # noqa: S608
+        _marks_take(cursor)
         incremental = not (rebuild or everyone)
         if incremental:
             _candidates_create(cursor, params)
@@ -402,7 +420,6 @@ def recommendations_recompute(*, as_of: dt.date, full: bool = False, everyone: b
             Recommendation.Kind.CROSS_SELL.value: _insert_cross_sell(cursor, params),
             Recommendation.Kind.ROOM_TO_GROW.value: _room_to_grow_refresh(cursor, params, candidates=incremental),
         }
-        cursor.execute(f"DELETE FROM {STALE_TABLE} WHERE client_id IN (SELECT client_id FROM {TAKEN})")  # noqa: S608
         for table in TEMP_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         RecommendationState.objects.update_or_create(pk=1, defaults={

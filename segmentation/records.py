@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -41,6 +41,7 @@ from clients.models import (
     client_total_error,
     purchase_amount_error,
 )
+from clients.recommendations import recommendations_mark
 from clients.renewals import can_mark_proposal_sent, can_renew, may_manage_contracts, renewal_defaults
 from core import events
 from core.money import cents
@@ -75,6 +76,12 @@ def _refresh(client_id: int) -> None:
     """Purchases and the client's own data move its figures and status (and so its colour, and
     the welcome call of a client that has just become new)."""
     lifecycle_refresh_client(client_id)
+
+
+def _recommendations_mark(client_id: int) -> None:
+    """Into the trash or out of it: the night gives or takes its recommendations."""
+    with connection.cursor() as cursor:
+        recommendations_mark(cursor, [client_id])
 
 
 def _recolour(client_id: int) -> None:
@@ -253,6 +260,7 @@ def salesperson_deactivate(*, by: User, user: User, heir: User | None = None) ->
 def client_trash(*, by: User | None, client: Client) -> None:
     """Moves the client to the trash: hidden everywhere, its pending follow-ups on hold."""
     Client.objects.filter(pk=client.pk).update(deleted_at=timezone.now(), deleted_by=by)
+    _recommendations_mark(client.pk)
     FollowUp.objects.filter(client=client, status=FollowUp.State.PENDING).update(status=FollowUp.State.ON_HOLD)
     audit_record(user=by, client_id=client.pk, subject=Subject.CLIENT, object_id=client.pk, action=Action.TRASH)
 
@@ -260,6 +268,7 @@ def client_trash(*, by: User | None, client: Client) -> None:
 @transaction.atomic
 def client_restore(*, by: User, client: Client) -> None:
     Client.objects.filter(pk=client.pk).update(deleted_at=None, deleted_by=None)
+    _recommendations_mark(client.pk)
     FollowUp.objects.filter(client=client, status=FollowUp.State.ON_HOLD).update(status=FollowUp.State.PENDING)
     audit_record(user=by, client_id=client.pk, subject=Subject.CLIENT, object_id=client.pk, action=Action.RESTORE)
     _recolour(client.pk)

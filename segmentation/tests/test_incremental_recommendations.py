@@ -1,8 +1,9 @@
 """The incremental recommendations equal a recompute of every client on the same rules, night after night.
 
 Forty-five simulated days of a small shop: purchases with lines recorded, corrected (their date)
-and deleted through the write services, a merge, a product switched off and on again, two missed
-nights, and two years of history so that purchases leave the 730-day window during the run. Each
+and deleted through the write services, a merge, a client in the trash for three weeks, sector
+edits, a product switched off and on again, two missed nights, and two years of history so that
+purchases leave the 730-day window during the run. Each
 night runs the lifecycle and then the recommendations as the nightly run does; after each, the
 stored rows are compared with what `everyone=True` (every client's picks on the stored rules and
 peer medians) gives, rolled back. The thresholds are short so that clients become and stop
@@ -105,6 +106,12 @@ def test_forty_five_nights_equal_a_recompute_on_the_same_rules(owner):
             if rng.random() < 0.3:  # a client changes sector: its peer group, and its room to grow
                 client = rng.choice(clients)
                 records.client_update(by=owner, client=client, data={"sector": rng.choice(["Salud", "Hostelería", "Retail"])})
+            if offset == 12:  # a client with recommendations to the trash, and back three weeks later
+                with_rows = Recommendation.objects.exclude(client__in=clients[1:3]).order_by("client_id").values("client_id")
+                trashed = Client.objects.get(pk=with_rows[:1])  # not one of the two merged on day 20
+                records.client_trash(by=owner, client=trashed)
+            if offset == 33:
+                records.client_restore(by=owner, client=trashed)
             if offset in (24, 26):  # a product switched off, then on again: the rules are rebuilt
                 Product.objects.filter(pk=products[0].pk).update(is_active=offset == 26)
         if offset not in MISSED_NIGHTS:
@@ -144,3 +151,24 @@ def test_a_night_recomputes_only_the_clients_that_moved(owner):
         buy(clients[0], owner, START + dt.timedelta(days=1), rng, products)
     result = recommendations_recompute(as_of=START + dt.timedelta(days=1))
     assert not result["rebuilt"] and result["clients"] == 1
+
+
+def test_a_client_in_the_trash_has_no_recommendations_and_gets_them_back_restored(owner):
+    products = [ProductFactory() for _ in range(8)]
+    clients = [ClientFactory(owner=owner) for _ in range(12)]
+    rng = random.Random(7)
+    with at(START - dt.timedelta(days=1), 10):
+        for client in clients:
+            for _ in range(3):
+                buy(client, owner, START - dt.timedelta(days=rng.randint(2, 40)), rng, products)
+    recommendations_recompute(as_of=START)
+    chosen = Client.objects.get(pk=Recommendation.objects.order_by("client_id").values("client_id")[:1])
+    before = [row for row in stored() if row[0] == chosen.pk]
+    with at(START + dt.timedelta(days=1), 10):
+        records.client_trash(by=owner, client=chosen)
+    assert recommendations_recompute(as_of=START + dt.timedelta(days=1))["clients"] == 1
+    assert not Recommendation.objects.filter(client=chosen).exists()
+    with at(START + dt.timedelta(days=2), 10):
+        records.client_restore(by=owner, client=chosen)
+    recommendations_recompute(as_of=START + dt.timedelta(days=2))
+    assert [row for row in stored() if row[0] == chosen.pk] == before
