@@ -112,13 +112,18 @@ def not_duplicates(request: HttpRequest) -> HttpResponse:
 class MergeForm(forms.Form):
     """One choice per field whose values differ: whose value the merged client keeps."""
 
-    def __init__(self, *args, survivor: Client, absorbed: Client, **kwargs):
+    def __init__(self, *args, survivor: Client, absorbed: Client, user, **kwargs):
         super().__init__(*args, **kwargs)
         defaults = merge.merge_defaults(survivor, absorbed)
+        # A referrer is named only when the user may see it (the access rule), as on the client page.
+        referrer_ids = [pk for pk in (survivor.referred_by_id, absorbed.referred_by_id) if pk]
+        referrers = {
+            referrer.pk: referrer for referrer in Client.objects.visible_to(user).filter(pk__in=referrer_ids)
+        } if referrer_ids else {}
         self.rows = []
         for name in merge.MERGED_FIELDS:
             field = Client._meta.get_field(name)
-            mine, theirs = _shown(survivor, field), _shown(absorbed, field)
+            mine, theirs = _shown(survivor, field, referrers), _shown(absorbed, field, referrers)
             row = {"name": name, "label": field.verbose_name, "survivor": mine, "absorbed": theirs}
             if getattr(survivor, name) != getattr(absorbed, name):
                 self.fields[name] = forms.ChoiceField(
@@ -137,7 +142,12 @@ class MergeForm(forms.Form):
         return [{**row, "field": self[row["name"]] if row["name"] in self.fields else None} for row in self.rows]
 
 
-def _shown(client: Client, field) -> str:
+def _shown(client: Client, field, referrers: dict[int, Client]) -> str:
+    if field.name == "referred_by":
+        if client.referred_by_id is None:
+            return "—"
+        referrer = referrers.get(client.referred_by_id)
+        return str(referrer) if referrer else _("a client of another portfolio")
     if field.choices:
         return str(getattr(client, f"get_{field.name}_display")() or "—")
     value = getattr(client, field.name)
@@ -156,7 +166,7 @@ def client_merge(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
         raise Http404("A client is not its own duplicate")
     if not merge.may_merge(request.user, survivor, absorbed):
         raise PermissionDenied
-    form = MergeForm(request.POST or None, survivor=survivor, absorbed=absorbed)
+    form = MergeForm(request.POST or None, survivor=survivor, absorbed=absorbed, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             merged = merge.client_merge(by=request.user, survivor=survivor, absorbed=absorbed, values=form.cleaned_data)

@@ -197,6 +197,20 @@ def test_the_merge_page_runs_a_constant_number_of_queries(client, owner, manager
         assert client.get(merge_url(survivor, absorbed), **EN).status_code == 200
 
 
+
+def test_the_merge_page_names_a_referrer_only_for_who_may_see_it(client, owner, manager, outsider):
+    hidden = ClientFactory(owner=outsider, first_name="Escondida", last_name="Ajena")
+    seen = ClientFactory(owner=owner, first_name="Visible", last_name="Propia")
+    survivor = ClientFactory(owner=owner)
+    absorbed = ClientFactory(owner=owner)
+    Client.objects.filter(pk=survivor.pk).update(referred_by=hidden)
+    Client.objects.filter(pk=absorbed.pk).update(referred_by=seen)
+    client.force_login(manager)
+    page = client.get(merge_url(survivor, absorbed), **EN).content.decode()
+    assert "Escondida" not in page and "a client of another portfolio" in page
+    assert "Visible Propia" in page
+
+
 # The address of a merged client
 
 def test_the_absorbed_address_leads_to_the_survivor_for_those_who_see_it(client, owner, teammate, manager, outsider):
