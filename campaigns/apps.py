@@ -5,8 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = _("Campaigns")
-
-    def ready(self) -> None:
-        from campaigns.nps import nps_snapshot_connect
-
-        nps_snapshot_connect()

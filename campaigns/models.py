@@ -224,6 +224,7 @@ class NpsSnapshot(models.Model):
     with the other snapshots, read by the dashboard (campaigns/nps.py) instead of every answer."""
 
     date = models.DateField()
+    taken_at = models.DateTimeField()  # a segment saved after it is counted live on the dashboard
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, null=True, related_name="+")
     segment = models.ForeignKey("segmentation.Segment", on_delete=models.CASCADE, null=True, related_name="+")

@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from campaigns.models import NpsSnapshot, SurveyAnswer
 from clients.models import Client, not_in_trash
-from core import events
 from segmentation.dashboard import Dashboard
 from segmentation.segments import segments_union
 
@@ -105,6 +104,11 @@ def nps_by_segment(
     return {segment_id: nps_total(clients[pk] for pk in ids) for segment_id, ids in members.items()}
 
 
+def _day_end(day: dt.date) -> dt.datetime:
+    """The midnight that ends `day`, in the business time zone."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
 def _year_before(day: dt.date) -> dt.datetime:
     """The start of the dashboard's 12 months ending on `day`, in the business time zone."""
     return dt.datetime.combine(day - dt.timedelta(days=DASHBOARD_DAYS), dt.time.min, tzinfo=timezone.get_current_timezone())
@@ -121,10 +125,10 @@ def nps_snapshot_take(*, day: dt.date) -> int:
     from segmentation.segments import segment_query
 
     NpsSnapshot.objects.filter(date=day).delete()
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone())
-    answers = SurveyAnswer.objects.filter(not_in_trash("client__"), answered_at__gte=_year_before(day), answered_at__lt=end)
+    now = timezone.now()
+    answers = SurveyAnswer.objects.filter(not_in_trash("client__"), answered_at__gte=_year_before(day), answered_at__lt=_day_end(day))
     rows = [
-        NpsSnapshot(date=day, owner_id=row.pop("client__owner_id"), campaign_id=row.pop("recipient__campaign_id"), **row)
+        NpsSnapshot(date=day, taken_at=now, owner_id=row.pop("client__owner_id"), campaign_id=row.pop("recipient__campaign_id"), **row)
         for row in answers.order_by().values("client__owner_id", "recipient__campaign_id").annotate(**_nps_counts())
     ]
     for segment in Segment.objects.select_related("owner"):
@@ -132,21 +136,12 @@ def nps_snapshot_take(*, day: dt.date) -> int:
         if not filterset.is_valid():
             continue
         rows += [
-            NpsSnapshot(date=day, owner_id=row.pop("client__owner_id"), segment=segment, **row)
+            NpsSnapshot(date=day, taken_at=now, owner_id=row.pop("client__owner_id"), segment=segment, **row)
             for row in answers.filter(client__in=filterset.qs.order_by().values("pk")).order_by()
             .values("client__owner_id").annotate(**_nps_counts())
         ]
     NpsSnapshot.objects.bulk_create(rows, batch_size=5_000)
     return len(rows)
-
-
-def _snapshot_taken(name: str, data: dict) -> None:
-    nps_snapshot_take(day=dt.date.fromisoformat(data["day"]))
-
-
-def nps_snapshot_connect() -> None:
-    """Takes the NPS snapshot with the night's others (campaigns' AppConfig.ready)."""
-    events.connect(events.SNAPSHOTS_TAKEN, _snapshot_taken)
 
 
 COUNTS = ("answers", "promoters", "passives", "detractors")
@@ -155,8 +150,9 @@ COUNTS = ("answers", "promoters", "passives", "detractors")
 def dashboard_nps_add(board: Dashboard, *, user) -> None:
     """The dashboard's NPS section, in the board's scope: the answers of the 12 months ending on
     the board's day from the clients of the salespeople in scope, in total, per salesperson, per
-    saved segment and per survey campaign. Read from that night's NPS snapshot (one query); a
-    segment saved since is counted live (one more query); before any night, everything live."""
+    saved segment and per survey campaign. Read from that night's NPS snapshot (one query: the
+    nightly snapshots step takes it, segmentation.tasks); a segment saved since is counted live
+    (one more query); before any night, everything live."""
     if board.day is None:
         _dashboard_nps_live(board, user=user)
         return
@@ -164,9 +160,11 @@ def dashboard_nps_add(board: Dashboard, *, user) -> None:
     by_campaign: dict[int, list] = {}
     by_segment: dict[int, list] = {}
     names = {}
+    taken = None
     for row in NpsSnapshot.objects.filter(date=board.day, owner_id__in=board.owner_ids).values(
-        "owner_id", "campaign_id", "campaign__name", "segment_id", *COUNTS,
+        "owner_id", "campaign_id", "campaign__name", "segment_id", "taken_at", *COUNTS,
     ):
+        taken = max(taken or row["taken_at"], row["taken_at"])
         if row["segment_id"] is not None:
             by_segment.setdefault(row["segment_id"], []).append(row)
             continue
@@ -180,17 +178,18 @@ def dashboard_nps_add(board: Dashboard, *, user) -> None:
     for entry in board.by_person:
         entry["nps"] = nps_total(by_owner[entry["person"].pk]) if entry["person"].pk in by_owner else None
     segments_nps = {pk: nps_total(rows) for pk, rows in by_segment.items()}
-    newer = [segment for segment in board.saved_segments if timezone.localdate(segment.created_at) > board.day]
+    # Saved after the snapshot (or none taken in scope): counted live, over the snapshot's 12 months.
+    newer = [segment for segment in board.saved_segments if taken is None or segment.created_at > taken]
     if newer:
-        segments_nps.update(_segments_nps_live(board, user=user, segments=newer, since=_year_before(board.day)))
+        segments_nps.update(_segments_nps_live(board, user=user, segments=newer, day=board.day))
     for row in board.segments:
         row.nps = segments_nps.get(int(row.code))
 
 
-def _segments_nps_live(board: Dashboard, *, user, segments: list, since: dt.datetime) -> dict[int, dict]:
-    """{segment pk: NPS figures} of the answers since `since` of each segment's clients in the
-    board's scope, in one UNION ALL query."""
-    answered = Q(survey_answers__answered_at__gte=since)
+def _segments_nps_live(board: Dashboard, *, user, segments: list, day: dt.date) -> dict[int, dict]:
+    """{segment pk: NPS figures} of the answers of the 12 months ending on `day` of each segment's
+    clients in the board's scope, in one UNION ALL query."""
+    answered = Q(survey_answers__answered_at__gte=_year_before(day), survey_answers__answered_at__lt=_day_end(day))
     counts = {
         "answers": Count("survey_answers", filter=answered),
         "promoters": Count("survey_answers", filter=answered & Q(survey_answers__score__gte=9)),

@@ -33,8 +33,6 @@ CONTRACT_RENEWAL_DUE = "contract.renewal_due"
 # Notices of set-based changes.
 NIGHTLY_DONE = "nightly.done"  # every client's status, follow-ups and colours recomputed
 STATUS_CHANGED = "lifecycle.status_changed"  # a write changed one client's status (StatusChange rows)
-# The night's snapshots are taken ({"day": ISO date}): an app above adds its own (campaigns' NPS).
-SNAPSHOTS_TAKEN = "snapshots.taken"
 # The night's snapshots are about to be taken ({"day": ISO date, "result": the step's counts, a
 # dict a listener adds its own to}): an app above first refreshes what they count (icp: every
 # client's fit to the ideal profile, which segments may filter on).

@@ -106,7 +106,6 @@ def snapshots_take(*, as_of: dt.date) -> dict:
     result: dict = {}
     events.emit(events.SNAPSHOTS_DUE, {"day": as_of.isoformat(), "result": result})
     result.update(snapshot_rows=snapshot_take(day=as_of), segment_snapshot_rows=segment_snapshots_take(day=as_of))
-    events.emit(events.SNAPSHOTS_TAKEN, {"day": as_of.isoformat()})  # the apps above add theirs (NPS)
     return result
 
 

@@ -187,10 +187,13 @@ def followups_colours_step(self, run_id: int, as_of: str) -> dict:
 @shared_task(bind=True, base=RetriedTask)
 def snapshots_step(self, run_id: int, as_of: str) -> dict:
     """The dashboard's snapshots of the day (taking a day again replaces its rows)."""
+    from campaigns.nps import nps_snapshot_take
     from segmentation.services import snapshots_take
 
     with step_recorded(self, run_id, Step.SNAPSHOTS) as step:
-        result = snapshots_take(as_of=_as_of(as_of))
+        day = _as_of(as_of)
+        result = snapshots_take(as_of=day)
+        result["nps_snapshot_rows"] = nps_snapshot_take(day=day)  # campaigns' own, which the dashboard reads
         step.rows, step.detail = sum(result.values()), result
     return result
 

@@ -19,6 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('date', models.DateField()),
+                ('taken_at', models.DateTimeField()),
                 ('answers', models.PositiveIntegerField()),
                 ('promoters', models.PositiveIntegerField()),
                 ('passives', models.PositiveIntegerField()),

@@ -53,7 +53,14 @@ def test_segment_list_queries_do_not_grow(client, django_assert_num_queries, man
 @pytest.mark.django_db
 @pytest.mark.parametrize("size", [2, 20])
 def test_dashboard_queries_do_not_grow(client, django_assert_num_queries, manager, owner, size):
+    from django.utils import timezone
+
+    from campaigns.nps import nps_snapshot_take
+    from segmentation.services import snapshots_take
+
     _business(owner, manager, size)
+    snapshots_take(as_of=timezone.localdate())  # the night's, after the segments and answers exist
+    nps_snapshot_take(day=timezone.localdate())
     client.force_login(manager)
     # session, user, groups; the people in scope; the snapshot's day; its rows; overdue
     # follow-ups; the trend; the flows; the reasons for leaving (the alert's settings, then this

@@ -2,8 +2,10 @@ import datetime as dt
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from redis.exceptions import RedisError
 
+from campaigns.nps import nps_snapshot_take
 from clients.models import Status
 
 
@@ -38,6 +40,7 @@ class Command(BaseCommand):
         try:
             with lock_held():  # the nightly run's lock: two runs at once would record each change twice
                 result = lifecycle_recompute(as_of=day, full=full)
+                nps_snapshot_take(day=day or timezone.localdate())  # with the day's other snapshots
         except LockHeld:
             raise CommandError(
                 "Another lifecycle recompute is under way (the nightly run or this command holds its lock); "
