@@ -33,13 +33,6 @@ CONTRACT_RENEWAL_DUE = "contract.renewal_due"
 # Notices of set-based changes.
 NIGHTLY_DONE = "nightly.done"  # every client's status, follow-ups and colours recomputed
 STATUS_CHANGED = "lifecycle.status_changed"  # a write changed one client's status (StatusChange rows)
-# The night's snapshots are about to be taken ({"day": ISO date, "result": the step's counts, a
-# dict a listener adds its own to}): an app above first refreshes what they count (icp: every
-# client's fit to the ideal profile, which segments may filter on).
-SNAPSHOTS_DUE = "snapshots.due"
-# Clients' own data written ({"client_ids": [...], "fields": [...] or None for every field}: a
-# creation, an edit, an import), inside the write's transaction: icp refreshes their fit.
-CLIENTS_WRITTEN = "clients.written"
 
 Listener = Callable[[str, Any], None]
 # name -> [(listener, many)]: a plain listener gets (name, data) once per row; one connected with

@@ -5,9 +5,9 @@ the fit column and the dashboard's card show something on a fresh `make demo`.""
 from django.db import transaction
 
 from accounts.models import User
-from icp.fit import fit_recompute
-from icp.services import profile_save, summaries_take
 from icp.suggest import criteria_suggest
+from segmentation.ideal import profile_save, summaries_take
+from segmentation.ideal_fit import fit_recompute
 
 THRESHOLD = 60
 

@@ -5,8 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class IcpConfig(AppConfig):
     name = "icp"
     verbose_name = _("Ideal client profile")
-
-    def ready(self) -> None:
-        from icp.services import fit_listen
-
-        fit_listen()

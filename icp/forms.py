@@ -4,8 +4,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clients.forms import BootstrapFormMixin
-from icp.models import MAX_WEIGHT, Attribute
 from icp.values import Vocabulary, unknown_value_message
+from segmentation.ideal_models import MAX_WEIGHT, Attribute
 
 MAX_CRITERIA = 60
 

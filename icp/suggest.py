@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from clients.models import Client, FrequencyClass, Status
 from core.sql import is_postgres
-from icp.models import MAX_WEIGHT, Attribute, Kind
+from segmentation.ideal_models import MAX_WEIGHT, Attribute, Kind
 
 TOP_SHARE = Decimal("0.2")
 MIN_TOP_CLIENTS = 3  # of the top clients with the value

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from clients.models import Category, Channel, Client, PaymentMethod
-from icp.models import Attribute, Kind
+from segmentation.ideal_models import Attribute, Kind
 
 FREE_TEXT = {Attribute.SECTOR, Attribute.REGION, Attribute.CITY}
 COMMON_VALUES = 40  # the free-text values offered while typing: the most common ones

@@ -8,11 +8,11 @@ from django.views.decorators.http import require_POST
 from clients.models import Client
 from clients.selectors import visible_client
 from icp.forms import CriterionFormSet, ProfileForm
-from icp.models import Criterion, IdealProfile
-from icp.services import dashboard_fit, is_probable_suggestion, profile_save
 from icp.suggest import MIN_POPULATION, criteria_suggest
 from icp.values import Vocabulary
 from segmentation import records
+from segmentation.ideal import dashboard_fit, is_probable_suggestion, profile_save
+from segmentation.ideal_models import Criterion, IdealProfile
 
 
 def profile_edit(request: HttpRequest) -> HttpResponse:

@@ -45,12 +45,12 @@ from clients.models import (
 from clients.phones import e164
 from clients.recommendations import recommendations_mark
 from clients.text import fold, phone_key, tax_key
-from core import events
 from core.bulk import default_values, rows_insert, values_insert
 from core.money import cents
 from imports.currencies import rows_convert
 from imports.spreadsheets import Table, map_headers, parse_date, parse_decimal
 from segmentation import records
+from segmentation.ideal import fit_refresh_clients
 from segmentation.models import StatusChange
 from segmentation.services import lifecycle_recompute_clients
 
@@ -586,7 +586,7 @@ def import_apply(
             recommendations_mark(cursor, [client.pk for client in completed])
         _audit_completed(completed, analysis.client_updates, user=created_by)
         # The new clients and those completed (a sector, a city filled in) fit the profile anew.
-        events.emit(events.CLIENTS_WRITTEN, {"client_ids": [*created.values(), *(client.pk for client in completed)], "fields": None})
+        fit_refresh_clients([*created.values(), *(client.pk for client in completed)])
         new_products = _products_create(analysis, product_category)
         purchase_clients = _purchases_create(analysis.purchases, created, new_products, user_id, counter, now)
         touched = sorted(set(created.values()) | purchase_clients)

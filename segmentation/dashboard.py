@@ -24,6 +24,7 @@ from accounts.selectors import salespeople_visible_to
 from clients.models import Alert, Client, FollowUp, FrequencyClass, Status, VolumeTier
 from clients.renewals import renewal_outcomes
 from segmentation.cells import Cell
+from segmentation.ideal import DashboardFit, dashboard_fit
 from segmentation.leaving import alert_text, leaving_report, reason_alert
 from segmentation.models import DailySnapshot, LifecycleSettings, Segment, SegmentSnapshot, StatusChange
 from segmentation.segments import segment_totals
@@ -71,9 +72,8 @@ class Dashboard:
     renewals: dict = field(default_factory=dict)
     # The altas of the last 12 months per source (segmentation/sources.py), the most frequent first.
     sources: list[dict] = field(default_factory=list)
-    # The ideal client profile: clients that fit and their share of the revenue (icp.services.DashboardFit,
-    # added by the view as the NPS is: icp sits above this app; None: no profile).
-    icp: object | None = None
+    # The ideal client profile: clients that fit and their share of the revenue (None: no profile).
+    icp: DashboardFit | None = None
 
     @property
     def owner_ids(self) -> list[int]:
@@ -109,6 +109,7 @@ def dashboard_build(*, user: User, team: Team | None = None, today: dt.date | No
     board.trend = _trend(snapshots, today)
     _flows_add(board)
     _segments_add(board, user)
+    board.icp = dashboard_fit(owner_ids=board.owner_ids)
     board.teams = _teams(board.by_person)
     board.sources = dashboard_sources(owner_ids=board.owner_ids, today=today)
     board.renewals = renewal_outcomes(

@@ -393,3 +393,7 @@ class LifecycleState(models.Model):
 
     def __str__(self) -> str:
         return f"lifecycle as of {self.as_of}, colours as of {self.colours_as_of}"
+
+
+# The ideal client profile's criteria and figures (segmentation/ideal.py), in a module of their own.
+from segmentation.ideal_models import Attribute, Criterion, FitSummary, IdealProfile, Kind  # noqa: E402, F401

@@ -46,6 +46,7 @@ from clients.renewals import can_mark_proposal_sent, can_renew, may_manage_contr
 from core import events
 from core.money import cents
 from segmentation.automation import automatic_followups_create
+from segmentation.ideal import fit_refresh_after_edit, fit_refresh_clients
 from segmentation.services import (
     alert_refresh_client,
     current_thresholds,
@@ -122,7 +123,7 @@ def client_create(*, by: User, data: dict, interests=(), owner: User | None = No
     client.save()
     client.interests.set(interests)
     audit_bulk([client_created_entry(client, by=by, interests=interests)])
-    events.emit(events.CLIENTS_WRITTEN, {"client_ids": [client.pk], "fields": None})  # its fit (icp)
+    fit_refresh_clients([client.pk])
     _refresh(client.pk)
     return client
 
@@ -152,7 +153,7 @@ def client_update(
         user=by, client_id=current.pk, subject=Subject.CLIENT, object_id=current.pk, action=Action.UPDATE,
         changes=diff(before, snapshot(current, fields)), version=current.version,
     )
-    events.emit(events.CLIENTS_WRITTEN, {"client_ids": [current.pk], "fields": list(fields)})  # its fit (icp)
+    fit_refresh_after_edit(current.pk, fields)
     _refresh(current.pk)
     return current
 

@@ -18,6 +18,7 @@ from segmentation.engine import (
     recompute_lifecycle,
     thresholds_key,
 )
+from segmentation.ideal import fit_refresh_all
 from segmentation.leaving import leave_reasons_update
 from segmentation.models import LifecycleSettings, LifecycleState, StatusChange
 from segmentation.rules import Thresholds
@@ -100,11 +101,10 @@ def followups_and_colours_refresh(*, as_of: dt.date, client_ids: list[int] | Non
 
 
 def snapshots_take(*, as_of: dt.date) -> dict:
-    """The day's snapshots: the dashboard's figures and trends, and each saved segment's. First the
-    apps above refresh what they count (icp: every client's fit to the ideal profile and its
-    figures per salesperson), adding their counts to the result; after, they take their own (NPS)."""
-    result: dict = {}
-    events.emit(events.SNAPSHOTS_DUE, {"day": as_of.isoformat(), "result": result})
+    """The day's snapshots: the dashboard's figures and trends, and each saved segment's; first
+    every client's ideal profile fit and its figures per salesperson (segmentation/ideal.py), which
+    segments may filter on and the dashboard shows."""
+    result = fit_refresh_all()
     result.update(snapshot_rows=snapshot_take(day=as_of), segment_snapshot_rows=segment_snapshots_take(day=as_of))
     return result
 

@@ -220,3 +220,11 @@ def nightly_finish(run_id: int, token: str) -> str:
 def nightly_failed(request, exc, traceback, run_id: int, token: str) -> str:
     """Error callback of every stage: a step failed for good, the run ends now and frees the lock."""
     return run_close(run_id, token, error=exc)
+
+
+@shared_task(base=RetriedTask)
+def ideal_fit_recompute() -> dict:
+    """Every client's fit after the ideal profile changed (idempotent: a second run writes nothing)."""
+    from segmentation.ideal import fit_refresh_all
+
+    return fit_refresh_all()

@@ -19,7 +19,6 @@ from core.routers import replica_view
 from exports.models import ExportJob
 from exports.services import export_queryset
 from exports.views import export_or_offer
-from icp.services import dashboard_fit
 from segmentation.dashboard import Cell, dashboard_build
 from segmentation.forms import LifecycleSettingsForm
 from segmentation.models import DailySnapshot, LifecycleSettings, NightlyRun, Segment
@@ -143,7 +142,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             team = get_object_or_404(Team, pk=request.GET["team"])
     board = dashboard_build(user=request.user, team=team)
     dashboard_nps_add(board, user=request.user)  # campaigns' figures, in the board's scope
-    board.icp = dashboard_fit(owner_ids=board.owner_ids)  # the ideal profile's (icp)
     chart_data = {
         "statuses": {"labels": [r.label for r in board.statuses], "clients": [r.cell.clients for r in board.statuses]},
         "trend": {

@@ -46,7 +46,7 @@ def test_seed_demo_records_survey_answers_of_each_teams_campaigns():
     assert 0 < year <= answers.count()
     # An ideal client profile from Cartera's suggestions, every client's fit and the dashboard's card.
     from clients.models import Client
-    from icp.models import Criterion, FitSummary
+    from segmentation.ideal_models import Criterion, FitSummary
 
     assert Criterion.objects.exists() and FitSummary.objects.exists()
     assert not Client.objects.not_in_trash().filter(icp_fit=None).exists()

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from clients.models import Client
 from clients.tests.factories import ClientFactory
-from icp.models import Criterion
+from segmentation.ideal_models import Criterion
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,8 +35,8 @@ def test_an_administrador_accepts_the_suggested_criteria_and_a_client_shows_its_
 
 
 def test_a_salesperson_qualifies_a_suggested_prospect_as_probable_in_one_click(live_server, login, owner):
-    from icp.models import IdealProfile
-    from icp.services import fit_refresh_all
+    from segmentation.ideal import fit_refresh_all
+    from segmentation.ideal_models import IdealProfile
 
     IdealProfile.objects.create(pk=1, threshold=70)
     Criterion.objects.create(attribute="city", value="Vigo", weight=1)

@@ -6,10 +6,10 @@ from django.test.utils import CaptureQueriesContext
 
 from clients.models import Client
 from clients.tests.factories import CategoryFactory, ClientFactory
-from icp.fit import fit_recompute
-from icp.models import Attribute, Criterion, FitSummary, IdealProfile, Kind
-from icp.services import fit_refresh_all, profile_save
 from segmentation import records
+from segmentation.ideal import fit_refresh_all, profile_save
+from segmentation.ideal_fit import fit_recompute
+from segmentation.ideal_models import Attribute, Criterion, FitSummary, IdealProfile, Kind
 
 pytestmark = pytest.mark.django_db
 
@@ -96,10 +96,10 @@ def test_an_edit_of_a_field_no_criterion_reads_runs_no_fit_query(owner):
     client = records.client_create(by=owner, data={"first_name": "Ana", "sector": "Salud"})
     with CaptureQueriesContext(connection) as counted:
         records.client_update(by=owner, client=client, data={"notes": "Llamar en marzo"})
-    assert not any("icp_criterion" in query["sql"] for query in counted.captured_queries)
+    assert not any("segmentation_criterion" in query["sql"] for query in counted.captured_queries)
     with CaptureQueriesContext(connection) as counted:
         records.client_update(by=owner, client=client, data={"city": "Vigo"})
-    assert sum("icp_criterion" in query["sql"] for query in counted.captured_queries) == 1
+    assert sum("segmentation_criterion" in query["sql"] for query in counted.captured_queries) == 1
 
 
 def test_saving_the_criteria_recomputes_every_fit_after_commit(owner, admin_user, django_capture_on_commit_callbacks):
@@ -166,7 +166,7 @@ def test_imported_clients_get_their_fit_at_once(owner):
 
 
 def test_the_recompute_task_run_twice_changes_nothing_the_second_time(owner):
-    from icp.tasks import icp_fit_recompute
+    from segmentation.tasks import ideal_fit_recompute as icp_fit_recompute
 
     _criteria((Attribute.CITY, "Vigo", 1))
     ClientFactory(owner=owner, city="Vigo")

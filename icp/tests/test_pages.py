@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from clients.models import Client
 from clients.tests.factories import CategoryFactory, ClientFactory
-from icp.models import Attribute, Criterion, IdealProfile
-from icp.services import fit_refresh_all
+from segmentation.ideal import fit_refresh_all
+from segmentation.ideal_models import Attribute, Criterion, IdealProfile
 from segmentation.services import snapshots_take
 
 pytestmark = pytest.mark.django_db

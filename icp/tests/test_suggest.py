@@ -7,8 +7,8 @@ from django.utils import translation
 
 from clients.models import Client
 from clients.tests.factories import CategoryFactory, ClientFactory
-from icp.models import Attribute, Kind
 from icp.suggest import criteria_suggest
+from segmentation.ideal_models import Attribute, Kind
 
 pytestmark = pytest.mark.django_db
 

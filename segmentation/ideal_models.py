@@ -7,7 +7,7 @@ DOMAIN.md has one weighted set defined by the administrador; the fit is one colu
 
 A criterion is an attribute and a value with a weight. The values of one attribute are
 alternatives (a client has one sector): the client scores, for each attribute, the weight of
-the best value it matches, and its fit is that score over the best score possible (icp/fit.py).
+the best value it matches, and its fit is that score over the best score possible (segmentation/ideal_fit.py).
 """
 
 from django.conf import settings
@@ -82,7 +82,7 @@ class Criterion(models.Model):
         verbose_name = _("criterion")
         verbose_name_plural = _("criteria")
         constraints = [
-            models.UniqueConstraint(fields=["attribute", "value"], name="icp_criterion_once"),
+            models.UniqueConstraint(fields=["attribute", "value"], name="segmentation_criterion_once"),
             models.CheckConstraint(condition=models.Q(weight__gte=1) & models.Q(weight__lte=MAX_WEIGHT), name="icp_weight_range"),
         ]
 
@@ -92,7 +92,7 @@ class Criterion(models.Model):
 
 class FitSummary(models.Model):
     """Per salesperson, the clients that fit and their 12-month revenue, and the probable
-    prospects suggested; rewritten whole with every full recompute of the fit (icp/services.py),
+    prospects suggested; rewritten whole with every full recompute of the fit (segmentation/ideal.py),
     so that the dashboard reads a row per salesperson, never the clients."""
 
     owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", primary_key=True)

@@ -10,10 +10,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from clients.models import Client, Status
-from core import events
 from core.tasks import enqueue
-from icp.fit import COLUMNS, fit_recompute
-from icp.models import Criterion, FitSummary, IdealProfile
+from segmentation.ideal_fit import COLUMNS, fit_recompute
+from segmentation.ideal_models import Criterion, FitSummary, IdealProfile
 
 
 @transaction.atomic
@@ -31,7 +30,7 @@ def profile_save(*, by: User, threshold: int, criteria: list[tuple[str, str, int
     for row in rows:
         row.full_clean(validate_unique=False, validate_constraints=False)
     Criterion.objects.bulk_create(rows)
-    transaction.on_commit(lambda: enqueue("icp.tasks.icp_fit_recompute"))
+    transaction.on_commit(lambda: enqueue("segmentation.tasks.ideal_fit_recompute"))
     return profile
 
 
@@ -48,7 +47,7 @@ def fit_refresh_clients(client_ids: list[int]) -> int:
     return fit_recompute(client_ids=list(client_ids))
 
 
-# What the criteria read of a client's own data (icp/fit.py): an edit of anything else keeps the fit.
+# What the criteria read of a client's own data (segmentation/ideal_fit.py): an edit of anything else keeps the fit.
 FIT_FIELDS = frozenset({*COLUMNS.values(), "company_name", "interests"})
 
 
@@ -137,21 +136,3 @@ def dashboard_fit(*, owner_ids: list[int] | None) -> DashboardFit | None:
         threshold=totals["threshold"], computed_at=totals["computed_at"],
     )
 
-
-def _clients_written(name: str, data: dict) -> None:
-    fields = data.get("fields")
-    if fields is None:
-        fit_refresh_clients(data["client_ids"])
-    else:
-        for client_id in data["client_ids"]:
-            fit_refresh_after_edit(client_id, fields)
-
-
-def _snapshots_due(name: str, data: dict) -> None:
-    data["result"].update(fit_refresh_all())
-
-
-def fit_listen() -> None:
-    """Keeps the fit current from the writes and the nights of the apps below (icp's AppConfig.ready)."""
-    events.connect(events.CLIENTS_WRITTEN, _clients_written)
-    events.connect(events.SNAPSHOTS_DUE, _snapshots_due)

@@ -1,6 +1,6 @@
 """The ICP fit of every client, in one UPDATE.
 
-The rule (icp/models.py): the criteria are grouped by attribute; the values of one attribute are
+The rule (segmentation/ideal_models.py): the criteria are grouped by attribute; the values of one attribute are
 alternatives. A client scores, for each attribute, the weight of the best value it matches (0
 when none); its fit is that score over the best score possible (the sum of each attribute's
 highest weight), as a whole percentage rounded half up:
@@ -21,7 +21,7 @@ from django.db import connection
 
 from clients.models import NOT_IN_TRASH_SQL, Client
 from core.sql import distinct_from
-from icp.models import Attribute, Criterion, Kind
+from segmentation.ideal_models import Attribute, Criterion, Kind
 
 CLIENTS = Client._meta.db_table
 INTERESTS = Client.interests.through._meta.db_table
