@@ -30,6 +30,7 @@ from clients.models import (
     client_total_error,
     purchase_amount_error,
 )
+from core import events
 from core.money import cents
 from segmentation import records
 from segmentation.models import StatusChange
@@ -229,4 +230,8 @@ def bulk_record(*, by: User, checked: list[Checked | None]) -> BulkResult:
         ids[number] = purchase.pk
     touched = sorted({purchase.client_id for purchase in purchases})
     lifecycle_recompute_clients(client_ids=touched, cause=StatusChange.Cause.PURCHASE)
+    refs = dict(Client.objects.filter(pk__in=touched).values_list("pk", "client_ref"))
+    events.emit_many(events.PURCHASE_RECORDED, [  # as purchase_record tells them, once for the batch
+        records.purchase_event_data(purchase, client_ref=refs[purchase.client_id]) for purchase in purchases
+    ])
     return BulkResult(len(purchases), ids, [], len(touched))

@@ -45,6 +45,7 @@ from clients.models import (
 from clients.phones import e164
 from clients.recommendations import recommendations_mark
 from clients.text import fold, phone_key, tax_key
+from core import events
 from core.bulk import default_values, rows_insert, values_insert
 from core.money import cents
 from imports.currencies import rows_convert
@@ -588,11 +589,12 @@ def import_apply(
         # The new clients and those completed (a sector, a city filled in) fit the profile anew.
         fit_refresh_clients([*created.values(), *(client.pk for client in completed)])
         new_products = _products_create(analysis, product_category)
-        purchase_clients = _purchases_create(analysis.purchases, created, new_products, user_id, counter, now)
+        purchase_clients, recorded = _purchases_create(analysis.purchases, created, new_products, user_id, counter, now)
         touched = sorted(set(created.values()) | purchase_clients)
         changes = 0
         if touched:
             changes = lifecycle_recompute_clients(client_ids=touched, cause=StatusChange.Cause.IMPORT)["status_changes"]
+        _purchases_announce(recorded)
     return ImportResult(len(created), len(analysis.client_updates), len(analysis.purchases), changes, touched)
 
 
@@ -678,9 +680,10 @@ def _products_create(analysis: Analysis, category: str) -> dict[str, int]:
 
 def _purchases_create(
     rows: list[PurchaseRow], created: dict[str, int], new_products: dict[str, int], user_id, counter: _Progress, now,
-) -> set[int]:
+) -> tuple[set[int], list[dict]]:
     """The purchases, their lines and their creation entries (purchase_created_entry's), from
-    plain values; returns the ids of their clients."""
+    plain values; returns the ids of their clients and what other systems are told of each
+    purchase (records.purchase_event_data's, the client's reference still to fill in)."""
     business, stamp = settings.CURRENCY, connection.ops.adapt_datetimefield_value(now)
     values, entries = [], []
     for row in rows:
@@ -713,7 +716,31 @@ def _purchases_create(
         (stamp, user_id, client_id, subject, pk, action, changes, None)
         for pk, (client_id, changes) in zip(ids, entries, strict=True)
     ])
-    return {client_id for client_id, _changes in entries}
+    recorded = [
+        {
+            "purchase": {
+                "id": pk, "date": row.date.isoformat(), "amount": str(value[2]), "currency": business,
+                "paid_amount": str(value[4]), "paid_currency": value[3], "channel": "", "payment_method": "",
+            },
+            "client": {"id": value[0], "ref": ""},
+        }
+        for pk, row, value in zip(ids, rows, values, strict=True)
+    ]
+    return {client_id for client_id, _changes in entries}, recorded
+
+
+def _purchases_announce(recorded: list[dict]) -> None:
+    """Tells other systems of each purchase written (core.events.PURCHASE_RECORDED, as
+    purchase_record does), with the clients' references read a chunk at a time."""
+    if not recorded:
+        return
+    ids = sorted({data["client"]["id"] for data in recorded})
+    refs: dict[int, str] = {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        refs.update(Client.objects.filter(pk__in=ids[start:start + LOOKUP_CHUNK]).values_list("pk", "client_ref"))
+    for data in recorded:
+        data["client"]["ref"] = refs.get(data["client"]["id"], "")
+    events.emit_many(events.PURCHASE_RECORDED, recorded)
 
 
 def _audit_completed(completed: list[Client], updates: dict, *, user) -> None:

@@ -371,15 +371,16 @@ def _purchase_for_key(key: str | None) -> Purchase | None:
     return Purchase.objects.filter(idempotency_key=key).first() if key else None
 
 
-def purchase_event_data(purchase: Purchase) -> dict:
-    """What other systems are told of a recorded purchase (core.events.PURCHASE_RECORDED, the webhooks)."""
+def purchase_event_data(purchase: Purchase, *, client_ref: str | None = None) -> dict:
+    """What other systems are told of a recorded purchase (core.events.PURCHASE_RECORDED, the
+    webhooks); a bulk write gives each client's reference (read once for all of them)."""
     return {
         "purchase": {
             "id": purchase.pk, "date": purchase.date.isoformat(), "amount": str(purchase.amount),
             "currency": settings.CURRENCY, "paid_amount": str(purchase.original_amount), "paid_currency": purchase.currency,
             "channel": purchase.channel, "payment_method": purchase.payment_method,
         },
-        "client": {"id": purchase.client_id, "ref": purchase.client.client_ref},
+        "client": {"id": purchase.client_id, "ref": purchase.client.client_ref if client_ref is None else client_ref},
     }
 
 
