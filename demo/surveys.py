@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from accounts.models import Team
 from campaigns.models import Campaign, Consent, Purpose, Recipient, SurveyAnswer
-from clients.models import NOT_IN_TRASH_SQL, Client
+from clients.models import NOT_IN_TRASH_SQL, Client, Status
+from segmentation.leaving import leave_reasons_update
 from segmentation.models import Segment
 
 LAUNCHED_DAYS_AGO = (340, 280, 220, 160, 100, 40)  # the oldest first
@@ -108,4 +109,32 @@ def surveys_seed(*, now: dt.datetime | None = None) -> int:
                         [*comment_params, answered, *_cuts(index), campaign.pk, campaign.pk, group],
                     )
                     written += cursor.rowcount
+        _leave_reasons_answered(cursor)
     return written
+
+
+# What the lost detractors answer to "why did you leave", by client: the mix the reasons page shows.
+LEAVE_REASONS = ("price", "service", "competitor", "no_need", "moved", "price", "competitor")
+
+
+def _leave_reasons_answered(cursor) -> None:
+    """The lost clients who answered 0-6 say why they left; as survey_answer_record does, the
+    answer becomes the close reason of a lost client without one, and the bajas' reasons follow."""
+    clients, answers = Client._meta.db_table, SurveyAnswer._meta.db_table
+    reason = "CASE " + " ".join(
+        f"WHEN client_id %% {len(LEAVE_REASONS)} = {index} THEN '{code}'" for index, code in enumerate(LEAVE_REASONS)
+    ) + " END"
+    cursor.execute(
+        f"UPDATE {answers} SET leave_reason = {reason}"  # noqa: S608
+        f" WHERE score <= 6 AND client_id IN (SELECT id FROM {clients} WHERE status = %s)",
+        [Status.LOST],
+    )
+    cursor.execute(
+        f"""UPDATE {clients} SET close_reason = (
+                SELECT a.leave_reason FROM {answers} a WHERE a.client_id = {clients}.id AND a.leave_reason <> ''
+                ORDER BY a.answered_at DESC LIMIT 1)
+            WHERE status = %s AND close_reason = ''
+              AND EXISTS (SELECT 1 FROM {answers} a WHERE a.client_id = {clients}.id AND a.leave_reason <> '')""",  # noqa: S608
+        [Status.LOST],
+    )
+    leave_reasons_update(cursor)

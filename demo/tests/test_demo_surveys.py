@@ -51,6 +51,11 @@ def test_seed_demo_records_survey_answers_of_each_teams_campaigns():
     assert Criterion.objects.exists() and FitSummary.objects.exists()
     assert not Client.objects.not_in_trash().filter(icp_fit=None).exists()
     assert "Ideal client profile: " in out.getvalue()
+    # Lost detractors said why they left: their reason for leaving, in a mix the reasons page shows.
+    said = answers.exclude(leave_reason="")
+    assert said.exists() and not said.filter(score__gte=7).exists()
+    reasons = set(Client.objects.filter(status="lost").exclude(leave_reason="").values_list("leave_reason", flat=True))
+    assert len(reasons) >= 3, reasons
 
     comercial = User.objects.get(username="comercial1")
     browser = Browser()
