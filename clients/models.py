@@ -382,6 +382,9 @@ class Client(models.Model):
             models.Index(fields=["tax_key"], name="client_tax_key_idx", condition=~Q(tax_key="")),
             models.Index(fields=["email"], name="client_email_idx"),
             models.Index(fields=["referred_by"], name="client_referred_by_idx", condition=Q(referred_by__isnull=False)),
+            # The month's bajas by the day they left (the dashboard's reasons card, the reasons page):
+            # only lost clients, and a row changes only when its client becomes or stops being lost.
+            models.Index(fields=["status_since"], name="client_lost_since_idx", condition=Q(status="lost")),
         ]
 
     # The client's own data: what a person types in the form or a file brings, and what the

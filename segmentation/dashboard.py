@@ -111,7 +111,7 @@ def dashboard_build(*, user: User, team: Team | None = None, today: dt.date | No
     _segments_add(board, user)
     board.icp = dashboard_fit(owner_ids=board.owner_ids)
     board.teams = _teams(board.by_person)
-    board.sources = dashboard_sources(owner_ids=board.owner_ids, today=today)
+    board.sources = dashboard_sources(owner_ids=board.owner_ids, today=today, day=board.day)
     board.renewals = renewal_outcomes(
         owner_ids=board.owner_ids, since=today - dt.timedelta(days=RENEWAL_PERIOD_DAYS - 1), until=today,
     )

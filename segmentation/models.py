@@ -251,6 +251,22 @@ class Segment(models.Model):
         return urlencode(self.params, doseq=True)
 
 
+class SourceSnapshot(models.Model):
+    """The altas (first purchases) of the 12 months ending on `date` per salesperson and source
+    (nightly, segmentation/snapshots.py): the dashboard's sources card reads these."""
+
+    date = models.DateField(_("date"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    source = models.CharField(max_length=16, blank=True)
+    altas = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["date", "owner"], name="source_snapshot_day_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.owner_id} {self.source}: {self.altas}"
+
+
 class DailySnapshot(models.Model):
     """Clients and 12-month spend per salesperson, status, tier, frequency and colour on a day (nightly)."""
 

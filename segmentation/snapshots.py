@@ -35,6 +35,26 @@ def snapshot_take(*, day: dt.date) -> int:
 
 
 @transaction.atomic
+def source_snapshot_take(*, day: dt.date) -> int:
+    """The altas of the 12 months ending on `day` per salesperson and source, for the dashboard's
+    card (one INSERT … SELECT … GROUP BY); returns the rows written. The same day again replaces it."""
+    from segmentation.models import SourceSnapshot
+    from segmentation.sources import period_start
+
+    table = SourceSnapshot._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE date = %s", [date_value(day)])  # noqa: S608
+        cursor.execute(
+            f"""INSERT INTO {table} (date, owner_id, source, altas)
+                SELECT %s, owner_id, source, COUNT(*) FROM {CLIENT_TABLE}
+                WHERE {NOT_IN_TRASH_SQL} AND first_purchase_date >= %s AND first_purchase_date <= %s
+                GROUP BY owner_id, source""",  # noqa: S608
+            [date_value(day), date_value(period_start(day, 12)), date_value(day)],
+        )
+        return cursor.rowcount
+
+
+@transaction.atomic
 def snapshot_backfill(*, day: dt.date, thresholds) -> int:
     """A snapshot of a past `day` rebuilt from the purchases (the demo's and an import's history).
 

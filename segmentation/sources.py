@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -169,11 +169,20 @@ def _cohorts(cohort, *, dormant_after_days: int, today: dt.date) -> list[Cohort]
     return result
 
 
-def dashboard_sources(*, owner_ids: list[int], today: dt.date, months: int = 12) -> list[dict]:
+def dashboard_sources(*, owner_ids: list[int], today: dt.date, day: dt.date | None = None, months: int = 12) -> list[dict]:
     """The dashboard's card: the altas of the last `months` months per source, in the board's
-    scope (its salespeople's clients), the most frequent first. One grouped query."""
-    start = period_start(today, months)
+    scope (its salespeople's clients), the most frequent first. One grouped query: over the
+    night's source snapshot of `day` (the board's), or over the clients before any night."""
+    from segmentation.models import SourceSnapshot
+
     labels = source_labels()
+    if day is not None:
+        rows = (
+            SourceSnapshot.objects.filter(date=day, owner_id__in=owner_ids).values_list("source")
+            .annotate(n=Sum("altas")).order_by("-n", "source")
+        )
+        return [{"code": code, "label": labels.get(code, code), "altas": n} for code, n in rows]
+    start = period_start(today, months)
     rows = (
         Client.objects.not_in_trash().filter(owner_id__in=owner_ids, first_purchase_date__gte=start, first_purchase_date__lte=today)
         .values_list("source").annotate(n=Count("pk")).order_by("-n", "source")

@@ -128,6 +128,16 @@ def test_dashboard_card_counts_the_last_twelve_months(example, owner):
 
 
 @pytest.mark.django_db
+def test_dashboard_card_reads_the_nights_source_snapshot(example, owner):
+    from segmentation.snapshots import source_snapshot_take
+
+    source_snapshot_take(day=TODAY)
+    rows = dashboard_sources(owner_ids=[owner.pk], today=TODAY, day=TODAY)
+    assert [(row["code"], row["altas"]) for row in rows] == [("campaign", 2), ("web", 1)]  # as counted live
+    assert dashboard_sources(owner_ids=[owner.pk], today=TODAY, day=TODAY - dt.timedelta(days=1)) == []  # no night then
+
+
+@pytest.mark.django_db
 def test_sources_page_shows_the_figures(client, example, manager):
     client.force_login(manager)
     with translation.override("en"):
