@@ -93,11 +93,17 @@ def _user(request: HttpRequest):
     return request.auth.user
 
 
-def _visible_client(request: HttpRequest, pk: int) -> Client:
-    client = Client.objects.visible_to(_user(request)).select_related("owner").filter(pk=pk).first()
-    if client is None:
+def _one(rows, pk: int):
+    """The row `pk` of `rows` (already narrowed by the access rule), else a 404 problem: another
+    portfolio's object is not found, never forbidden."""
+    found = rows.filter(pk=pk).first()
+    if found is None:
         raise not_found()
-    return client
+    return found
+
+
+def _visible_client(request: HttpRequest, pk: int) -> Client:
+    return _one(Client.objects.visible_to(_user(request)).select_related("owner"), pk)
 
 
 def _form_errors(form) -> list[dict]:
@@ -233,10 +239,7 @@ def purchase_list(request: HttpRequest, cursor: str | None = None, limit: int | 
 
 @purchase_router.get("/{int:purchase_id}", response=PurchaseOut, summary="One purchase with its lines")
 def purchase_detail(request: HttpRequest, purchase_id: int):
-    purchase = _purchases(request).filter(pk=purchase_id).first()
-    if purchase is None:
-        raise not_found()
-    return purchase
+    return _one(_purchases(request), purchase_id)
 
 
 def _request_hash(request: HttpRequest) -> str:
@@ -358,9 +361,7 @@ def purchase_bulk(request: HttpRequest, partial: bool = False):
 @purchase_router.patch("/{int:purchase_id}", response=PurchaseOut, summary="Correct a purchase (its lines stay as recorded)")
 def purchase_update(request: HttpRequest, purchase_id: int, payload: PurchasePatch):
     writer(request)
-    purchase = _purchases(request).filter(pk=purchase_id).first()
-    if purchase is None:
-        raise not_found()
+    purchase = _one(_purchases(request), purchase_id)
     current = model_to_dict(purchase, fields=["date", "amount", "currency", "exchange_rate", "payment_method", "channel", "notes"])
     if purchase.original_amount is not None:
         current["amount"] = purchase.original_amount  # as paid, in its currency (the edit page's rule)
@@ -377,9 +378,7 @@ def purchase_update(request: HttpRequest, purchase_id: int, payload: PurchasePat
 @purchase_router.delete("/{int:purchase_id}", response={204: None}, summary="Delete a purchase recorded by mistake")
 def purchase_delete(request: HttpRequest, purchase_id: int):
     writer(request)
-    purchase = _purchases(request).filter(pk=purchase_id).first()
-    if purchase is None:
-        raise not_found()
+    purchase = _one(_purchases(request), purchase_id)
     records.purchase_delete(purchase=purchase, by=_user(request))
     return Status(204, None)
 
@@ -396,10 +395,7 @@ def interaction_list(request: HttpRequest, cursor: str | None = None, limit: int
 
 @interaction_router.get("/{int:interaction_id}", response=InteractionOut, summary="One interaction")
 def interaction_detail(request: HttpRequest, interaction_id: int):
-    found = Interaction.objects.visible_to(_user(request)).filter(pk=interaction_id).first()
-    if found is None:
-        raise not_found()
-    return found
+    return _one(Interaction.objects.visible_to(_user(request)), interaction_id)
 
 
 @interaction_router.post("", response={201: InteractionOut}, summary="Record an interaction (it may close a pending follow-up)")
@@ -437,10 +433,7 @@ def followup_list(request: HttpRequest, cursor: str | None = None, limit: int | 
 
 @followup_router.get("/{int:followup_id}", response=FollowUpOut, summary="One follow-up")
 def followup_detail(request: HttpRequest, followup_id: int):
-    found = FollowUp.objects.visible_to(_user(request)).filter(pk=followup_id).first()
-    if found is None:
-        raise not_found()
-    return found
+    return _one(FollowUp.objects.visible_to(_user(request)), followup_id)
 
 
 @followup_router.post("", response={201: FollowUpOut}, summary="Schedule a follow-up")
@@ -459,10 +452,7 @@ def followup_create(request: HttpRequest, payload: FollowUpIn):
 
 
 def _visible_followup(request: HttpRequest, pk: int) -> FollowUp:
-    found = FollowUp.objects.visible_to(_user(request)).filter(pk=pk).first()
-    if found is None:
-        raise not_found()
-    return found
+    return _one(FollowUp.objects.visible_to(_user(request)), pk)
 
 
 @followup_router.patch("/{int:followup_id}", response=FollowUpOut, summary="Reschedule a pending follow-up or edit its notes")
@@ -492,10 +482,7 @@ contract_router = Router(tags=["contracts"])
 
 
 def _visible_contract(request: HttpRequest, pk: int) -> Contract:
-    found = Contract.objects.visible_to(_user(request)).select_related("client").filter(pk=pk).first()
-    if found is None:
-        raise not_found()
-    return found
+    return _one(Contract.objects.visible_to(_user(request)).select_related("client"), pk)
 
 
 @contract_router.get("", response=ContractPage, summary="Contracts (?client=<id> for one client's)")
@@ -555,10 +542,7 @@ def product_create(request: HttpRequest, payload: ProductIn):
 
 @product_router.get("/{int:product_id}", response=ProductOut, summary="One product")
 def product_detail(request: HttpRequest, product_id: int):
-    found = Product.objects.select_related("category").filter(pk=product_id).first()
-    if found is None:
-        raise not_found()
-    return found
+    return _one(Product.objects.select_related("category"), product_id)
 
 
 # Segments
@@ -567,10 +551,7 @@ segment_router = Router(tags=["segments"])
 
 
 def _visible_segment(request: HttpRequest, pk: int) -> Segment:
-    found = Segment.objects.visible_to(_user(request)).select_related("owner").filter(pk=pk).first()
-    if found is None:
-        raise not_found()
-    return found
+    return _one(Segment.objects.visible_to(_user(request)).select_related("owner"), pk)
 
 
 @segment_router.get("", response=SegmentPage, summary="The user's segments and the shared ones")
