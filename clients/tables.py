@@ -2,7 +2,9 @@ import django_tables2 as tables
 from django.core.paginator import EmptyPage
 from django.db import models
 from django.urls import reverse
+from django.utils import formats
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from clients import phones
@@ -93,11 +95,52 @@ class ClientTable(tables.Table):
         row_attrs = {"data-client": lambda record: record.pk}
         empty_text = _("No clients match these filters.")
         order_by = ("name",)
+        # django-tables2's own template with the rows written by body_html (below).
+        template_name = "clients/partials/client_table_tables2.html"
 
     def __init__(self, *args, can_select: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if not can_select:
             self.columns.hide("select")
+
+    def body_html(self) -> str:
+        """The page's rows in one pass. django-tables2 renders each cell through generic machinery
+        (accessors, signature inspection, a template node per cell): 325 cells took more than half
+        of the list's time, more than its SQL. The header, the sorting and the pagination stay
+        django-tables2's; the cells are the same as its render_* and columns would give."""
+        columns = list(self.columns)  # the visible ones, in order
+        attrs = {column.name: mark_safe(column.attrs["td"].as_html()) for column in columns if column.name != "alert"}  # noqa: S308
+        html = []
+        for index, row in enumerate(self.paginated_rows):
+            record = row.record
+            cells = "".join(
+                format_html('<td id="client-alert-{}">{}</td>', record.pk, self.render_alert(record)) if column.name == "alert"
+                else format_html("<td {}>{}</td>", attrs[column.name], self._cell(column.name, record))
+                for column in columns
+            )
+            html.append(format_html(
+                '<tr data-client="{}" class="{}">{}</tr>', record.pk, "odd" if index % 2 else "even", mark_safe(cells),  # noqa: S308
+            ))
+        return mark_safe("".join(html))  # noqa: S308 - every piece above is escaped by format_html
+
+    def _cell(self, name: str, record: Client):
+        if name == "select":
+            return format_html('<input type="checkbox" name="clients" value="{}" form="reassign-form" />', record.pk)
+        if name in self._RENDERERS:
+            return getattr(self, self._RENDERERS[name])(record)
+        if name == "owner":
+            return str(record.owner)
+        if name == "last_purchase_date":
+            return formats.date_format(record.last_purchase_date, "SHORT_DATE_FORMAT") if record.last_purchase_date else EMPTY
+        if name == "spend_12m":
+            return money(record.spend_12m)
+        value = getattr(record, name)
+        return EMPTY if value in (None, "") else value
+
+    _RENDERERS = {
+        "name": "render_name", "country": "render_country", "status": "render_status",
+        "volume_tier": "render_volume_tier", "frequency_class": "render_frequency_class", "rfm_segment": "render_rfm_segment",
+    }
 
     def render_alert(self, record: Client) -> str:
         if not record.alert:
