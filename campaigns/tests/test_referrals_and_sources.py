@@ -60,7 +60,7 @@ def test_a_referrals_campaign_left_without_a_segment_calls_the_promoters(client,
     assert response.status_code == 302
     campaign = Campaign.objects.get(name="Referidos")
     assert campaign.segment == survey.segment
-    assert "Referred by" in campaign.body  # default talking points
+    assert "(Recomendado por)" in campaign.body  # default talking points, in the user's language (Spanish)
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert campaign_launch(campaign, user=owner)
     calls = FollowUp.objects.filter(origin=FollowUp.Origin.CAMPAIGN)
