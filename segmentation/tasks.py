@@ -15,8 +15,9 @@ An arrow means "runs after, and only if, the step before it succeeded":
   other: the header of a chord, run side by side, so that one failing stops none of the others.
   The summaries list the reds, the day's agenda and the clients that turned dormant; they do not
   wait for the snapshots or the recommendations. The snapshots step first writes the ideal
-  profile fit of the clients whose fit changed and its figures per salesperson (icp.services
-  .fit_refresh_all: the dashboard shows them beside the snapshots), in its record's detail.
+  profile fit of the clients whose fit changed and its figures per salesperson
+  (segmentation.ideal.fit_refresh_all: the dashboard shows them beside the snapshots), then the
+  snapshots, then campaigns' NPS snapshot (campaigns.nps.nps_snapshot_take), in its record's detail.
 
 Every step is a thin task that calls its app's service and records itself (NightlyStep, via
 segmentation.nightly.step_recorded); it is idempotent, so a retry or a second run changes

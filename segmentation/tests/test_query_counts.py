@@ -67,7 +67,7 @@ def test_dashboard_queries_do_not_grow(client, django_assert_num_queries, manage
     # month's bajas per reason with the revenue lost); the segments; their figures
     # from the segment snapshots; the night's NPS snapshot (per salesperson and campaign or
     # segment: one query); the contracts that came to term in the last 12 months (the renewal
-    # rate, one aggregate); the ideal profile's fit (icp.services.dashboard_fit); the altas of
+    # rate, one aggregate); the ideal profile's fit (segmentation.ideal.dashboard_fit); the altas of
     # the last 12 months per source (the sources card).
     with django_assert_num_queries(3 + 10 + 1 + 1 + 1 + 1):
         assert client.get("/dashboard/").status_code == 200
