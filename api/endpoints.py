@@ -67,6 +67,8 @@ from segmentation.segments import segment_clients
 
 MAX_KEY = 255
 IDEMPOTENCY_KEEP = dt.timedelta(days=7)
+PURGE_EVERY = dt.timedelta(hours=1)
+_purged: dict[int, dt.datetime] = {}  # token id → when this process last purged its old answers
 
 api = NinjaAPI(
     title="Cartera API",
@@ -287,9 +289,13 @@ def _remember(token: ApiToken, key: str | None, digest: str, status: int, body) 
     requests with one key at once, the second waits on the unique key and then replays the first."""
     if key is None:
         return
-    # The token's answers older than a week go (one indexed DELETE): a purchase keeps its key for
-    # good (Purchase.idempotency_key), so a key replayed later still finds it and records nothing.
-    IdempotencyRecord.objects.filter(token=token, created_at__lt=timezone.now() - IDEMPOTENCY_KEEP).delete()
+    # The token's answers older than a week go, once an hour per token and process (a DELETE on
+    # every request cost two queries of a till's POST): a purchase keeps its key for good
+    # (Purchase.idempotency_key), so a key replayed later still finds it and records nothing.
+    now = timezone.now()
+    if now - _purged.get(token.pk, dt.datetime.min.replace(tzinfo=dt.UTC)) > PURGE_EVERY:
+        IdempotencyRecord.objects.filter(token=token, created_at__lt=now - IDEMPOTENCY_KEEP).delete()
+        _purged[token.pk] = now
     try:
         with transaction.atomic():
             IdempotencyRecord.objects.create(token=token, key=key, request_hash=digest, status=status, response=body)

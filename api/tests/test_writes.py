@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from api import endpoints
 from api.models import IdempotencyRecord
 from audit.models import AuditEntry
 from clients.models import Client, Purchase, PurchaseLine
@@ -221,11 +222,14 @@ def test_a_key_older_than_its_answer_still_records_nothing(api_for, owner):
     api = api_for(owner)
     first = api.post("/purchases", _purchase(client), HTTP_IDEMPOTENCY_KEY="old")
     IdempotencyRecord.objects.update(created_at=timezone.now() - dt.timedelta(days=8))
-    api.post("/purchases", _purchase(client), HTTP_IDEMPOTENCY_KEY="other")  # clears the old answers
+    api.post("/purchases", _purchase(client), HTTP_IDEMPOTENCY_KEY="other")  # within the hour: kept
+    assert IdempotencyRecord.objects.filter(key="old").exists()
+    endpoints._purged.clear()  # an hour later
+    api.post("/purchases", _purchase(client), HTTP_IDEMPOTENCY_KEY="another")  # clears the old answers
     assert not IdempotencyRecord.objects.filter(key="old").exists()
     again = api.post("/purchases", _purchase(client), HTTP_IDEMPOTENCY_KEY="old")
     assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
-    assert Purchase.objects.count() == 2
+    assert Purchase.objects.count() == 3
 
 
 def test_a_purchase_corrected_and_deleted_through_the_api_refreshes_its_client(api_for, owner):
