@@ -385,6 +385,11 @@ class Client(models.Model):
             # The month's bajas by the day they left (the dashboard's reasons card, the reasons page):
             # only lost clients, and a row changes only when its client becomes or stops being lost.
             models.Index(fields=["status_since"], name="client_lost_since_idx", condition=Q(status="lost")),
+            # The night's colour candidates (segmentation.alerts.night_candidates): the dormant ones
+            # by the day they fell dormant, and the clients created on the days that cross the
+            # contact cadence, each an index range instead of a pass over every client.
+            models.Index(fields=["status_since", "id"], name="client_dormant_since_idx", condition=Q(status="dormant")),
+            models.Index(fields=["created_at"], name="client_created_idx"),
         ]
 
     # The client's own data: what a person types in the form or a file brings, and what the
