@@ -129,12 +129,15 @@ def _leave_reasons_answered(cursor) -> None:
         f" WHERE score <= 6 AND client_id IN (SELECT id FROM {clients} WHERE status = %s)",
         [Status.LOST],
     )
+    # Each client's latest reason, ranked once over the answers and joined (a subquery per client
+    # walked the answers' date index for each of 53,000 bajas at a million clients: hours).
     cursor.execute(
-        f"""UPDATE {clients} SET close_reason = (
-                SELECT a.leave_reason FROM {answers} a WHERE a.client_id = {clients}.id AND a.leave_reason <> ''
-                ORDER BY a.answered_at DESC LIMIT 1)
-            WHERE status = %s AND close_reason = ''
-              AND EXISTS (SELECT 1 FROM {answers} a WHERE a.client_id = {clients}.id AND a.leave_reason <> '')""",  # noqa: S608
+        f"""UPDATE {clients} SET close_reason = latest.leave_reason
+            FROM (SELECT client_id, leave_reason,
+                         ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY answered_at DESC, id DESC) AS rn
+                  FROM {answers} WHERE leave_reason <> '') latest
+            WHERE latest.client_id = {clients}.id AND latest.rn = 1
+              AND {clients}.status = %s AND {clients}.close_reason = ''""",  # noqa: S608
         [Status.LOST],
     )
     leave_reasons_update(cursor)
