@@ -125,6 +125,7 @@ def _campaigns_setup(admin, comercial):
         recipients = Recipient.objects.bulk_create(
             [Recipient(campaign=survey, client_id=pk, status_at_launch=status, state=Recipient.State.SENT) for pk, status in clients]
         )
+        Campaign.objects.filter(pk=survey.pk).update(recipient_count=len(recipients))
         SurveyAnswer.objects.bulk_create([
             SurveyAnswer(recipient=recipient, client_id=recipient.client_id, score=rng.choice([0, 3, 6, 7, 8, 9, 9, 10, 10]),
                          answered_at=timezone.now() - dt.timedelta(days=rng.randint(0, 300)))

@@ -125,6 +125,9 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     launched_at = models.DateTimeField(_("launched"), null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True, editable=False)
+    # The recipients fixed at launch, written with them: the list of campaigns shows it without
+    # counting every recipient of every campaign (hundreds of thousands at a million clients).
+    recipient_count = models.PositiveIntegerField(_("recipients"), default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

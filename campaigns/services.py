@@ -173,7 +173,7 @@ def campaign_launch(campaign: Campaign, *, user) -> bool:
             _followups_create(locked, user=user, now=now)
             locked.state, locked.finished_at = Campaign.State.DONE, now
         locked.launched_at = now
-        locked.save(update_fields=["state", "launched_at", "finished_at"])
+        locked.save(update_fields=["state", "launched_at", "finished_at", "recipient_count"])
         if locked.is_email:
             for _worker in range(settings.CAMPAIGN_SENDERS):
                 transaction.on_commit(lambda: enqueue("campaigns.tasks.campaign_send", locked.pk))
@@ -193,6 +193,7 @@ def _recipients_insert(campaign: Campaign, audience: models.QuerySet[Client]) ->
             f" SELECT %s, audience.audience_id, %s, audience.audience_status, '' FROM ({select}) audience",
             [campaign.pk, state, *params],
         )
+        campaign.recipient_count = cursor.rowcount  # saved with the launch
 
 
 def _followups_create(campaign: Campaign, *, user, now: dt.datetime) -> None:

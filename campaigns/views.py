@@ -4,7 +4,6 @@ reaches from an e-mail: unsubscribe and the NPS survey (a signed token, no login
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
@@ -59,7 +58,6 @@ def _editable(request: HttpRequest, campaign: Campaign) -> bool:
 def campaign_list(request: HttpRequest) -> HttpResponse:
     campaigns = (
         campaigns_visible_to(request.user).select_related("segment", "created_by")
-        .annotate(recipient_count=Count("recipients"))
     )
     return render(request, "campaigns/campaign_list.html", {"campaigns": campaigns})
 

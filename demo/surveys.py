@@ -95,6 +95,7 @@ def surveys_seed(*, now: dt.datetime | None = None) -> int:
                     f" AND EXISTS (SELECT 1 FROM {consents} k WHERE k.client_id = c.id AND k.purpose = %s AND k.granted = %s)",
                     [campaign.pk, Recipient.State.SENT, launched, *members, launched, index, Purpose.SURVEYS, True],
                 )
+                Campaign.objects.filter(pk=campaign.pk).update(recipient_count=cursor.rowcount)
                 for group, days in enumerate(ANSWER_DAYS):
                     answered = launched + dt.timedelta(days=days, hours=3 + group)
                     if answered >= now:

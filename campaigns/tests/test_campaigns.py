@@ -71,6 +71,20 @@ def test_only_clients_who_consented_and_have_an_address_are_written_to(owner):
     assert ConsentChange.objects.filter(client=withdrawn).count() == 2  # the grant and the withdrawal
 
 
+def test_the_launch_stores_its_recipients_count_which_the_list_shows(client, owner):
+    for name in ("Ana", "Luis", "Eva"):
+        consented(ClientFactory(owner=owner, first_name=name))
+    ClientFactory(owner=owner, first_name="Nunca")  # never asked: no recipient
+    campaign = email_campaign(owner)
+    assert campaign.recipient_count == 0
+    assert launch(campaign, owner)
+    campaign.refresh_from_db()
+    assert campaign.recipient_count == Recipient.objects.filter(campaign=campaign).count() == 3
+    client.force_login(owner)
+    page = client.get(reverse("campaigns:campaign_list")).content.decode()
+    assert '<td class="text-end">3</td>' in page
+
+
 def test_a_message_is_personal_and_carries_the_unsubscribe_link_and_headers(owner):
     record = consented(ClientFactory(owner=owner, first_name="Lucía", country="ES"))
     purchase = PurchaseFactory(client=record)
