@@ -51,11 +51,14 @@ def main() -> int:
     if not DailySnapshot.objects.exists():  # a bench database seeded before snapshots existed
         snapshot_take(day=timezone.localdate())
     latest = DailySnapshot.objects.latest("date").date
-    if not NpsSnapshot.objects.filter(date=latest).exists():  # seeded before the dashboard read NPS snapshots
-        nps_snapshot_take(day=latest)
-    if not Segment.objects.filter(owner=admin).exists():
+    created = not Segment.objects.filter(owner=admin).exists()
+    if created:
         for name, query in (("Dormant very high", "status=dormant&volume_tier=very_high"), ("Madrid", "city=Madrid")):
             segment_create(owner=admin, name=name, shared=True, query=QueryDict(query))
+    # Seeded before the dashboard read NPS snapshots, or segments saved since: the night would take
+    # it; without, the dashboard counts those segments live (what a segment saved today costs).
+    if created or not NpsSnapshot.objects.filter(date=latest).exists():
+        nps_snapshot_take(day=latest)
     campaign = _campaigns_setup(admin, comercial)
     sample = Client.objects.filter(purchase_count__gt=5).order_by("id").values_list("pk", flat=True)[:1]
     detail_id = sample[0] if sample else Client.objects.order_by("id").values_list("pk", flat=True)[0]
