@@ -52,7 +52,7 @@ def _price_sql(column: str) -> str:
     return "(" + " OR ".join(f"{text} LIKE '%%{word}%%'" for word in PRICE_WORDS) + ")"
 
 
-def _noted_sql(client: str) -> str:
+def _noted_sql(client: str) -> tuple[str, str]:
     """What one interaction of the client aliased `client` notes (3 competitor, 2 price, 1 no
     need, 0 nothing), for the interactions `i` since its last purchase (all of them if it never
     bought): the WHERE condition and the value, as a pair."""
@@ -106,7 +106,7 @@ def leave_reasons_update(
                   FROM {source}
                   LEFT JOIN (SELECT i.client_id AS client_id, MAX({value}) AS noted
                              FROM {source} JOIN {INTERACTION_TABLE} i ON i.client_id = c.id
-                             WHERE c.status = '{Status.LOST}' AND {in_scope} AND {since}
+                             WHERE c.status = '{Status.LOST}' {scope_sql} AND {since}
                              GROUP BY i.client_id) notes ON notes.client_id = c.id
                   WHERE {in_scope}) n
             WHERE n.client_id = t.id AND n.reason <> n.old""",  # noqa: S608
