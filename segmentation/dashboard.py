@@ -3,8 +3,8 @@
 Scope by role (accounts.selectors.salespeople_visible_to): a comercial sees their own portfolio,
 a gerente their team's, an administrador everyone's or one team's. Nothing here reads purchases:
 the distributions and the segments' shares come from the latest snapshots (a few hundred rows),
-the trends from a year of snapshots, the flows from the status changes of two months, the overdue follow-ups from the
-agenda index. A fixed number of queries whatever the size of the business.
+the trends from a year of snapshots, the flows from the night's flow snapshot and the status changes written since,
+the overdue follow-ups from the agenda index. A fixed number of queries whatever the size of the business.
 
 The NPS figures are campaigns' (campaigns.nps.dashboard_nps_add): the dashboard's view adds them
 to the board, so that this module, below campaigns, never reads survey answers.
@@ -15,7 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
+from django.db.models import Case, Count, DateField, Exists, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,11 +27,12 @@ from clients.renewals import renewal_outcomes
 from segmentation.cells import Cell
 from segmentation.ideal import DashboardFit, dashboard_fit
 from segmentation.leaving import alert_text, leaving_report, reason_alert
-from segmentation.models import DailySnapshot, LifecycleSettings, Segment, SegmentSnapshot, StatusChange
+from segmentation.models import DailySnapshot, FlowSnapshot, LifecycleSettings, Segment, SegmentSnapshot, StatusChange
 from segmentation.segments import segment_totals
 from segmentation.sources import dashboard_sources
 
 TREND_MONTHS = 12
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # before any change: no flow snapshot that day, every change counted live
 RENEWAL_PERIOD_DAYS = 365  # the renewal rate's period: the last 12 months, like the revenue
 
 
@@ -194,22 +196,38 @@ def _trend(snapshots, today: dt.date) -> list[dict]:
 
 
 def _flows_add(board: Dashboard) -> None:
-    """Flows between statuses, this month against last month, and this month's reasons for leaving."""
+    """Flows between statuses, this month against last month, and this month's reasons for leaving.
+
+    From the night's flow snapshot (segmentation/snapshots.py) plus the changes written since it
+    was taken, in one UNION ALL query; live over the two months' changes when the board's night
+    is of an earlier month or took none (a million clients' status changes of two months, joined
+    to their owners, took 0.6 s)."""
     this_month = board.today.replace(day=1)
     last_month = (this_month - dt.timedelta(days=1)).replace(day=1)
-    flows = (
-        StatusChange.objects.filter(client__owner_id__in=board.owner_ids, date__gte=last_month, date__lte=board.today)
-        .values("from_status", "to_status")
-        .annotate(
-            this_month=Count("pk", filter=Q(date__gte=this_month)),
-            last_month=Count("pk", filter=Q(date__lt=this_month)),
-        )
-        .order_by("-this_month", "from_status", "to_status")
+    month = Case(When(date__gte=this_month, then=Value(this_month)), default=Value(last_month), output_field=DateField())
+    changes = StatusChange.objects.filter(
+        client__owner_id__in=board.owner_ids, date__gte=last_month, date__lte=board.today,
     )
+    if board.day is not None and board.day >= this_month:
+        taken = FlowSnapshot.objects.filter(date=board.day).order_by().values("taken_at")[:1]
+        changes = changes.filter(created_at__gt=Coalesce(Subquery(taken), Value(EPOCH)))
+        snapshot = (
+            FlowSnapshot.objects.filter(date=board.day, owner_id__in=board.owner_ids, month__gte=last_month)
+            .values_list("month", "from_status", "to_status").annotate(n=Sum("changes")).order_by()
+        )
+    else:
+        snapshot = None
+    rows = changes.annotate(month=month).values_list("month", "from_status", "to_status").annotate(n=Count("pk")).order_by()
+    if snapshot is not None:
+        rows = snapshot.union(rows, all=True)
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"this_month": 0, "last_month": 0})
+    for first_day, from_status, to_status, n in rows:
+        counts[(from_status, to_status)]["this_month" if first_day == this_month else "last_month"] += n
     labels = dict(Status.choices)
     board.flows = [
-        {**flow, "from_label": labels.get(flow["from_status"], "—"), "to_label": labels.get(flow["to_status"], "—")}
-        for flow in flows
+        {"from_status": from_status, "to_status": to_status, **figures,
+         "from_label": labels.get(from_status, "—"), "to_label": labels.get(to_status, "—")}
+        for (from_status, to_status), figures in sorted(counts.items(), key=lambda item: (-item[1]["this_month"], item[0]))
     ]
     _leaving_add(board)
 

@@ -46,6 +46,8 @@ class StatusChange(models.Model):
         indexes = [
             models.Index(fields=["client", "date"], name="status_change_client_idx"),
             models.Index(fields=["date", "to_status"], name="status_change_flow_idx"),
+            # The dashboard's flows: the changes written since the night's FlowSnapshot.
+            models.Index(fields=["created_at"], name="status_change_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -265,6 +267,26 @@ class SourceSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.owner_id} {self.source}: {self.altas}"
+
+
+class FlowSnapshot(models.Model):
+    """The status changes of `month` (the month of `date` and the one before) per salesperson of
+    the client and pair of statuses, counted by the night of `date` (segmentation/snapshots.py):
+    the dashboard's flows read these, plus the changes written since `taken_at`."""
+
+    date = models.DateField(_("date"))
+    taken_at = models.DateTimeField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    month = models.DateField()  # its first day
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    changes = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["date", "owner"], name="flow_snapshot_day_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.owner_id} {self.month:%Y-%m} {self.from_status} → {self.to_status}: {self.changes}"
 
 
 class DailySnapshot(models.Model):

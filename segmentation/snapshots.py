@@ -9,10 +9,12 @@ import datetime as dt
 
 from django.db import connection, transaction
 from django.db.models import Count, Sum
+from django.utils import timezone
 
 from clients.models import NOT_IN_TRASH_SQL, Client, Purchase
 from core.sql import date_value
-from segmentation.models import DailySnapshot
+from segmentation.leaving import month_start
+from segmentation.models import DailySnapshot, FlowSnapshot, StatusChange
 
 SNAPSHOT_TABLE = DailySnapshot._meta.db_table
 CLIENT_TABLE = Client._meta.db_table
@@ -50,6 +52,38 @@ def source_snapshot_take(*, day: dt.date) -> int:
                 WHERE {NOT_IN_TRASH_SQL} AND first_purchase_date >= %s AND first_purchase_date <= %s
                 GROUP BY owner_id, source""",  # noqa: S608
             [date_value(day), date_value(period_start(day, 12)), date_value(day)],
+        )
+        return cursor.rowcount
+
+
+FLOW_SNAPSHOT_DAYS = 7  # the flow snapshots kept: the dashboard reads the latest night's
+
+
+@transaction.atomic
+def flow_snapshot_take(*, day: dt.date) -> int:
+    """The status changes of `day`'s month and the month before (up to the end of `day`'s month)
+    per salesperson of the client (trashed ones too, as the live count), month and pair of
+    statuses, for the dashboard's flows (one INSERT … SELECT … GROUP BY over the changes' date
+    index); returns the rows written. Stamped with the time taken: the dashboard adds the changes
+    written since. The same day again replaces it; snapshots older than a week go."""
+    table, changes = FlowSnapshot._meta.db_table, StatusChange._meta.db_table
+    this_month = month_start(day)
+    params = {
+        "day": date_value(day), "since": date_value(month_start(day, 1)), "this_month": date_value(this_month),
+        "next_month": date_value(month_start(day, -1)), "old": date_value(day - dt.timedelta(days=FLOW_SNAPSHOT_DAYS)),
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE date = %(day)s OR date < %(old)s", params)  # noqa: S608
+        cursor.execute(
+            f"""INSERT INTO {table} (date, taken_at, owner_id, month, from_status, to_status, changes)
+                SELECT %(day)s, %(now)s, c.owner_id, f.month, f.from_status, f.to_status, COUNT(*)
+                FROM (SELECT client_id, from_status, to_status,
+                             CASE WHEN date >= %(this_month)s THEN %(this_month)s ELSE %(since)s END AS month
+                      FROM {changes} WHERE date >= %(since)s AND date < %(next_month)s) f
+                JOIN {CLIENT_TABLE} c ON c.id = f.client_id
+                GROUP BY c.owner_id, f.month, f.from_status, f.to_status""",  # noqa: S608
+            params,
         )
         return cursor.rowcount
 

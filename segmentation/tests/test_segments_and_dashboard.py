@@ -14,11 +14,11 @@ from django.utils import timezone
 from clients.models import Client
 from clients.tests.factories import ClientFactory, FollowUpFactory, PurchaseFactory
 from segmentation.dashboard import dashboard_build
-from segmentation.models import DailySnapshot, Segment, StatusChange
+from segmentation.models import DailySnapshot, FlowSnapshot, Segment, StatusChange
 from segmentation.rules import Thresholds
 from segmentation.segments import segment_clients, segment_create, segment_params
 from segmentation.services import lifecycle_recompute
-from segmentation.snapshots import snapshot_backfill, snapshot_take
+from segmentation.snapshots import flow_snapshot_take, snapshot_backfill, snapshot_take
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
@@ -194,19 +194,58 @@ def test_dashboard_per_salesperson_overdue_and_reds(business, manager, owner, te
     assert board.overdue_total == 2
 
 
-def test_dashboard_flows_compare_this_month_with_last(business, manager, owner):
+def _flows(user) -> dict:
+    return {
+        (f["from_status"], f["to_status"]): (f["this_month"], f["last_month"]) for f in dashboard_build(user=user).flows
+    }
+
+
+@pytest.mark.parametrize("night", [False, True], ids=["live", "from the night's snapshot"])
+def test_dashboard_flows_compare_this_month_with_last(business, manager, owner, outsider, night):
     client = Client.objects.filter(owner=owner).first()
     today = TODAY()
     last_month = today.replace(day=1) - dt.timedelta(days=3)
     StatusChange.objects.all().delete()
+    FlowSnapshot.objects.all().delete()
     for date in (today, today, last_month):
         StatusChange.objects.create(client=client, from_status="active", to_status="dormant", date=date)
     StatusChange.objects.create(client=client, from_status="dormant", to_status="active", date=last_month)
-    flows = {
-        (f["from_status"], f["to_status"]): (f["this_month"], f["last_month"])
-        for f in dashboard_build(user=manager).flows
-    }
-    assert flows == {("active", "dormant"): (2, 1), ("dormant", "active"): (0, 1)}
+    StatusChange.objects.create(client=client, from_status="dormant", to_status="active", date=last_month - dt.timedelta(days=31))
+    StatusChange.objects.create(  # another team's
+        client=Client.objects.filter(owner=outsider).first(), from_status="active", to_status="dormant", date=today,
+    )
+    if night:
+        flow_snapshot_take(day=today)
+        assert FlowSnapshot.objects.filter(date=today).exists()
+    assert _flows(manager) == {("active", "dormant"): (2, 1), ("dormant", "active"): (0, 1)}
+
+
+def test_dashboard_flows_add_the_changes_written_since_the_nights_snapshot(business, manager, owner):
+    client = Client.objects.filter(owner=owner).first()
+    today = TODAY()
+    flow_snapshot_take(day=today)
+    before = _flows(manager)
+    StatusChange.objects.create(client=client, from_status="dormant", to_status="active", date=today)
+    after = _flows(manager)
+    assert after[("dormant", "active")][0] == before.get(("dormant", "active"), (0, 0))[0] + 1
+    # The night's figures are read, not recounted: a change gone since still counts until the next night.
+    StatusChange.objects.filter(client__owner=owner, created_at__lt=FlowSnapshot.objects.values("taken_at")[:1]).delete()
+    assert _flows(manager) == after
+    flow_snapshot_take(day=today)
+    live = _flows(manager)
+    FlowSnapshot.objects.all().delete()
+    assert _flows(manager) == live != after
+
+
+def test_dashboard_flows_are_live_when_the_night_is_of_an_earlier_month(business, manager, owner):
+    client = Client.objects.filter(owner=owner).first()
+    today = TODAY()
+    snapshot_backfill(day=today.replace(day=1) - dt.timedelta(days=1), thresholds=Thresholds())
+    DailySnapshot.objects.filter(date=today).delete()
+    flow_snapshot_take(day=today.replace(day=1) - dt.timedelta(days=1))
+    StatusChange.objects.all().delete()
+    StatusChange.objects.create(client=client, from_status="active", to_status="dormant", date=today)
+    assert _flows(manager) == {("active", "dormant"): (1, 0)}
 
 
 def test_dashboard_trend_has_the_last_snapshot_of_each_month(business, manager, owner):
