@@ -23,9 +23,9 @@ from accounts.models import User  # noqa: E402
 from campaigns.models import NpsSnapshot  # noqa: E402
 from campaigns.nps import nps_snapshot_take  # noqa: E402
 from clients.models import Client  # noqa: E402
-from segmentation.models import DailySnapshot, Segment  # noqa: E402
+from segmentation.models import DailySnapshot, FlowSnapshot, Segment  # noqa: E402
 from segmentation.segments import segment_create  # noqa: E402
-from segmentation.snapshots import snapshot_take  # noqa: E402
+from segmentation.snapshots import flow_snapshot_take, snapshot_take  # noqa: E402
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "15"))
 
@@ -59,6 +59,8 @@ def main() -> int:
     # it; without, the dashboard counts those segments live (what a segment saved today costs).
     if created or not NpsSnapshot.objects.filter(date=latest).exists():
         nps_snapshot_take(day=latest)
+    if not FlowSnapshot.objects.filter(date=latest).exists():  # seeded before the flows read the night's
+        flow_snapshot_take(day=latest)
     campaign = _campaigns_setup(admin, comercial)
     sample = Client.objects.filter(purchase_count__gt=5).order_by("id").values_list("pk", flat=True)[:1]
     detail_id = sample[0] if sample else Client.objects.order_by("id").values_list("pk", flat=True)[0]

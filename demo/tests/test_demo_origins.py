@@ -6,13 +6,14 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Sum
 from django.test import Client as Browser
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from clients.models import Client
-from segmentation.models import StatusChange
+from segmentation.models import FlowSnapshot, StatusChange
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +41,10 @@ def test_seed_demo_records_sources_referrals_and_a_year_of_status_changes(demo):
     assert changes.filter(date__gt=today).count() == 0
     assert {"new", "active", "dormant", "lost"} <= set(changes.values_list("to_status", flat=True))
     assert changes.filter(date__gte=today.replace(day=1) - dt.timedelta(days=40)).exists()  # the dashboard's flows
+    # which read the night's count of them, taken after the history was written.
+    since = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    counted = FlowSnapshot.objects.filter(date=today).aggregate(n=Sum("changes"))["n"]
+    assert counted == changes.filter(date__gte=since).count() > 0
     # The history ends where the engine left each client: its latest change is its status.
     latest = {}
     for client_id, to_status in changes.order_by("client_id", "date", "id").values_list("client_id", "to_status"):

@@ -12,6 +12,7 @@ from demo.origins import origins_seed
 from demo.profile import profile_seed
 from demo.sampling import DemoError
 from demo.surveys import surveys_seed
+from segmentation.snapshots import flow_snapshot_take
 
 
 class Command(BaseCommand):
@@ -41,6 +42,7 @@ class Command(BaseCommand):
         self.stdout.write(f"NPS survey answers recorded: {surveys_seed():,}")
         nps_snapshot_take(day=timezone.localdate())  # the dashboard's NPS reads the night's count of them
         origins = origins_seed()
+        flow_snapshot_take(day=timezone.localdate())  # the dashboard's flows read the night's count of those changes
         self.stdout.write(f"Ideal client profile: {profile_seed()} criteria suggested from the best clients")
         self.stdout.write(
             f"Sources detailed: {origins['details']:,}; referrals: {origins['referrals']:,};"
