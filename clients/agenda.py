@@ -7,15 +7,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, F, Q, Window
+from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import formats, timezone, translation
 from django.utils.text import capfirst
 
 from clients.models import Alert, FollowUp
+from core.sql import COUNT_CAP, capped_counts
 
-SECTION_LIMIT = 50  # follow-ups listed per section of the list view; the badge counts them all
+SECTION_LIMIT = 50  # follow-ups listed per section of the list view; the badge counts them (up to COUNT_CAP)
 CALENDAR_LIMIT = 2_000  # follow-ups in one week page (a month lists MONTH_CELL_ITEMS a day)
 MONTH_CELL_ITEMS = 4  # a month cell lists this many, then "+N more"
 MONTH_COUNT_CAP = 49  # a month cell counts its day's follow-ups up to this many ("+46 or more" beyond)
@@ -36,7 +37,12 @@ class View:
 @dataclass
 class Section:
     followups: list[FollowUp]
-    total: int
+    total: int  # counted up to COUNT_CAP + 1 (core.sql.capped_counts)
+
+    @property
+    def capped(self) -> bool:
+        """More than COUNT_CAP: the badge says "999+" and "more" is a lower bound."""
+        return self.total > COUNT_CAP
 
     @property
     def more(self) -> int:
@@ -54,45 +60,41 @@ def agenda_lists(person, now: dt.datetime) -> dict[str, Section]:
     40,000 overdue), and overdue ones are all red anyway. At most four queries:
     the counts, then one per section that has any.
     """
-    ranges = _ranges(now)
+    sections = _sections(person, now)
     totals = agenda_counts(person, now)
-    # Each section's own condition (which implies the list's): with the list's OR beside it the
-    # planner walked the salesperson's follow-ups by date, done ones included (108,000 rows).
-    today_listed = Q(status__in=[FollowUp.State.PENDING, FollowUp.State.DONE])
-    sections = {**ranges, "today": ranges["today"] & today_listed}
-    mine = FollowUp.objects.filter(assigned_to=person)
     return {
         name: Section(
             # The agenda index gives each section in due order; red first among those listed.
-            followups=red_first(
-                list(mine.filter(condition).select_related("client").order_by("due_at", "id")[:SECTION_LIMIT])
-            ) if totals[name] else [],
+            followups=red_first(list(section.select_related("client").order_by("due_at", "id")[:SECTION_LIMIT]))
+            if totals[name] else [],
             total=totals[name],
         )
-        for name, condition in sections.items()
+        for name, section in sections.items()
     }
 
 
 def agenda_counts(person, now: dt.datetime) -> dict[str, int]:
-    """{section: follow-ups listed} for the agenda's three sections, in one query (two ranges of
-    the agenda index: every pending one, and today's done ones)."""
-    return _listed(person, now).aggregate(
-        **{name: Count("due_at", filter=condition) for name, condition in _ranges(now).items()}
-    )
+    """{section: follow-ups listed, counted up to COUNT_CAP + 1} for the agenda's three sections,
+    in one query: each walks at most that many entries of the agenda index (counting all of a
+    salesperson's 37,000 overdue follow-ups took 70 ms at a million clients)."""
+    return capped_counts(_sections(person, now))
+
+
+def _sections(person, now: dt.datetime) -> dict[str, QuerySet]:
+    """Each section's follow-ups, by its own condition: with the list's OR beside it (pending, or
+    done today) the planner walked the salesperson's follow-ups by date, done ones included."""
+    mine = FollowUp.objects.filter(assigned_to=person)
+    ranges = _ranges(now)
+    today_listed = Q(status__in=[FollowUp.State.PENDING, FollowUp.State.DONE])
+    return {
+        "overdue": mine.filter(ranges["overdue"]),
+        "today": mine.filter(ranges["today"] & today_listed),
+        "upcoming": mine.filter(ranges["upcoming"]),
+    }
 
 
 def _local_midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-def _listed(person, now: dt.datetime):
-    """What the list may show: pending follow-ups, and those done today (ticked in "today")."""
-    today = timezone.localdate(now)
-    done_today = Q(
-        status=FollowUp.State.DONE, due_at__gte=_local_midnight(today),
-        due_at__lt=_local_midnight(today + dt.timedelta(days=1)),
-    )
-    return FollowUp.objects.filter(Q(status=FollowUp.State.PENDING) | done_today, assigned_to=person)
 
 
 def _ranges(now: dt.datetime) -> dict[str, Q]:

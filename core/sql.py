@@ -104,3 +104,22 @@ def queryset_sql(queryset: QuerySet, params: dict, prefix: str) -> str:
         return f"%({prefix}{index})s"
 
     return re.sub(r"%%|%s", named, sql)
+
+
+COUNT_CAP = 999  # a badge counts up to this many and then says "999+" (core.templatetags.numbers.capped)
+
+
+def capped_counts(querysets: dict, cap: int = COUNT_CAP) -> dict:
+    """{name: the queryset's rows, counted up to cap + 1} in one query: each a scalar subquery over
+    the queryset's first cap + 1 rows, which walks at most those (an index range), not a
+    salesperson's 40,000 overdue follow-ups. A count above `cap` means "more than cap"."""
+    if not querysets:
+        return {}
+    parts, params = [], []
+    for queryset in querysets.values():
+        sql, sub_params = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) capped)")  # noqa: S608 (the ORM's SQL, its values as params)
+        params.extend(sub_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)  # noqa: S608
+        return dict(zip(querysets, (int(n) for n in cursor.fetchone()), strict=True))

@@ -17,6 +17,7 @@ from campaigns.models import Campaign, Consent, Purpose, Recipient, SurveyAnswer
 from clients.models import NOT_IN_TRASH_SQL, Client, Status
 from segmentation.leaving import leave_reasons_update
 from segmentation.models import Segment
+from segmentation.segments import segment_snapshot_take, snapshot_day
 
 LAUNCHED_DAYS_AGO = (340, 280, 220, 160, 100, 40)  # the oldest first
 # Recipients whose id % ANSWER_MODULO is k answered ANSWER_DAYS[k] days after the launch: a third.
@@ -75,9 +76,11 @@ def surveys_seed(*, now: dt.datetime | None = None) -> int:
             members = list(team.members.values_list("pk", flat=True))
             if manager is None or not members:
                 continue
-            segment, _created = Segment.objects.get_or_create(
+            segment, created = Segment.objects.get_or_create(
                 owner=manager, name="Encuesta de satisfacción", defaults={"params": {}, "shared": False},
             )
+            if created:  # as segment_create does: the dashboard reads its figures from the night's day on
+                segment_snapshot_take(segment=segment, day=snapshot_day() or timezone.localdate())
             for index, days_ago in enumerate(LAUNCHED_DAYS_AGO):
                 launched = now - dt.timedelta(days=days_ago)
                 campaign = Campaign.objects.create(

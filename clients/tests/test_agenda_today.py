@@ -140,3 +140,25 @@ def test_the_month_page_is_titled_in_lower_case_in_portuguese(client, owner):
     with translation.override("es"):  # the request switches the thread's language: put it back after
         response = client.get(reverse("clients:agenda"), {"view": "month", "date": DAY.isoformat()}, HTTP_ACCEPT_LANGUAGE="pt-br")
     assert "dezembro de 2026" in response.content.decode()
+
+
+def test_a_badge_counts_up_to_the_cap_and_then_says_more(client, owner, at_two_pm):
+    """Counting every one of a salesperson's 37,000 overdue follow-ups took 70 ms at a million
+    clients: the badges count up to COUNT_CAP and say "999+" beyond, the list says "at least"."""
+    from core.sql import COUNT_CAP
+
+    record = ClientFactory(owner=owner)
+    FollowUp.objects.bulk_create(
+        FollowUp(client=record, assigned_to=owner, kind=FollowUp.Kind.CALL, due_at=local(DAY, 0) - dt.timedelta(hours=index + 1))
+        for index in range(COUNT_CAP + 5)
+    )
+    FollowUpFactory(client=record, due_at=local(DAY, 17))
+    assert agenda.agenda_counts(owner, at_two_pm) == {"overdue": COUNT_CAP + 1, "today": 1, "upcoming": 0}
+    client.force_login(owner)
+    with translation.override("en"):
+        page = client.get(reverse("clients:agenda"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    overdue = page[page.index('data-testid="agenda-overdue"'):page.index('data-testid="agenda-today"')]
+    assert f'data-testid="count">{COUNT_CAP}+</span>' in overdue
+    assert f"at least {COUNT_CAP + 1 - agenda.SECTION_LIMIT} more" in overdue
+    today = page[page.index('data-testid="agenda-today"'):page.index('data-testid="agenda-upcoming"')]
+    assert 'data-testid="count">1</span>' in today and "at least" not in today

@@ -1,9 +1,12 @@
-"""Percentages and month names written as the reader's language writes them."""
+"""Percentages, month names and capped counts written as the reader's language writes them."""
 
 from django import template
 from django.template.defaultfilters import floatformat
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+
+from core.sql import COUNT_CAP
 
 register = template.Library()
 
@@ -28,3 +31,13 @@ MONTH_NAMES = (
     gettext_noop("May"), gettext_noop("June"), gettext_noop("July"), gettext_noop("August"),
     gettext_noop("September"), gettext_noop("October"), gettext_noop("November"), gettext_noop("December"),
 )
+
+
+@register.filter
+def capped(value: int | None, cap: int = COUNT_CAP) -> str:
+    """A count from core.sql.capped_counts: "999+" above the cap, the number otherwise."""
+    if value is None:
+        return ""
+    if value > cap:
+        return f"{formats.localize(cap)}+"
+    return formats.localize(value)

@@ -4,12 +4,15 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Sum
 from django.test import Client as Browser
 from django.urls import reverse
 
 from accounts.models import User
 from campaigns.answers import nps_trend
-from campaigns.models import Campaign, Recipient, SurveyAnswer
+from campaigns.models import Campaign, NpsSnapshot, Recipient, SurveyAnswer
+from clients.models import Client
+from segmentation.models import Segment, SegmentSnapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -38,14 +41,16 @@ def test_seed_demo_records_survey_answers_of_each_teams_campaigns():
     # per survey at this size are too few to assert the NPS itself rises.
     assert Campaign.objects.filter(goal=Campaign.Goal.SURVEY).count() == 12  # 6 per gerente
     # The dashboard's NPS reads the night's count: taken once the answers are in.
-    from django.db.models import Sum
-
-    from campaigns.models import NpsSnapshot
-
     year = NpsSnapshot.objects.filter(segment=None).aggregate(n=Sum("answers"))["n"]
     assert 0 < year <= answers.count()
+    # The surveys' segments have their figures on the night's day, as one saved on the list would:
+    # the dashboard does not count them live on every visit.
+    surveyed = Segment.objects.filter(campaigns__goal=Campaign.Goal.SURVEY).distinct()
+    assert surveyed.count() == 2
+    for segment in surveyed:
+        counted = SegmentSnapshot.objects.filter(segment=segment).aggregate(n=Sum("clients"))["n"]
+        assert counted == Client.objects.count()  # no filter: every client
     # An ideal client profile from Cartera's suggestions, every client's fit and the dashboard's card.
-    from clients.models import Client
     from segmentation.ideal_models import Criterion, FitSummary
 
     assert Criterion.objects.exists() and FitSummary.objects.exists()

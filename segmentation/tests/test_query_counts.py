@@ -63,13 +63,14 @@ def test_dashboard_queries_do_not_grow(client, django_assert_num_queries, manage
     nps_snapshot_take(day=timezone.localdate())
     client.force_login(manager)
     # session, user, groups; the people in scope; the snapshot's day; its rows; overdue
-    # follow-ups; the trend; the flows; the reasons for leaving (the alert's settings, then this
+    # follow-ups (capped counts, one query); the trend; the flows (when the night's flow snapshot
+    # was taken, then it and the changes since); the reasons for leaving (the alert's settings, then this
     # month's bajas per reason with the revenue lost); the segments; their figures
     # from the segment snapshots; the night's NPS snapshot (per salesperson and campaign or
     # segment: one query); the contracts that came to term in the last 12 months (the renewal
     # rate, one aggregate); the ideal profile's fit (segmentation.ideal.dashboard_fit); the altas of
     # the last 12 months per source (the sources card).
-    with django_assert_num_queries(3 + 10 + 1 + 1 + 1 + 1):
+    with django_assert_num_queries(3 + 11 + 1 + 1 + 1 + 1):
         assert client.get("/dashboard/").status_code == 200
 
 

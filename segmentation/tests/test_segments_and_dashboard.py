@@ -194,6 +194,28 @@ def test_dashboard_per_salesperson_overdue_and_reds(business, manager, owner, te
     assert board.overdue_total == 2
 
 
+def test_dashboard_overdue_counts_stop_at_the_cap_and_say_so(client, business, manager, owner, teammate):
+    from clients.models import FollowUp
+    from core.sql import COUNT_CAP
+
+    late = Client.objects.filter(owner=owner).first()
+    FollowUp.objects.bulk_create(
+        FollowUp(client=late, assigned_to=owner, kind=FollowUp.Kind.CALL, due_at=timezone.now() - dt.timedelta(hours=index + 1))
+        for index in range(COUNT_CAP + 5)
+    )
+    FollowUpFactory(client=Client.objects.filter(owner=teammate).first(), due_at=timezone.now() - dt.timedelta(days=1))
+    board = dashboard_build(user=manager)
+    entries = {entry["person"]: entry for entry in board.by_person}
+    assert (entries[owner]["overdue"], entries[owner]["overdue_capped"]) == (COUNT_CAP + 1, True)
+    assert (entries[teammate]["overdue"], entries[teammate]["overdue_capped"]) == (1, False)
+    assert (board.overdue_total, board.overdue_capped) == (COUNT_CAP + 2, True)
+    client.force_login(manager)
+    page = client.get(reverse("segmentation:dashboard")).content.decode()
+    assert f'data-testid="overdue-{owner.username}">{COUNT_CAP}+</a>' in page
+    assert f'data-testid="overdue-{teammate.username}">1</a>' in page
+    assert f'data-testid="total-overdue">{COUNT_CAP + 2}+</div>' in page
+
+
 def _flows(user) -> dict:
     return {
         (f["from_status"], f["to_status"]): (f["this_month"], f["last_month"]) for f in dashboard_build(user=user).flows
