@@ -29,3 +29,25 @@ def test_the_country_filter_keeps_the_chosen_country_and_the_language(client, ow
     client.cookies["django_language"] = "en"
     english = client.get(reverse("clients:client_list"), {"country": "FR"}).content.decode()
     assert '<option value="FR" selected>France</option>' in english and "Alemania" not in english
+
+
+def test_the_filter_checkboxes_are_written_as_the_widget_templates_would(client, owner):
+    """core.templatetags.widgets.input_tag writes each choice's <input> from Python: the same
+    markup as `choice.tag`, chosen values checked."""
+    from django.http import QueryDict
+
+    from clients.filters import ClientFilter
+    from clients.models import Client
+    from core.templatetags.widgets import input_tag
+
+    chosen = QueryDict("status=dormant&status=lost&alert=red&age=<25&source=referral")
+    form = ClientFilter(chosen, queryset=Client.objects.all(), user=owner).form
+    checkboxes = [
+        choice for field in form if getattr(field.field.widget, "input_type", "") == "checkbox" for choice in field
+    ]
+    assert len(checkboxes) > 30
+    assert [str(input_tag(choice)) for choice in checkboxes] == [str(choice.tag()) for choice in checkboxes]
+    assert sum(" checked" in str(input_tag(choice)) for choice in checkboxes) >= 4
+    client.force_login(owner)
+    page = client.get(reverse("clients:client_list"), {"status": "dormant"}).content.decode()
+    assert '<input type="checkbox" name="status" value="dormant" class="form-check-input" id="id_status_3" checked>' in page
