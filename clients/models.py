@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from clients.text import fold, phone_key, tax_key
+from core.choices import ChoiceDisplay
 from core.money import cents
 
 
@@ -217,7 +218,7 @@ class ClientQuerySet(models.QuerySet):
         return self.filter(by_text)
 
 
-class Client(models.Model):
+class Client(ChoiceDisplay, models.Model):
     class MaritalStatus(models.TextChoices):
         SINGLE = "single", _("Single")
         MARRIED = "married", _("Married")
@@ -320,12 +321,13 @@ class Client(models.Model):
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False,
+        db_index=False,  # client_deleted_by_idx, on the few that have one
     )
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
     # Merged into another client (the survivor): hidden like the trash, its address leads there.
     merged_into = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="absorbed", editable=False,
-        verbose_name=_("merged into"),
+        verbose_name=_("merged into"), db_index=False,  # client_merged_into_idx, on the few that have one
     )
     # Search keys, kept by save() (and by bulk loaders through refresh_search_fields()).
     search_text = models.TextField(editable=False, default="")
@@ -395,6 +397,11 @@ class Client(models.Model):
             # this narrow index rather than a read of the client's wide row (218 → 58 ms).
             # PostgreSQL only keeps the included columns; elsewhere it is an index on id.
             models.Index(fields=["id"], include=["owner", "deleted_at"], name="client_owner_cover_idx"),
+            # Partial: a figure that changes moves the row to a new version and adds it to every
+            # index on the table (30,000 clients' figures took 11.6 s at a million clients, against
+            # 0.8 s for a column no index holds). These two hold the few deleted and merged ones.
+            models.Index(fields=["deleted_by"], condition=Q(deleted_by__isnull=False), name="client_deleted_by_idx"),
+            models.Index(fields=["merged_into"], condition=Q(merged_into__isnull=False), name="client_merged_into_idx"),
         ]
 
     # The client's own data: what a person types in the form or a file brings, and what the
@@ -525,7 +532,7 @@ class ClientChildQuerySet(models.QuerySet):
         return self.filter(client__in=Client.objects.visible_to(user))
 
 
-class Purchase(models.Model):
+class Purchase(ChoiceDisplay, models.Model):
     class SalesChannel(models.TextChoices):
         STORE = "store", _("Store")
         VISIT = "visit", _("Sales visit")
@@ -685,7 +692,7 @@ def client_total_error(recorded: Decimal, amount: Decimal) -> str | None:
     return None
 
 
-class Interaction(models.Model):
+class Interaction(ChoiceDisplay, models.Model):
     class Kind(models.TextChoices):
         CALL = "call", _("Call")
         EMAIL = "email", _("E-mail")
@@ -743,7 +750,7 @@ class Interaction(models.Model):
         return f"{self.get_kind_display()} {self.happened_at:%Y-%m-%d}"
 
 
-class FollowUp(models.Model):
+class FollowUp(ChoiceDisplay, models.Model):
     class Kind(models.TextChoices):
         CALL = "call", _("Call")
         VISIT = "visit", _("Visit")
@@ -831,7 +838,7 @@ class ContractQuerySet(ClientChildQuerySet):
         )
 
 
-class Contract(models.Model):
+class Contract(ChoiceDisplay, models.Model):
     class Renewal(models.TextChoices):
         PENDING = "pending", _("Nothing done yet")
         IN_NEGOTIATION = "negotiating", _("Proposal sent")
