@@ -15,6 +15,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portfolio.settings")
 django.setup()
 
 from django.db import connection  # noqa: E402
+from django.db.models import Max  # noqa: E402
 from django.http import QueryDict  # noqa: E402
 from django.test import Client as HttpClient  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -23,7 +24,7 @@ from accounts.models import User  # noqa: E402
 from campaigns.models import NpsSnapshot  # noqa: E402
 from campaigns.nps import nps_snapshot_take  # noqa: E402
 from clients.models import Client  # noqa: E402
-from segmentation.models import DailySnapshot, FlowSnapshot, Segment  # noqa: E402
+from segmentation.models import DailySnapshot, FlowSnapshot, Segment, StatusChange  # noqa: E402
 from segmentation.segments import segment_create  # noqa: E402
 from segmentation.snapshots import flow_snapshot_take, snapshot_take  # noqa: E402
 
@@ -59,7 +60,10 @@ def main() -> int:
     # it; without, the dashboard counts those segments live (what a segment saved today costs).
     if created or not NpsSnapshot.objects.filter(date=latest).exists():
         nps_snapshot_take(day=latest)
-    if not FlowSnapshot.objects.filter(date=latest).exists():  # seeded before the flows read the night's
+    # Seeded before the flows read the night's snapshot, or status changes written since by this
+    # bench's own runs (its recompute section commits full runs): the night would take it again.
+    taken = FlowSnapshot.objects.filter(date=latest).aggregate(taken=Max("taken_at"))["taken"]
+    if taken is None or StatusChange.objects.filter(created_at__gt=taken).exists():
         flow_snapshot_take(day=latest)
     campaign = _campaigns_setup(admin, comercial)
     sample = Client.objects.filter(purchase_count__gt=5).order_by("id").values_list("pk", flat=True)[:1]
