@@ -24,9 +24,9 @@ from accounts.models import User  # noqa: E402
 from campaigns.models import NpsSnapshot  # noqa: E402
 from campaigns.nps import nps_snapshot_take  # noqa: E402
 from clients.models import Client  # noqa: E402
-from segmentation.models import DailySnapshot, FlowSnapshot, Segment, StatusChange  # noqa: E402
+from segmentation.models import DailySnapshot, FlowSnapshot, RenewalSnapshot, Segment, StatusChange  # noqa: E402
 from segmentation.segments import segment_create  # noqa: E402
-from segmentation.snapshots import flow_snapshot_take, snapshot_take  # noqa: E402
+from segmentation.snapshots import flow_snapshot_take, renewal_snapshot_take, snapshot_take  # noqa: E402
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "15"))
 
@@ -65,6 +65,8 @@ def main() -> int:
     taken = FlowSnapshot.objects.filter(date=latest).aggregate(taken=Max("taken_at"))["taken"]
     if taken is None or StatusChange.objects.filter(created_at__gt=taken).exists():
         flow_snapshot_take(day=latest)
+    if not RenewalSnapshot.objects.filter(date=latest).exists():  # seeded before the renewal rate read it
+        renewal_snapshot_take(day=latest)
     campaign = _campaigns_setup(admin, comercial)
     sample = Client.objects.filter(purchase_count__gt=5).order_by("id").values_list("pk", flat=True)[:1]
     detail_id = sample[0] if sample else Client.objects.order_by("id").values_list("pk", flat=True)[0]

@@ -859,6 +859,9 @@ class Contract(ChoiceDisplay, models.Model):
     # Ended on purpose before or at its end date, and why (the renewal is then lost).
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
     end_reason = models.CharField(_("reason for ending"), max_length=16, choices=Client.CloseReason.choices, blank=True)
+    # Every save sets it: the dashboard counts again the contracts changed since the night's
+    # renewal snapshot (segmentation.snapshots.renewal_snapshot_take).
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = ContractQuerySet.as_manager()
 
@@ -869,6 +872,7 @@ class Contract(ChoiceDisplay, models.Model):
         indexes = [
             # The contracts that came to term in a period (the dashboard's renewal rate) or end soon.
             models.Index(fields=["end_date"], include=["client", "renewal_status", "value"], name="contract_end_idx"),
+            models.Index(fields=["updated_at"], name="contract_updated_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(value__gte=0), name="contract_value_not_negative"),

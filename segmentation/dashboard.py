@@ -21,19 +21,27 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, Team, User
 from accounts.selectors import salespeople_visible_to
-from clients.models import Alert, Client, FollowUp, FrequencyClass, Status, VolumeTier
-from clients.renewals import renewal_outcomes
+from clients.models import Alert, Client, Contract, FollowUp, FrequencyClass, Status, VolumeTier
+from clients.renewals import renewal_outcomes, renewal_rate
 from core.sql import COUNT_CAP, capped_counts
 from segmentation.cells import Cell
 from segmentation.ideal import DashboardFit, dashboard_fit
 from segmentation.leaving import alert_text, leaving_report, reason_alert
-from segmentation.models import DailySnapshot, FlowSnapshot, LifecycleSettings, Segment, SegmentSnapshot, StatusChange
+from segmentation.models import (
+    DailySnapshot,
+    FlowSnapshot,
+    LifecycleSettings,
+    RenewalSnapshot,
+    Segment,
+    SegmentSnapshot,
+    StatusChange,
+)
 from segmentation.segments import segment_totals
+from segmentation.snapshots import RENEWAL_PERIOD_DAYS
 from segmentation.sources import dashboard_sources
 
 TREND_MONTHS = 12
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # before any change: no flow snapshot that day, every change counted live
-RENEWAL_PERIOD_DAYS = 365  # the renewal rate's period: the last 12 months, like the revenue
 
 
 @dataclass
@@ -115,10 +123,36 @@ def dashboard_build(*, user: User, team: Team | None = None, today: dt.date | No
     board.icp = dashboard_fit(owner_ids=board.owner_ids)
     board.teams = _teams(board.by_person)
     board.sources = dashboard_sources(owner_ids=board.owner_ids, today=today, day=board.day)
-    board.renewals = renewal_outcomes(
-        owner_ids=board.owner_ids, since=today - dt.timedelta(days=RENEWAL_PERIOD_DAYS - 1), until=today,
-    )
+    board.renewals = _renewals(board)
     return board
+
+
+def _renewals(board: Dashboard) -> dict:
+    """The renewal rate of the last 12 months: the night's renewal snapshot (of this day) less the
+    contracts saved since it was taken, plus those counted as they are now (three queries: when
+    it was taken, the snapshot, the changed contracts). Live before any night or when the night
+    is of another day. Joining the period's 29,000 contracts to their clients took 60-220 ms at a
+    million clients; a client reassigned or put in the trash today counts as it was last night,
+    like the rest of the board."""
+    since = board.today - dt.timedelta(days=RENEWAL_PERIOD_DAYS - 1)
+    live = {"owner_ids": board.owner_ids, "since": since, "until": board.today}
+    taken = None
+    if board.day == board.today:
+        taken = RenewalSnapshot.objects.filter(date=board.day).values_list("taken_at", flat=True).first()
+    if taken is None:
+        return renewal_rate(renewal_outcomes(**live), since=since, until=board.today)
+    changed = Contract.objects.filter(updated_at__gt=taken)
+    renewed, lost = Q(renewed=True), Q(renewed=False)
+    night = (
+        RenewalSnapshot.objects.filter(date=board.day, owner_id__in=board.owner_ids)
+        .exclude(contract_id__in=changed.values("pk"))
+        .aggregate(
+            n_renewed=Count("pk", filter=renewed), n_lost=Count("pk", filter=lost),
+            renewed_value=Sum("value", filter=renewed), lost_value=Sum("value", filter=lost),
+        )
+    )
+    night["renewed"], night["lost"] = night.pop("n_renewed"), night.pop("n_lost")
+    return renewal_rate(night, renewal_outcomes(**live, contracts=changed), since=since, until=board.today)
 
 
 @dataclass

@@ -289,6 +289,26 @@ class FlowSnapshot(models.Model):
         return f"{self.date} {self.owner_id} {self.month:%Y-%m} {self.from_status} → {self.to_status}: {self.changes}"
 
 
+class RenewalSnapshot(models.Model):
+    """The decided contracts (renewed or lost) that came to term in the 12 months ending on `date`,
+    one row each with its client's salesperson, taken by the night (segmentation/snapshots.py):
+    the dashboard's renewal rate sums these, less the contracts saved since `taken_at`, which it
+    counts as they are now. A contract deleted since takes its row with it."""
+
+    date = models.DateField(_("date"))
+    taken_at = models.DateTimeField()
+    contract = models.ForeignKey("clients.Contract", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    renewed = models.BooleanField()  # False: lost
+    value = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        indexes = [models.Index(fields=["date", "owner"], name="renewal_snapshot_day_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.contract_id}: {'renewed' if self.renewed else 'lost'}"
+
+
 class DailySnapshot(models.Model):
     """Clients and 12-month spend per salesperson, status, tier, frequency and colour on a day (nightly)."""
 

@@ -22,7 +22,13 @@ from segmentation.ideal import fit_refresh_all
 from segmentation.leaving import leave_reasons_update
 from segmentation.models import LifecycleSettings, LifecycleState, StatusChange
 from segmentation.rules import Thresholds
-from segmentation.snapshots import flow_snapshot_take, segment_snapshots_take, snapshot_take, source_snapshot_take
+from segmentation.snapshots import (
+    flow_snapshot_take,
+    renewal_snapshot_take,
+    segment_snapshots_take,
+    snapshot_take,
+    source_snapshot_take,
+)
 
 
 def current_thresholds() -> Thresholds:
@@ -108,6 +114,7 @@ def snapshots_take(*, as_of: dt.date) -> dict:
     result.update(
         snapshot_rows=snapshot_take(day=as_of), segment_snapshot_rows=segment_snapshots_take(day=as_of),
         source_snapshot_rows=source_snapshot_take(day=as_of), flow_snapshot_rows=flow_snapshot_take(day=as_of),
+        renewal_snapshot_rows=renewal_snapshot_take(day=as_of),
     )
     return result
 

@@ -88,6 +88,38 @@ def flow_snapshot_take(*, day: dt.date) -> int:
         return cursor.rowcount
 
 
+RENEWAL_PERIOD_DAYS = 365  # the dashboard's renewal rate: the last 12 months, like the revenue
+
+
+@transaction.atomic
+def renewal_snapshot_take(*, day: dt.date) -> int:
+    """One row per contract renewed or lost that came to term in the 12 months ending on `day`, of
+    a client not in the trash, with the client's salesperson (one INSERT … SELECT over the
+    contracts' end date index); returns the rows written. Stamped with the time taken. The same
+    day again replaces it; snapshots older than a week go."""
+    from clients.models import Contract
+    from segmentation.models import RenewalSnapshot
+
+    table, contracts = RenewalSnapshot._meta.db_table, Contract._meta.db_table
+    params = {
+        "day": date_value(day), "since": date_value(day - dt.timedelta(days=RENEWAL_PERIOD_DAYS - 1)),
+        "old": date_value(day - dt.timedelta(days=FLOW_SNAPSHOT_DAYS)),
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+        "renewed": Contract.Renewal.RENEWED, "lost": Contract.Renewal.NOT_RENEWING,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE date = %(day)s OR date < %(old)s", params)  # noqa: S608
+        cursor.execute(
+            f"""INSERT INTO {table} (date, taken_at, contract_id, owner_id, renewed, value)
+                SELECT %(day)s, %(now)s, k.id, c.owner_id, k.renewal_status = %(renewed)s, k.value
+                FROM {contracts} k JOIN {CLIENT_TABLE} c ON c.id = k.client_id
+                WHERE k.end_date >= %(since)s AND k.end_date <= %(day)s AND k.renewal_status IN (%(renewed)s, %(lost)s)
+                    AND c.{NOT_IN_TRASH_SQL}""",  # noqa: S608
+            params,
+        )
+        return cursor.rowcount
+
+
 @transaction.atomic
 def snapshot_backfill(*, day: dt.date, thresholds) -> int:
     """A snapshot of a past `day` rebuilt from the purchases (the demo's and an import's history).

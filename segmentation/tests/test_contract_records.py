@@ -242,7 +242,16 @@ def test_the_owners_gerente_and_an_administrador_renew_and_end(owner, manager, a
 
 # The dashboard
 
-def test_the_dashboard_shows_the_renewal_rate_of_the_last_12_months(owner, teammate, manager, outsider):
+def _night() -> None:
+    """The night's dashboard snapshots of today (the board's day) without the rest of the run."""
+    from segmentation.snapshots import renewal_snapshot_take, snapshot_take
+
+    snapshot_take(day=TODAY)
+    renewal_snapshot_take(day=TODAY)
+
+
+@pytest.mark.parametrize("night", [False, True], ids=["live", "from the night's snapshot"])
+def test_the_dashboard_shows_the_renewal_rate_of_the_last_12_months(owner, teammate, manager, outsider, night):
     mine, theirs = ClientFactory(owner=owner), ClientFactory(owner=teammate)
     in_period = {"start_date": days(-500), "end_date": days(-30)}
     ContractFactory(client=mine, value=Decimal("1000"), renewal_status="renewed", **in_period)
@@ -254,6 +263,11 @@ def test_the_dashboard_shows_the_renewal_rate_of_the_last_12_months(owner, teamm
     ContractFactory(client=mine, value=Decimal("9000"), renewal_status="renewed")  # comes to term later
     ContractFactory(client=ClientFactory(owner=outsider), value=Decimal("9000"), renewal_status="not_renewing",
                     **in_period)  # another team's
+    if night:
+        _night()
+        from segmentation.models import RenewalSnapshot
+
+        assert RenewalSnapshot.objects.count() == 4  # the decided ones of the period, every team's
 
     team = dashboard_build(user=manager).renewals
     assert (team["renewed"], team["lost"], team["rate"]) == (2, 1, 66.7)
@@ -261,6 +275,38 @@ def test_the_dashboard_shows_the_renewal_rate_of_the_last_12_months(owner, teamm
     assert (team["since"], team["until"]) == (days(-364), TODAY)
     own = dashboard_build(user=owner).renewals
     assert (own["renewed"], own["lost"], own["rate"], own["renewed_value"]) == (1, 1, 50.0, Decimal("1000.00"))
+
+
+def test_the_renewal_rate_counts_the_contracts_saved_since_the_night_as_they_are_now(owner, manager):
+    """The night's rows less the contracts saved since (their updated_at), counted again as they
+    are; a contract deleted since takes its row with it."""
+    from segmentation.models import RenewalSnapshot
+
+    mine = ClientFactory(owner=owner)
+    in_period = {"start_date": days(-500), "end_date": days(-30)}
+    renewed = ContractFactory(client=mine, value=Decimal("1000"), renewal_status="renewed", **in_period)
+    lost = ContractFactory(client=mine, value=Decimal("300"), renewal_status="not_renewing", **in_period)
+    undecided = ContractFactory(client=mine, value=Decimal("700"), renewal_status="negotiating", **in_period)
+    _night()
+    assert RenewalSnapshot.objects.count() == 2
+    board = dashboard_build(user=manager).renewals
+    assert (board["renewed"], board["lost"], board["rate"]) == (1, 1, 50.0)
+    # Decided this morning: counted at once.
+    undecided.renewal_status = "renewed"
+    undecided.save()
+    # A correction of a night's row: counted as it is now, not twice.
+    lost.value = Decimal("350")
+    lost.save()
+    board = dashboard_build(user=manager).renewals
+    assert (board["renewed"], board["lost"], board["renewed_value"], board["lost_value"]) == (
+        2, 1, Decimal("1700.00"), Decimal("350.00"),
+    )
+    renewed.delete()
+    board = dashboard_build(user=manager).renewals
+    assert (board["renewed"], board["lost"], board["rate"]) == (1, 1, 50.0)
+    # The same as a count from scratch.
+    RenewalSnapshot.objects.all().delete()
+    assert dashboard_build(user=manager).renewals == board
 
 
 def test_the_renewal_rate_is_blank_when_nothing_came_to_term(owner):
