@@ -204,28 +204,33 @@ def portfolio_totals(portfolio: QuerySet[Contract]) -> PortfolioTotals:
     )
 
 
+def renewal_aggregates(renewed: Q, lost: Q) -> dict:
+    """The four figures of a renewal rate as aggregates, for the contracts (renewal_outcomes) or
+    the night's renewal snapshot (the dashboard): `renewed` and `lost` tell the two apart."""
+    return {
+        "n_renewed": Count("pk", filter=renewed), "n_lost": Count("pk", filter=lost),
+        "renewed_value": Sum("value", filter=renewed), "lost_value": Sum("value", filter=lost),
+    }
+
+
 def renewal_outcomes(*, owner_ids: list[int], since: dt.date, until: dt.date, contracts: QuerySet | None = None) -> dict:
     """Of the contracts of these salespeople's clients that came to term between `since` and
     `until` (both included; a contract ended early counts at the day it ended): how many were
     renewed and lost and their value (renewal_rate gives the rate). `contracts`: only among these."""
-    renewed = Q(renewal_status=Contract.Renewal.RENEWED)
-    lost = Q(renewal_status=Contract.Renewal.NOT_RENEWING)
     return (contracts if contracts is not None else Contract.objects.all()).filter(
         not_in_trash("client__"), client__owner_id__in=owner_ids, end_date__gte=since, end_date__lte=until,
-    ).aggregate(
-        renewed=Count("pk", filter=renewed), lost=Count("pk", filter=lost),
-        renewed_value=Sum("value", filter=renewed), lost_value=Sum("value", filter=lost),
-    )
+    ).aggregate(**renewal_aggregates(Q(renewal_status=Contract.Renewal.RENEWED), Q(renewal_status=Contract.Renewal.NOT_RENEWING)))
 
 
 def renewal_rate(*figures: dict, since: dt.date, until: dt.date) -> dict:
-    """The sum of renewal_outcomes' `figures` with the rate renewed ÷ (renewed + lost) in %."""
-    total = {
-        name: sum((part[name] or 0 for part in figures), Decimal("0") if name.endswith("value") else 0)
-        for name in ("renewed", "lost", "renewed_value", "lost_value")
-    }
-    decided = total["renewed"] + total["lost"]
+    """The sum of renewal_aggregates' `figures` with the rate renewed ÷ (renewed + lost) in %."""
+    renewed, lost = (sum(part[name] for part in figures) for name in ("n_renewed", "n_lost"))
+    renewed_value, lost_value = (
+        sum((part[name] or 0 for part in figures), Decimal("0")) for name in ("renewed_value", "lost_value")
+    )
+    decided = renewed + lost
     return {
-        "since": since, "until": until, **total,
-        "rate": round(total["renewed"] * 100 / decided, 1) if decided else None,
+        "since": since, "until": until, "renewed": renewed, "lost": lost,
+        "renewed_value": renewed_value, "lost_value": lost_value,
+        "rate": round(renewed * 100 / decided, 1) if decided else None,
     }

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, Team, User
 from accounts.selectors import salespeople_visible_to
 from clients.models import Alert, Client, Contract, FollowUp, FrequencyClass, Status, VolumeTier
-from clients.renewals import renewal_outcomes, renewal_rate
+from clients.renewals import renewal_aggregates, renewal_outcomes, renewal_rate
 from core.sql import COUNT_CAP, capped_counts
 from segmentation.cells import Cell
 from segmentation.ideal import DashboardFit, dashboard_fit
@@ -142,16 +142,11 @@ def _renewals(board: Dashboard) -> dict:
     if taken is None:
         return renewal_rate(renewal_outcomes(**live), since=since, until=board.today)
     changed = Contract.objects.filter(updated_at__gt=taken)
-    renewed, lost = Q(renewed=True), Q(renewed=False)
     night = (
         RenewalSnapshot.objects.filter(date=board.day, owner_id__in=board.owner_ids)
         .exclude(contract_id__in=changed.values("pk"))
-        .aggregate(
-            n_renewed=Count("pk", filter=renewed), n_lost=Count("pk", filter=lost),
-            renewed_value=Sum("value", filter=renewed), lost_value=Sum("value", filter=lost),
-        )
+        .aggregate(**renewal_aggregates(Q(renewed=True), Q(renewed=False)))
     )
-    night["renewed"], night["lost"] = night.pop("n_renewed"), night.pop("n_lost")
     return renewal_rate(night, renewal_outcomes(**live, contracts=changed), since=since, until=board.today)
 
 
@@ -320,7 +315,7 @@ def _teams(by_person: list[dict]) -> list[dict]:
         team_obj = entry["person"].team
         key = team_obj.pk if team_obj else None
         line = teams.setdefault(key, {"team": team_obj, "clients": 0, "revenue": Decimal("0"), "active": 0,
-                                      "dormant": 0, "reds": 0, "overdue": 0})
+                                      "dormant": 0, "reds": 0, "overdue": 0, "overdue_capped": False})
         line["clients"] += entry["total"].clients
         line["revenue"] += entry["total"].revenue
         for row in entry["statuses"]:
@@ -330,7 +325,7 @@ def _teams(by_person: list[dict]) -> list[dict]:
                 line["dormant"] += row.cell.clients
         line["reds"] += entry["reds"]
         line["overdue"] += entry["overdue"]
-        line["overdue_capped"] = line.get("overdue_capped", False) or entry["overdue_capped"]
+        line["overdue_capped"] = line["overdue_capped"] or entry["overdue_capped"]
     for line in teams.values():
         line["active_pct"] = _share(Decimal(line["active"]), Decimal(line["clients"]))
         line["dormant_pct"] = _share(Decimal(line["dormant"]), Decimal(line["clients"]))

@@ -56,7 +56,7 @@ def source_snapshot_take(*, day: dt.date) -> int:
         return cursor.rowcount
 
 
-FLOW_SNAPSHOT_DAYS = 7  # the flow snapshots kept: the dashboard reads the latest night's
+SNAPSHOT_KEEP_DAYS = 7  # the flow and renewal snapshots kept: the dashboard reads the latest night's
 
 
 @transaction.atomic
@@ -70,7 +70,7 @@ def flow_snapshot_take(*, day: dt.date) -> int:
     this_month = month_start(day)
     params = {
         "day": date_value(day), "since": date_value(month_start(day, 1)), "this_month": date_value(this_month),
-        "next_month": date_value(month_start(day, -1)), "old": date_value(day - dt.timedelta(days=FLOW_SNAPSHOT_DAYS)),
+        "next_month": date_value(month_start(day, -1)), "old": date_value(day - dt.timedelta(days=SNAPSHOT_KEEP_DAYS)),
         "now": connection.ops.adapt_datetimefield_value(timezone.now()),
     }
     with connection.cursor() as cursor:
@@ -103,7 +103,7 @@ def renewal_snapshot_take(*, day: dt.date) -> int:
     table, contracts = RenewalSnapshot._meta.db_table, Contract._meta.db_table
     params = {
         "day": date_value(day), "since": date_value(day - dt.timedelta(days=RENEWAL_PERIOD_DAYS - 1)),
-        "old": date_value(day - dt.timedelta(days=FLOW_SNAPSHOT_DAYS)),
+        "old": date_value(day - dt.timedelta(days=SNAPSHOT_KEEP_DAYS)),
         "now": connection.ops.adapt_datetimefield_value(timezone.now()),
         "renewed": Contract.Renewal.RENEWED, "lost": Contract.Renewal.NOT_RENEWING,
     }
