@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from django.db import connection, models
 
-from core.sql import is_postgres
+from core.sql import is_postgres, table_analyze
 
 BATCH_SIZE = 2000
 
@@ -84,6 +84,9 @@ def ids_table_create(cursor, table: str, ids) -> None:
     with cursor.cursor.copy(f"COPY {table} (id) FROM STDIN") as copy:
         for pk in rows:
             copy.write_row((pk,))
+    # Its real size for the joins that follow: without statistics the planner took a thousand
+    # ids for 2,260 and hashed all 230,000 bajas to find their notes (1.3 s instead of 50 ms).
+    table_analyze(cursor, table)
 
 
 def values_insert(model: type[models.Model], attnames: Sequence[str], rows: Sequence[Sequence]) -> list[int]:
