@@ -150,14 +150,22 @@ def _doubled_median_sql() -> str:
 def _bought_create(cursor, params: dict, *, candidates: bool) -> None:
     """BOUGHT: every (client, product) bought on or before as_of with its lines in the window, of
     every client or only of the CANDIDATES (read through the purchases' client index)."""
-    only = f"AND p.client_id IN (SELECT id FROM {CANDIDATES})" if candidates else ""  # noqa: S608
+    lines = "SUM(CASE WHEN p.date >= %(window_start)s THEN 1 ELSE 0 END) AS lines"
+    if candidates and is_postgres():
+        # Each candidate's purchases, then each purchase's lines, through their indexes (OFFSET 0
+        # keeps the planner from flattening the lateral subqueries). Left to itself it read all
+        # 10.7 million purchases and 4.3 million lines at a million clients, because it counts
+        # 90,000 distinct clients in its sample of the purchases: 15,000 candidates took 8 s.
+        source = f"""{CANDIDATES} k
+            CROSS JOIN LATERAL (SELECT p.id, p.client_id, p.date FROM {PURCHASE_TABLE} p
+                                WHERE p.client_id = k.id AND p.date <= %(as_of)s OFFSET 0) p
+            CROSS JOIN LATERAL (SELECT l.product_id FROM {LINE_TABLE} l WHERE l.purchase_id = p.id OFFSET 0) l"""  # noqa: S608
+    else:
+        only = f"AND p.client_id IN (SELECT id FROM {CANDIDATES})" if candidates else ""  # noqa: S608
+        source = f"{LINE_TABLE} l JOIN {PURCHASE_TABLE} p ON p.id = l.purchase_id WHERE p.date <= %(as_of)s {only}"  # noqa: S608
     cursor.execute(
-        f"""CREATE TEMPORARY TABLE {BOUGHT} AS
-            SELECT p.client_id, l.product_id,
-                   SUM(CASE WHEN p.date >= %(window_start)s THEN 1 ELSE 0 END) AS lines
-            FROM {LINE_TABLE} l JOIN {PURCHASE_TABLE} p ON p.id = l.purchase_id
-            WHERE p.date <= %(as_of)s {only}
-            GROUP BY p.client_id, l.product_id""",  # noqa: S608
+        f"CREATE TEMPORARY TABLE {BOUGHT} AS SELECT p.client_id, l.product_id, {lines} FROM {source}"  # noqa: S608
+        " GROUP BY p.client_id, l.product_id",
         params,
     )
     if not is_postgres():  # PostgreSQL hashes the anti-join instead of probing an index
