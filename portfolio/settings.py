@@ -114,6 +114,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's form renderer, with its plain inputs and selects written from Python (core/renderers.py).
+FORM_RENDERER = "core.renderers.FormRenderer"
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
