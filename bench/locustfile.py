@@ -18,9 +18,10 @@ import itertools
 import os
 import random
 import re
+import time
 import zoneinfo
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 from locust.exception import StopUser
 
 PASSWORD = os.environ.get("LOAD_PASSWORD", "cartera-demo")
@@ -44,6 +45,24 @@ HAPPENED_RE = re.compile(r'name="happened_at" value="([^"]+)"')
 LOGIN_PATH = "/accounts/login/"
 
 _next_account = itertools.count()
+
+# Every request's end time, name and duration, written to LOAD_TIMES for bench/load.sh's report:
+# the pages' percentiles without the logins, and after the last login (locust's own aggregate
+# counts the logins, whose password hashing is no page's time).
+TIMES_PATH = os.environ.get("LOAD_TIMES", "")
+_times: list[tuple[float, str, float]] = []
+
+
+@events.request.add_listener
+def _request_record(request_type, name, response_time, **kwargs) -> None:
+    _times.append((time.time(), name, response_time))
+
+
+@events.quitting.add_listener
+def _times_write(**kwargs) -> None:
+    if TIMES_PATH:
+        with open(TIMES_PATH, "w", encoding="utf-8") as out:
+            out.writelines(f"{ended:.3f}\t{name}\t{ms:.1f}\n" for ended, name, ms in _times)
 
 
 class Salesperson(HttpUser):
