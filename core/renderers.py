@@ -4,8 +4,9 @@ templates written from Python.
 Every `{{ field }}` of a form goes through the template engine: input.html, attrs.html and, for a
 select, select_option.html once per option. The client list's filter panel renders thirteen such
 widgets on every page, a fifth of the page's time at a million clients. The markup here is the
-same as those templates give (core/tests/test_renderers.py compares them widget by widget); any
-other template, or one a project template overrides, is still rendered by Django.
+same as those templates give (core/tests/test_renderers.py compares them widget by widget); every
+other template (checkbox groups, text areas, a widget with its own option template) is still
+rendered by Django's.
 """
 
 from django.forms.renderers import DjangoTemplates

@@ -81,8 +81,10 @@ def agenda_item(followup, section: str = "") -> str:
     )
 
 
+@register.simple_tag
 def alert_dot(client) -> str:
-    """clients/partials/alert_dot.html, without its trailing newline."""
+    """`{% alert_dot client %}`: the client's colour as a dot, its name for screen readers (the
+    reason in words is the dot's title); nothing when it has no colour."""
     if not client.alert:
         return ""
     return format_html(
