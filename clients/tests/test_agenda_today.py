@@ -186,3 +186,21 @@ def test_an_agenda_line_says_what_the_follow_up_is_escaped_in_the_readers_langua
         assert 'class="link-secondary"><span data-testid="ticked" aria-label="Realizado">✓</span>' in ticked
         assert "text-body-secondary" in ticked and "Late" not in ticked and "Llamada" in ticked
         assert '<span class="badge text-bg-secondary">Cancelado</span>' in str(agenda_item(cancelled, "today"))
+
+
+def test_an_agenda_lines_address_is_the_clients_under_any_script_prefix(owner):
+    """client_url reverses once per script prefix, then puts each id in place."""
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from clients.templatetags.agenda import client_url
+
+    records = [ClientFactory(owner=owner) for _ in range(2)]
+    before = get_script_prefix()
+    try:
+        for prefix in ("/", "/cartera/", "/"):
+            set_script_prefix(prefix)
+            for record in records:
+                assert client_url(record.pk) == record.get_absolute_url()
+                assert client_url(record.pk) == f"{prefix}clients/{record.pk}/"
+    finally:
+        set_script_prefix(before)
