@@ -10,8 +10,10 @@ rendered by Django's.
 """
 
 from django.forms.renderers import DjangoTemplates
+from django.utils import formats
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime
 
 _INPUTS = frozenset(
     f"django/forms/widgets/{name}.html"
@@ -38,6 +40,11 @@ def _value(value) -> str:
     return str(value)
 
 
+def _shown(value):
+    """`{{ value }}`: a number or a date in the active language's format (a text as it is)."""
+    return formats.localize(template_localtime(value))
+
+
 def input_html(widget: dict) -> str:
     """input.html."""
     value = "" if widget["value"] is None else format_html(' value="{}"', _value(widget["value"]))
@@ -47,7 +54,7 @@ def input_html(widget: dict) -> str:
 def _option_html(option: dict) -> str:
     """select_option.html."""
     return format_html(
-        '<option value="{}"{}>{}</option>', _value(option["value"]), attrs_html(option["attrs"]), option["label"],
+        '<option value="{}"{}>{}</option>', _value(option["value"]), attrs_html(option["attrs"]), _shown(option["label"]),
     )
 
 
@@ -56,7 +63,7 @@ def select_html(widget: dict) -> str:
     parts = []
     for group_name, options, _index in widget["optgroups"]:
         if group_name:
-            parts.append(format_html('\n  <optgroup label="{}">', group_name))
+            parts.append(format_html('\n  <optgroup label="{}">', _shown(group_name)))
         # The included option template ends with a newline, which the select keeps.
         parts.extend(format_html("\n  {}\n", _option_html(option)) for option in options)
         if group_name:

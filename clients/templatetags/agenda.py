@@ -10,8 +10,10 @@ renders them once per place with placeholder ids and puts each entry's ids into 
 from types import SimpleNamespace
 
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template.loader import get_template
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -97,13 +99,21 @@ def alert_dot(client, reason: str | None = None) -> str:
     )
 
 
-_CLIENT_URLS: dict[str, str] = {}  # per script prefix: a client page's address with CLIENT_MARK for its id
+# Per script prefix and URLconf: a client page's address with CLIENT_MARK for its id.
+_CLIENT_URLS: dict[tuple, str] = {}
 
 
 def client_url(pk: int) -> str:
     """Client.get_absolute_url() without a reverse() per line (a sixth of an agenda line's time):
-    the address is reversed once per script prefix and the id put in its place."""
-    prefix = get_script_prefix()
-    if prefix not in _CLIENT_URLS:
-        _CLIENT_URLS[prefix] = reverse("clients:client_detail", args=[CLIENT_MARK])
-    return _CLIENT_URLS[prefix].replace(CLIENT_MARK, str(pk))
+    the address is reversed once per script prefix and URLconf and the id put in its place."""
+    key = (get_script_prefix(), get_urlconf())
+    if key not in _CLIENT_URLS:
+        _CLIENT_URLS[key] = reverse("clients:client_detail", args=[CLIENT_MARK])
+    return _CLIENT_URLS[key].replace(CLIENT_MARK, str(pk))
+
+
+@receiver(setting_changed)
+def _client_urls_forget(*, setting: str, **kwargs) -> None:
+    """A test's other ROOT_URLCONF: the addresses are reversed again."""
+    if setting == "ROOT_URLCONF":
+        _CLIENT_URLS.clear()

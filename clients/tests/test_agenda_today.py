@@ -204,3 +204,13 @@ def test_an_agenda_lines_address_is_the_clients_under_any_script_prefix(owner):
                 assert client_url(record.pk) == f"{prefix}clients/{record.pk}/"
     finally:
         set_script_prefix(before)
+
+
+def test_an_agenda_lines_address_is_reversed_again_for_another_urlconf(owner, settings):
+    from clients.templatetags import agenda as tags
+
+    record = ClientFactory(owner=owner)
+    assert tags.client_url(record.pk) == record.get_absolute_url() and tags._CLIENT_URLS
+    settings.ROOT_URLCONF = settings.ROOT_URLCONF  # fires setting_changed, as override_settings does
+    assert not tags._CLIENT_URLS
+    assert tags.client_url(record.pk) == record.get_absolute_url()
