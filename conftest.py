@@ -12,7 +12,9 @@ import factory.random
 import hypothesis
 import pytest
 from django.conf import settings
+from django.core.servers.basehttp import WSGIServer
 from django.db import connection
+from django.test.testcases import LiveServerThread
 
 from accounts.models import Role, Team, User
 
@@ -25,6 +27,25 @@ hypothesis.settings.register_profile("ci", derandomize=True)
 hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 if os.environ.get("HYPOTHESIS_PROFILE") == "ci":
     factory.random.reseed_random("cartera-ci")
+
+
+
+class SerialWSGIServer(WSGIServer):
+    """The browser tests' live server on SQLite: one request at a time (see below)."""
+
+    def __init__(self, *args, connections_override=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.connections_override = connections_override  # set in the server's own thread by LiveServerThread.run
+
+
+# On SQLite the test database lives in memory, so every request thread of the live server uses the
+# test thread's one connection. Two requests at once deadlocked there (CI, stop 27): one inside
+# SQLite waiting for the GIL to run one of Django's SQL functions, the other holding the GIL while
+# it waited for SQLite's lock to bind a parameter. So requests are served one at a time, as
+# `runserver --nothreading` serves them. Django then closes each browser connection after its
+# response, so the next request does not wait behind a kept-alive one. PostgreSQL keeps the threaded server.
+if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    LiveServerThread.server_class = SerialWSGIServer
 
 BASE_DIR = Path(__file__).resolve().parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
