@@ -89,7 +89,7 @@ from clients.models import (
     RecommendationState,
     Status,
 )
-from core.sql import date_param, date_value, integer_cents, is_postgres, table_analyze, work_mem_set
+from core.sql import date_param, date_value, in_list, integer_cents, is_postgres, table_analyze, work_mem_set
 
 WINDOW_DAYS = 730
 BASKET_CAP = 20  # products per client paired (the most bought in the window); see the docstring
@@ -120,7 +120,6 @@ TEMP_TABLES = (BOUGHT, BASKET, TAKEN, CANDIDATES, ROOM)
 
 RULES_DAYS = 7  # the rules and the peers' medians are rebuilt at least once a week
 VERSION = "2"  # of this module's rules: a new one rebuilds on the next run
-MARK_CHUNK = 5_000
 
 
 def _doubled_median_sql() -> str:
@@ -335,14 +334,7 @@ def _products_key() -> str:
 def recommendations_mark(cursor, scope) -> None:
     """Marks clients whose purchases were written (`scope`: an id range [lo, hi) or a list of ids)
     for the next night: it recomputes their recommendations on the week's rules."""
-    if isinstance(scope, tuple):
-        chunks = [("id >= %s AND id < %s", list(scope))]
-    else:
-        ids = sorted(set(scope))
-        chunks = [
-            (f"id IN ({', '.join(['%s'] * len(part))})", part)
-            for part in (ids[i:i + MARK_CHUNK] for i in range(0, len(ids), MARK_CHUNK))
-        ]
+    chunks = [("id >= %s AND id < %s", list(scope))] if isinstance(scope, tuple) else in_list("id", sorted(set(scope)))
     for where, params in chunks:
         cursor.execute(
             f"INSERT INTO {STALE_TABLE} (client_id) SELECT id FROM {CLIENT_TABLE} WHERE {where} "  # noqa: S608

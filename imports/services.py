@@ -48,10 +48,13 @@ from clients.text import fold, phone_key, tax_key
 from core import events
 from core.bulk import default_values, rows_insert, values_insert
 from core.money import cents
+from core.sql import in_list
 from imports.currencies import rows_convert
 from imports.spreadsheets import Table, map_headers, parse_date, parse_decimal
 from segmentation import records
 from segmentation.ideal import fit_refresh_clients
+from segmentation.ideal_fit import COLUMNS as FIT_COLUMNS
+from segmentation.ideal_fit import criteria_weights, fit_of
 from segmentation.models import StatusChange
 from segmentation.services import lifecycle_recompute_clients
 
@@ -346,8 +349,8 @@ def _keys(cells: dict[str, str]) -> list[tuple[str, str]]:
     keys = []
     if cells.get("client_ref"):
         keys.append(("client_ref", cells["client_ref"]))
-    if cells.get("tax_id") and tax_key(cells["tax_id"]):
-        keys.append(("tax_id", tax_key(cells["tax_id"])))
+    if cells.get("tax_id") and (key := tax_key(cells["tax_id"])):
+        keys.append(("tax_id", key))
     if cells.get("email"):
         keys.append(("email", cells["email"].lower()))
     return keys
@@ -365,18 +368,21 @@ def _matches(rows: list[_Row], visible: models.QuerySet | None) -> dict[tuple[st
             for name, key in _keys(row.cells):
                 wanted[name].add(key)
     found: dict[tuple[str, str], int] = {}
-    for name, keys in wanted.items():
-        column = _COLUMN[name]
-        ordered = sorted(keys)
-        for start in range(0, len(ordered), LOOKUP_CHUNK):
-            chunk = ordered[start:start + LOOKUP_CHUNK]
-            # The oldest client wins when a tax id or an e-mail is on several (decided here: an
-            # ORDER BY id would lead PostgreSQL to walk the primary key instead of the key's index).
-            # "<> ''" lets PostgreSQL use the partial indexes (reference, tax key) with a long IN list.
-            # A client merged into another is not a match: its survivor, which holds its keys, is.
-            candidates = Client.objects.filter(**{f"{column}__in": chunk}, merged_into__isnull=True).exclude(**{column: ""})
-            for key, pk in candidates.order_by().values_list(column, "pk"):
-                found[(name, key)] = min(pk, found.get((name, key), pk))
+    with connection.cursor() as cursor:
+        for name, keys in wanted.items():
+            column = _COLUMN[name]
+            for condition, params in in_list(column, sorted(keys)):
+                # The oldest client wins when a tax id or an e-mail is on several (decided here: an
+                # ORDER BY id would lead PostgreSQL to walk the primary key instead of the key's index).
+                # "<> ''" lets PostgreSQL use the partial indexes (reference, tax key) with a long list.
+                # A client merged into another is not a match: its survivor, which holds its keys, is.
+                cursor.execute(
+                    f"SELECT {column}, id FROM {CLIENT_TABLE} "  # noqa: S608 - constant names, values as parameters
+                    f"WHERE {condition} AND merged_into_id IS NULL AND {column} <> ''",
+                    params,
+                )
+                for key, pk in cursor.fetchall():
+                    found[(name, key)] = min(pk, found.get((name, key), pk))
     ids = sorted(set(found.values()))
     seen, trashed = set(), set()
     for start in range(0, len(ids), LOOKUP_CHUNK):
@@ -586,8 +592,8 @@ def import_apply(
         with connection.cursor() as cursor:  # a sector filled in moves their peers: their room to grow
             recommendations_mark(cursor, [client.pk for client in completed])
         _audit_completed(completed, analysis.client_updates, user=created_by)
-        # The new clients and those completed (a sector, a city filled in) fit the profile anew.
-        fit_refresh_clients([*created.values(), *(client.pk for client in completed)])
+        # Those completed (a sector, a city filled in) fit the profile anew (the new ones are written with their fit).
+        fit_refresh_clients([client.pk for client in completed])
         new_products = _products_create(analysis, product_category)
         purchase_clients, recorded = _purchases_create(analysis.purchases, created, new_products, user_id, counter, now)
         touched = sorted(set(created.values()) | purchase_clients)
@@ -609,6 +615,7 @@ class _Progress:
             self.report(self.done)
 
 
+CLIENT_TABLE = Client._meta.db_table
 CLIENT_COLUMNS = [field.attname for field in Client._meta.concrete_fields if not field.primary_key]
 AUDIT_COLUMNS = ["at", "user_id", "client_id", "subject", "object_id", "action", "changes", "version"]
 PURCHASE_COLUMNS = [
@@ -627,7 +634,7 @@ def _country_text(code: str) -> str:
 def _clients_create(new_clients: dict[str, NewClient], owner, *, user_id, now) -> dict[str, int]:
     """The new clients and their creation entries (client_created_entry's), from plain values:
     the defaults of a new client once, each row's fields and search keys (refresh_search_fields')
-    over them. Returns their ids by matching key."""
+    over them, and their fit to the ideal profile. Returns their ids by matching key."""
     if not new_clients:
         return {}
     template = Client(owner=owner)
@@ -636,6 +643,7 @@ def _clients_create(new_clients: dict[str, NewClient], owner, *, user_id, now) -
     # The history's defaults: every audited field a row cannot set, as a new client holds it.
     defaults = records.client_created_entry(template, by=None).changes
     audited = [(name, name in CLIENT_FIELDS, defaults.get(name, ["", ""])[1]) for name in records.CLIENT_SCALAR_FIELDS]
+    weights, fit_columns = criteria_weights(), ("company_name", *FIT_COLUMNS.values())
     rows, texts = [], []
     folded: dict[str, str] = {}  # the search text folds each value once (a city, a surname recur)
 
@@ -658,6 +666,7 @@ def _clients_create(new_clients: dict[str, NewClient], owner, *, user_id, now) -
         row[at["sort_name"]] = fold(Client.name_shown(first, last, company))[:255]
         row[at["phone_key"]] = phone_key(values["phone"])
         row[at["tax_key"]] = tax_key(values["tax_id"])
+        row[at["icp_fit"]] = fit_of({name: row[at[name]] for name in fit_columns}, weights)
         rows.append(row)
         values["country"] = _country_text(values["country"]) if values["country"] else ""
         texts.append({name: ["", text] for name, per_row, default in audited if (text := values[name] if per_row else default)})

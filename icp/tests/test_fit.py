@@ -165,6 +165,37 @@ def test_imported_clients_get_their_fit_at_once(owner):
     assert dict(Client.objects.values_list("first_name", "icp_fit")) == {"Ana": 100, "Luis": 0}
 
 
+def test_an_import_writes_the_fit_the_recompute_would_write_in_one_insert(owner):
+    """Each criterion kind a file can fill (not interests), alternatives and a person/company split:
+    the fit written with the new rows is the SQL's (a recompute changes none), and no UPDATE follows."""
+    from imports.services import Kind as ImportKind
+    from imports.services import import_analyse, import_apply, proposed_mapping
+    from imports.spreadsheets import read_table
+
+    _criteria(
+        (Attribute.CITY, "Vigo", 3), (Attribute.CITY, "Lugo", 1), (Attribute.KIND, Kind.COMPANY, 2),
+        (Attribute.KIND, Kind.PERSON, 1), (Attribute.REGION, "Galicia", 2), (Attribute.SECTOR, "Comercio", 5),
+        (Attribute.COUNTRY, "PT", 4),
+    )
+    table = read_table(
+        "Nombre;Apellidos;Empresa;Ciudad;Provincia;Sector;País\n"
+        "Ana;Souto;;Vigo;Galicia;Comercio;\n"
+        ";;Pena SL;Lugo;;;Portugal\n"
+        "Rui;Sá;;Porto;Porto;comercio;PT\n"
+        "Eva;Lis;Lis SA;vigo;Galicia;Hostelería;\n".encode()
+    )
+    analysis = import_analyse(table, ImportKind.CLIENTS, proposed_mapping(ImportKind.CLIENTS, table), visible=None)
+    assert analysis.importable, analysis.problems
+    with CaptureQueriesContext(connection) as queries:
+        import_apply(analysis, owner=owner)
+    assert not [q["sql"] for q in queries if "icp_fit" in q["sql"] and q["sql"].startswith("UPDATE")]
+    # Best 3 + 2 + 2 + 5 + 4 = 16. Ana: 3 + 1 + 2 + 5 = 11; Pena: 1 + 2 + 4 = 7; Rui: 1 + 4 (the sector
+    # is matched as written); Eva: 2 + 2 = 4 (so is the city).
+    fits = dict(Client.objects.values_list("first_name", "icp_fit"))
+    assert fits == {"Ana": 69, "": 44, "Rui": 31, "Eva": 25}
+    assert fit_recompute() == 0
+
+
 def test_the_recompute_task_run_twice_changes_nothing_the_second_time(owner):
     from segmentation.tasks import ideal_fit_recompute as icp_fit_recompute
 
