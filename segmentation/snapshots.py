@@ -164,20 +164,24 @@ def snapshot_backfill(*, day: dt.date, thresholds) -> int:
 def segment_snapshots_take(*, day: dt.date) -> int:
     """Each saved segment's clients and 12-month spend per salesperson on `day` (one grouped query
     per segment: a business has tens of segments, not thousands). A segment whose filter no longer
-    validates (a salesperson who left) is skipped."""
+    validates (a salesperson who left) is skipped. Segments whose query is the same (two saved
+    with an empty filter by the same person) are counted once."""
     from clients.filters import ClientFilter
     from segmentation.models import Segment, SegmentSnapshot
     from segmentation.segments import segment_query
 
     SegmentSnapshot.objects.filter(date=day).delete()
-    rows = []
+    rows, counted = [], {}
     for segment in Segment.objects.select_related("owner"):
         filterset = ClientFilter(segment_query(segment), queryset=Client.objects.not_in_trash(), user=segment.owner)
         if not filterset.is_valid():
             continue
-        for owner_id, clients, spend in (
-            filterset.qs.order_by().values_list("owner_id").annotate(n=Count("pk"), s=Sum("spend_12m"))
-        ):
+        grouped = filterset.qs.order_by().values_list("owner_id").annotate(n=Count("pk"), s=Sum("spend_12m"))
+        sql, params = grouped.query.sql_with_params()
+        key = (sql, repr(params))
+        if key not in counted:
+            counted[key] = list(grouped)
+        for owner_id, clients, spend in counted[key]:
             rows.append(SegmentSnapshot(date=day, segment=segment, owner_id=owner_id, clients=clients, spend_12m=spend or 0))
     SegmentSnapshot.objects.bulk_create(rows, batch_size=5_000)
     return len(rows)

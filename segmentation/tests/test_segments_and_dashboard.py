@@ -339,6 +339,32 @@ def test_dashboard_segment_shares_come_from_the_nights_segment_snapshot(business
     assert segment.snapshots.exists()
 
 
+def test_segments_with_the_same_query_are_counted_once_and_each_gets_its_snapshot(business, manager, owner):
+    from django.db import connection
+    from django.db.models import Count, Sum
+    from django.test.utils import CaptureQueriesContext
+
+    from segmentation.models import SegmentSnapshot
+    from segmentation.snapshots import segment_snapshots_take
+
+    first = segment_create(owner=manager, name="Todos", shared=False, query=QueryDict(""))
+    second = segment_create(owner=manager, name="Todos otra vez", shared=False, query=QueryDict(""))
+    own = segment_create(owner=owner, name="Mis dormidos", shared=False, query=QueryDict("status=dormant"))
+    day = timezone.localdate()
+    with CaptureQueriesContext(connection) as queries:
+        segment_snapshots_take(day=day)
+    grouped = [q["sql"] for q in queries if "GROUP BY" in q["sql"]]
+    assert len(grouped) == 2  # the empty filter once, the dormant one once
+
+    def rows(segment):
+        return sorted(SegmentSnapshot.objects.filter(segment=segment, date=day).values_list("owner_id", "clients", "spend_12m"))
+
+    assert rows(first) == rows(second) and rows(first)
+    assert sum(n for _owner, n, _spend in rows(first)) == Client.objects.not_in_trash().count()
+    dormant = Client.objects.not_in_trash().filter(status="dormant").order_by().values_list("owner_id")
+    assert rows(own) == sorted(dormant.annotate(n=Count("pk"), s=Sum("spend_12m")))  # the reader scopes them
+
+
 def test_a_segment_a_campaign_was_sent_to_is_not_deleted(client, owner):
     from campaigns.models import Campaign
 
