@@ -85,6 +85,37 @@ def agenda_item(followup, section: str = "") -> str:
     )
 
 
+@register.simple_tag(takes_context=True)
+def followup_entry(context, followup, place: str, section: str = "") -> str:
+    """`{% followup_entry followup place section %}`: a follow-up's entry in the agenda's list
+    (`place` "list") or in a calendar cell ("calendar"), with its actions while pending, as
+    clients/partials/agenda_entry.html writes it for those places. The agenda and the calendar
+    write their entries through this tag rather than an include each: a month shows 136 of them,
+    and an include with its template took about a third of a millisecond each."""
+    actions = followup_actions(context, followup, place, compact=place == "calendar") if followup.status == PENDING else ""
+    if place != "calendar":
+        return format_html("{}{}\n", agenda_item(followup, section), actions)
+    client, status = followup.client, followup.status
+    return format_html(
+        '<div class="d-flex gap-1 align-items-start">\n'
+        '  <div class="flex-grow-1{}">\n'
+        '    <span class="text-nowrap">{}</span>\n'
+        '    <a href="{}">{}\n{}</a>\n'
+        '    <span class="text-body-secondary">· {}</span>\n'
+        "  </div>\n"
+        "  {}\n"
+        "</div>\n",
+        " text-decoration-line-through text-body-secondary" if status in (DONE, CANCELLED)
+        else " text-danger" if followup.is_overdue else "",
+        formats.time_format(timezone.localtime(followup.due_at), "H:i"),
+        client_url(client.pk),
+        alert_dot(client),
+        client.display_name,
+        followup.get_kind_display(),
+        actions,
+    )
+
+
 @register.simple_tag
 def alert_dot(client, reason: str | None = None) -> str:
     """`{% alert_dot client %}`: the client's colour as a dot, its name for screen readers (the

@@ -188,6 +188,43 @@ def test_an_agenda_line_says_what_the_follow_up_is_escaped_in_the_readers_langua
         assert '<span class="badge text-bg-secondary">Cancelado</span>' in str(agenda_item(cancelled, "today"))
 
 
+# The calendar cell's entry as clients/partials/agenda_entry.html wrote it until the calendar wrote
+# its entries from Python (followup_entry): the tag must give the same markup.
+CALENDAR_ENTRY_TEMPLATE = """{% load agenda %}<div class="d-flex gap-1 align-items-start">
+  <div class="flex-grow-1{% if followup.status == 'done' or followup.status == 'cancelled' %} text-decoration-line-through text-body-secondary{% elif followup.is_overdue %} text-danger{% endif %}">
+    <span class="text-nowrap">{{ followup.due_at|time:"H:i" }}</span>
+    <a href="{{ followup.client.get_absolute_url }}">{% alert_dot followup.client %}
+{{ followup.client.display_name }}</a>
+    <span class="text-body-secondary">· {{ followup.get_kind_display }}</span>
+  </div>
+  {% if followup.status == "pending" %}{% followup_actions followup place compact=True %}{% endif %}
+</div>
+"""
+
+
+def test_a_calendar_entry_written_from_python_is_the_templates_markup(owner, at_two_pm):
+    from django.template import Context, Template
+
+    from clients.templatetags.agenda import followup_entry
+
+    late = followup(owner, local(DAY, 10, 5), name="Ferretería <Sol> & Hijos")
+    late.client.alert, late.client.alert_reason, late.client.alert_value = "red", "followup_overdue", DAY.isoformat()
+    entries = [
+        late, followup(owner, local(DAY, 17, 30)), followup(owner, local(DAY, 9), FollowUp.State.DONE),
+        followup(owner, local(DAY - dt.timedelta(days=3), 8), FollowUp.State.CANCELLED),
+    ]
+    template = Template(CALENDAR_ENTRY_TEMPLATE)
+    for language in ("es", "pt-br", "en"):
+        with translation.override(language):
+            for entry in entries:
+                expected = template.render(Context({"followup": entry, "place": "calendar"}))
+                written = str(followup_entry(Context(), entry, "calendar"))
+                assert written == expected, (language, entry.status)
+    late_entry = str(followup_entry(Context(), late, "calendar"))
+    assert 'class="flex-grow-1 text-danger"' in late_entry and 'data-testid="followup-actions"' in late_entry
+    assert "Ferretería &lt;Sol&gt; &amp; Hijos" in late_entry and ">10:05<" in late_entry
+
+
 def test_an_agenda_lines_address_is_the_clients_under_any_script_prefix(owner):
     """client_url reverses once per script prefix, then puts each id in place."""
     from django.urls import get_script_prefix, set_script_prefix
