@@ -419,11 +419,15 @@ def _new_values_sql(
 def apply_chunk(
     as_of: dt.date, thresholds: Thresholds, cuts: GlobalCuts | None,
     id_range: tuple[int, int] | list[int] | None = None, *, cause: str = StatusChange.Cause.RECOMPUTE,
-    record_changes: bool = True, aggregate_table: str | None = None,
+    record_changes: bool = True, aggregate_table: str | None = None, count_statuses: bool = True,
 ) -> dict:
     """Recomputes the clients with id in [lo, hi) (or in a list of ids; all when None).
 
     `record_changes` False: no StatusChange rows (a bulk load sets statuses; it does not change them).
+
+    `count_statuses` False: no count of the clients in scope per status (`statuses` is None). A
+    write's refresh has no use for it, and for an import's 31,000 clients at a million it read
+    their rows once more (1.0 s).
 
     `aggregate_table`: a table already holding the purchases' aggregate of every client (a
     parallel run, see recompute_lifecycle); otherwise this transaction aggregates them itself.
@@ -450,7 +454,7 @@ def apply_chunk(
         status_changes = _status_changes_record(cursor, as_of, cause) if record_changes else 0
         rows_changed = _changed_clients_update(cursor, as_of, thresholds)
         leave_reasons = _leave_reasons_in_scope(cursor, id_range)
-        per_status = clients_per_status(cursor, id_range)
+        per_status = clients_per_status(cursor, id_range) if count_statuses else None
         _scratch_drop(cursor)
     return {
         "statuses": per_status, "rows_changed": rows_changed, "status_changes": status_changes,
@@ -1031,7 +1035,7 @@ def clients_refresh(
     if isinstance(scope, list):
         if cuts is None:
             cuts = global_cuts(as_of, stored=True)
-        result = apply_chunk(as_of, thresholds, cuts, scope, cause=cause)
+        result = apply_chunk(as_of, thresholds, cuts, scope, cause=cause, count_statuses=False)
         return {"rows_changed": result["rows_changed"], "status_changes": result["status_changes"]}
     with transaction.atomic(), connection.cursor() as cursor:
         figures = figures_update(cursor, as_of, thresholds, scope)

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clients.models import Client
 from clients.tests.factories import ClientFactory, PurchaseFactory
@@ -462,6 +463,20 @@ def test_a_list_of_ids_recomputes_exactly_those_clients_as_a_full_run_would(owne
     assert all(stored[pk]["status"] == "prospect" and stored[pk]["purchase_count"] == 0 for pk in ids if pk not in chosen)
     assert set(StatusChange.objects.values_list("cause", flat=True)) == {"import"}
     assert sum(result["statuses"].values()) == len(set(chosen))
+
+
+def test_a_writes_refresh_of_a_list_does_not_count_its_clients_per_status(owner):
+    from segmentation.engine import clients_refresh
+
+    random_portfolio(owner, 13, clients=12)
+    ids = sorted(Client.objects.values_list("id", flat=True))[:5]
+    cuts = global_cuts(AS_OF)
+    with CaptureQueriesContext(connection) as queries:
+        result = clients_refresh(AS_OF, DEFAULTS, ids, cuts, cause=StatusChange.Cause.IMPORT)
+    assert not [q["sql"] for q in queries if "GROUP BY c.status" in q["sql"]]
+    assert set(result) == {"rows_changed", "status_changes"} and result["rows_changed"] > 0
+    expected, stored = expected_values(AS_OF), stored_values()
+    assert all(stored[pk] == expected[pk] for pk in ids)
 
 
 @pytest.mark.parametrize("clients", [3, 30])
