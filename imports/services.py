@@ -48,7 +48,7 @@ from clients.text import fold, phone_key, tax_key
 from core import events
 from core.bulk import default_values, rows_insert, values_insert
 from core.money import cents
-from core.sql import in_list
+from core.sql import in_list, lookup_chunks
 from imports.currencies import rows_convert
 from imports.spreadsheets import Table, map_headers, parse_date, parse_decimal
 from segmentation import records
@@ -385,8 +385,7 @@ def _matches(rows: list[_Row], visible: models.QuerySet | None) -> dict[tuple[st
                     found[(name, key)] = min(pk, found.get((name, key), pk))
     ids = sorted(set(found.values()))
     seen, trashed = set(), set()
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        chunk = ids[start:start + LOOKUP_CHUNK]
+    for chunk in lookup_chunks(ids):
         trashed.update(Client.objects.filter(pk__in=chunk).exclude(not_in_trash()).values_list("pk", flat=True))
         if visible is not None:
             seen.update(visible.filter(pk__in=chunk).values_list("pk", flat=True))
@@ -442,8 +441,7 @@ def _plan_clients(analysis: Analysis, rows: list[_Row], headers: dict[str, str],
         new.values["client_ref"] for new in analysis.new_clients.values() if new.values.get("client_ref")
     }
     ids = sorted(matched_values)
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        chunk = ids[start:start + LOOKUP_CHUNK]
+    for chunk in lookup_chunks(ids):
         for current in Client.objects.filter(pk__in=chunk).values("pk", *{*fillable, "tax_id", "country"}):
             _warn_held_tax_id(matched_rows[current["pk"]], headers, current["tax_id"], current["country"])
             blanks = {name: value for name, value in matched_values[current["pk"]].items() if not current[name]}
@@ -527,8 +525,8 @@ def _check_client_totals(analysis: Analysis, rows: list[_Row], headers: dict[str
     error (the figures are recomputed from all the purchases after the import)."""
     ids = sorted({p.client for p in analysis.purchases if isinstance(p.client, int)})
     totals: dict[int | str, Decimal] = {}
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        totals.update(Client.objects.filter(pk__in=ids[start:start + LOOKUP_CHUNK]).values_list("pk", "total_spent"))
+    for chunk in lookup_chunks(ids):
+        totals.update(Client.objects.filter(pk__in=chunk).values_list("pk", "total_spent"))
     by_line = {row.line: row for row in rows}
     kept = []
     for purchase in analysis.purchases:
@@ -549,8 +547,8 @@ def _recorded(pending: list[PurchaseRow]) -> Counter:
         return recorded
     ids = sorted({p.client for p in existing})
     first, last = min(p.date for p in existing), max(p.date for p in existing)
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        rows = Purchase.objects.filter(client_id__in=ids[start:start + LOOKUP_CHUNK], date__range=(first, last))
+    for chunk in lookup_chunks(ids):
+        rows = Purchase.objects.filter(client_id__in=chunk, date__range=(first, last))
         recorded.update(rows.values_list("client_id", "date", "amount").order_by())
     return recorded
 
@@ -745,8 +743,8 @@ def _purchases_announce(recorded: list[dict]) -> None:
         return
     ids = sorted({data["client"]["id"] for data in recorded})
     refs: dict[int, str] = {}
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        refs.update(Client.objects.filter(pk__in=ids[start:start + LOOKUP_CHUNK]).values_list("pk", "client_ref"))
+    for chunk in lookup_chunks(ids):
+        refs.update(Client.objects.filter(pk__in=chunk).values_list("pk", "client_ref"))
     for data in recorded:
         data["client"]["ref"] = refs.get(data["client"]["id"], "")
     events.emit_many(events.PURCHASE_RECORDED, recorded)
