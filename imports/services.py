@@ -596,8 +596,15 @@ def import_apply(
         purchase_clients, recorded = _purchases_create(analysis.purchases, created, new_products, user_id, counter, now)
         touched = sorted(set(created.values()) | purchase_clients)
         changes = 0
-        if touched:
-            changes = lifecycle_recompute_clients(client_ids=touched, cause=StatusChange.Cause.IMPORT)["status_changes"]
+        # A new client without purchases is written as a prospect with no figures and no colour,
+        # what a recompute gives it (a file has no closing date, follow-up or interaction to change
+        # that): only the clients with purchases are recomputed. The night still recommends to
+        # every new one (room to grow among its sector's peers).
+        if purchase_clients:
+            changes = lifecycle_recompute_clients(client_ids=sorted(purchase_clients), cause=StatusChange.Cause.IMPORT)["status_changes"]
+        if without_purchases := sorted(set(created.values()) - purchase_clients):
+            with connection.cursor() as cursor:
+                recommendations_mark(cursor, without_purchases)
         _purchases_announce(recorded)
     return ImportResult(len(created), len(analysis.client_updates), len(analysis.purchases), changes, touched)
 

@@ -554,6 +554,35 @@ def test_the_touched_clients_figures_status_and_alert_are_current_after_an_impor
     assert figures(result.client_ids) == after_import
 
 
+def test_new_clients_without_purchases_are_written_as_a_recompute_would_leave_them(owner):
+    """They are not recomputed after the write (100,000 at a million clients: 4 s), so their
+    rows must already hold what the engine and the colours give a new prospect; the night
+    still recommends to them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clients.models import FollowUp, RecommendationStale
+    from segmentation.alerts import recompute_alerts
+    from segmentation.engine import lifecycle_differences
+    from segmentation.services import current_thresholds
+
+    ClientFactory(owner=owner, client_ref="R")  # a purchase for someone already held: recomputed
+    lifecycle_recompute()
+    clients = analyse(csv_bytes("ref,nombre,sector,ciudad", "A1,Ana,Comercio,Vigo", "A2,Luis,,Lugo"), Kind.CLIENTS)
+    with CaptureQueriesContext(connection) as queries:
+        created = import_apply(clients, owner=owner)
+    assert created.clients_created == 2
+    assert not [q["sql"] for q in queries if "segmentation_lifecycle" in q["sql"] or "segmentation_alert" in q["sql"]]
+    purchases = analyse(csv_bytes("ref,date,amount", f"R,{timezone.localdate().isoformat()},10"), Kind.PURCHASES)
+    import_apply(purchases, owner=owner)
+
+    assert lifecycle_differences(timezone.localdate(), current_thresholds()) == []
+    assert recompute_alerts(timezone.now(), current_thresholds()) == 0
+    assert not FollowUp.objects.filter(client__client_ref__in=["A1", "A2"]).exists()
+    new = set(Client.objects.filter(client_ref__in=["A1", "A2"]).values_list("pk", flat=True))
+    assert new <= set(RecommendationStale.objects.values_list("client_id", flat=True))
+
+
 def test_a_tax_id_without_letters_or_digits_is_a_row_error_not_a_crash(owner):
     ClientFactory(owner=owner, client_ref="R1")
 
