@@ -267,3 +267,16 @@ def test_fold_drops_marks_and_case_whether_or_not_the_text_is_ascii():
     assert fold("Conceição ŒUVRE ﬁ") == "conceicao œuvre fi"
     assert fold("Plain ASCII\tText") == "plain ascii text"
     assert fold(None) == ""
+
+
+def test_fold_collapses_every_kind_of_whitespace_as_a_regular_expressions_whitespace():
+    """fold joins str.split()'s words; a run of anything \\s matches is one space, none at the ends."""
+    import re
+    import sys
+
+    spaces = [chr(code) for code in range(sys.maxunicode + 1) if re.fullmatch(r"\s", chr(code))]
+    assert {"\t", "\n", "\xa0", "\u2003", "\u3000"} <= set(spaces)
+    for space in spaces:
+        assert fold(f"{space}José{space}{space}PÉREZ {space}") == "jose perez"
+    assert fold("  Ana\tMaría \n de  la\xa0Cruz ") == "ana maria de la cruz"
+    assert fold("") == fold(None) == ""
