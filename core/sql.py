@@ -86,10 +86,7 @@ def in_list(column: str, values) -> list[tuple[str, list]]:
     values = list(values)
     if is_postgres():
         return [(f"{column} = ANY(%s)", [values])]
-    return [
-        (f"{column} IN ({', '.join(['%s'] * len(values[i:i + IN_CHUNK]))})", values[i:i + IN_CHUNK])
-        for i in range(0, len(values), IN_CHUNK)
-    ]
+    return [(f"{column} IN ({', '.join(['%s'] * len(chunk))})", chunk) for chunk in _chunks(values)]
 
 
 def lookup_chunks(values) -> list:
@@ -99,6 +96,10 @@ def lookup_chunks(values) -> list:
     values = list(values)
     if is_postgres():
         return [RawSQL("SELECT unnest(%s)", [values])] if values else []  # noqa: S611 - a constant, the values a parameter
+    return _chunks(values)
+
+
+def _chunks(values: list) -> list[list]:
     return [values[i:i + IN_CHUNK] for i in range(0, len(values), IN_CHUNK)]
 
 

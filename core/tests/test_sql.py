@@ -49,3 +49,22 @@ def test_dates_and_money_read_the_same_on_both_backends():
     assert scalar(f"SELECT {days_between(date_param('day'), date_param('earlier'))}", params) == 45
     assert scalar(f"SELECT {iso_date(date_param('day'))}", params) == "2026-11-12"
     assert scalar(f"SELECT {integer_cents('12.345')}", {}) == 1235  # half away from zero, as core.money
+
+
+def test_in_list_and_lookup_chunks_find_every_value_once_on_either_backend(monkeypatch):
+    from clients.models import Category
+    from core import sql
+
+    monkeypatch.setattr(sql, "IN_CHUNK", 3)  # SQLite's chunks, with a few rows
+    made = Category.objects.bulk_create(Category(name=f"Categoría {n}") for n in range(8))
+    ids = [category.pk for category in made][1:] + [10**9]  # one left out, one that does not exist
+    found = []
+    with connection.cursor() as cursor:
+        for condition, params in sql.in_list("id", ids):
+            cursor.execute(f"SELECT id FROM {Category._meta.db_table} WHERE {condition}", params)  # noqa: S608
+            found += [pk for (pk,) in cursor.fetchall()]
+    assert sorted(found) == ids[:-1]
+    assert len(sql.in_list("id", ids)) == (1 if sql.is_postgres() else 3)
+    names = [name for chunk in sql.lookup_chunks(ids) for name in Category.objects.filter(pk__in=chunk).values_list("name", flat=True)]
+    assert sorted(names) == sorted(f"Categoría {n}" for n in range(1, 8))
+    assert sql.lookup_chunks([]) == [] and sql.in_list("id", []) == ([("id = ANY(%s)", [[]])] if sql.is_postgres() else [])
