@@ -334,6 +334,8 @@ def _products_key() -> str:
 def recommendations_mark(cursor, scope) -> None:
     """Marks clients whose purchases were written (`scope`: an id range [lo, hi) or a list of ids)
     for the next night: it recomputes their recommendations on the week's rules."""
+    if not scope:
+        return
     chunks = [("id >= %s AND id < %s", list(scope))] if isinstance(scope, tuple) else in_list("id", sorted(set(scope)))
     for where, params in chunks:
         cursor.execute(

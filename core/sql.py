@@ -76,7 +76,7 @@ def iso_date(date: str) -> str:
     return f"CAST({date} AS TEXT)"
 
 
-IN_CHUNK = 900  # values per IN (...) on SQLite, under its variable limit on any version
+IN_CHUNK = 900  # values per IN (...) on SQLite: under its oldest variable limit (999), with room for a few more
 
 
 def in_list(column: str, values) -> list[tuple[str, list]]:
@@ -89,14 +89,14 @@ def in_list(column: str, values) -> list[tuple[str, list]]:
     return [(f"{column} IN ({', '.join(['%s'] * len(chunk))})", chunk) for chunk in _chunks(values)]
 
 
-def lookup_chunks(values) -> list:
-    """`values` for an ORM `__in` lookup, as chunks whose results add up (the ORM's twin of
-    in_list): on PostgreSQL one, a sub-select of the values as one array; chunks of IN_CHUNK
-    elsewhere."""
-    values = list(values)
+def lookup_chunks(ids) -> list:
+    """Integer `ids` for an ORM `__in` lookup, as chunks whose results add up (the ORM's twin of
+    in_list): on PostgreSQL one, a sub-select of the ids as one array (text would need a cast
+    for unnest); chunks of IN_CHUNK elsewhere."""
+    ids = list(ids)
     if is_postgres():
-        return [RawSQL("SELECT unnest(%s)", [values])] if values else []  # noqa: S611 - a constant, the values a parameter
-    return _chunks(values)
+        return [RawSQL("SELECT unnest(%s)", [ids])] if ids else []  # noqa: S611 - a constant, the ids a parameter
+    return _chunks(ids)
 
 
 def _chunks(values: list) -> list[list]:

@@ -7,6 +7,7 @@ Taking the same day again replaces that day's rows.
 
 import datetime as dt
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -177,7 +178,10 @@ def segment_snapshots_take(*, day: dt.date) -> int:
         if not filterset.is_valid():
             continue
         grouped = filterset.qs.order_by().values_list("owner_id").annotate(n=Count("pk"), s=Sum("spend_12m"))
-        sql, params = grouped.query.sql_with_params()
+        try:
+            sql, params = grouped.query.sql_with_params()
+        except EmptyResultSet:  # a filter that can match nobody: no rows, as the query would give
+            continue
         key = (sql, repr(params))
         if key not in counted:
             counted[key] = list(grouped)

@@ -365,6 +365,23 @@ def test_segments_with_the_same_query_are_counted_once_and_each_gets_its_snapsho
     assert rows(own) == sorted(dormant.annotate(n=Count("pk"), s=Sum("spend_12m")))  # the reader scopes them
 
 
+def test_a_segment_whose_filter_can_match_nobody_gets_no_rows_and_the_others_theirs(business, manager, owner, monkeypatch):
+    from clients.filters import ClientFilter
+    from segmentation.models import SegmentSnapshot
+    from segmentation.snapshots import segment_snapshots_take
+
+    nobody = segment_create(owner=manager, name="Nadie", shared=False, query=QueryDict("status=dormant"))
+    everyone = segment_create(owner=owner, name="Todos", shared=False, query=QueryDict(""))
+    real_qs = ClientFilter.qs
+    # Django refuses to write SQL for a filter that can match nothing (EmptyResultSet).
+    monkeypatch.setattr(ClientFilter, "qs", property(
+        lambda filterset: Client.objects.none() if filterset.data.get("status") else real_qs.fget(filterset)
+    ))
+    segment_snapshots_take(day=timezone.localdate())
+    assert not SegmentSnapshot.objects.filter(segment=nobody).exists()
+    assert SegmentSnapshot.objects.filter(segment=everyone).exists()
+
+
 def test_a_segment_a_campaign_was_sent_to_is_not_deleted(client, owner):
     from campaigns.models import Campaign
 
