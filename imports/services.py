@@ -54,7 +54,7 @@ from imports.spreadsheets import Table, map_headers, parse_date, parse_decimal
 from segmentation import records
 from segmentation.ideal import fit_refresh_clients
 from segmentation.ideal_fit import COLUMNS as FIT_COLUMNS
-from segmentation.ideal_fit import criteria_weights, fit_of
+from segmentation.ideal_fit import criteria_weights, fitter
 from segmentation.models import StatusChange
 from segmentation.services import lifecycle_recompute_clients
 
@@ -648,7 +648,7 @@ def _clients_create(new_clients: dict[str, NewClient], owner, *, user_id, now) -
     # The history's defaults: every audited field a row cannot set, as a new client holds it.
     defaults = records.client_created_entry(template, by=None).changes
     audited = [(name, name in CLIENT_FIELDS, defaults.get(name, ["", ""])[1]) for name in records.CLIENT_SCALAR_FIELDS]
-    weights, fit_columns = criteria_weights(), ("company_name", *FIT_COLUMNS.values())
+    fit, fit_columns = fitter(criteria_weights()), ("company_name", *FIT_COLUMNS.values())
     rows, texts = [], []
     folded: dict[str, str] = {}  # the search text folds each value once (a city, a surname recur)
 
@@ -671,7 +671,7 @@ def _clients_create(new_clients: dict[str, NewClient], owner, *, user_id, now) -
         row[at["sort_name"]] = fold(Client.name_shown(first, last, company))[:255]
         row[at["phone_key"]] = phone_key(values["phone"])
         row[at["tax_key"]] = tax_key(values["tax_id"])
-        row[at["icp_fit"]] = fit_of({name: row[at[name]] for name in fit_columns}, weights)
+        row[at["icp_fit"]] = fit({name: row[at[name]] for name in fit_columns})
         rows.append(row)
         values["country"] = _country_text(values["country"]) if values["country"] else ""
         texts.append({name: ["", text] for name, per_row, default in audited if (text := values[name] if per_row else default)})

@@ -16,7 +16,7 @@ The UPDATE writes only the rows whose fit changes (IS DISTINCT FROM), and skips 
 """
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from django.db import connection
 
@@ -84,21 +84,25 @@ def fit_expression(weights: Weights) -> tuple[str, list]:
     return f"((200 * ({score}) + {best}) / {2 * best})", params
 
 
-def fit_of(values: Mapping[str, object], weights: Weights) -> int | None:
+def fitter(weights: Weights) -> Callable[[Mapping[str, object]], int | None]:
     """The fit of a client with no interests whose columns hold `values` (by column name), as
-    fit_expression computes it in SQL: a new client's, written with its row rather than by an
-    UPDATE after it (an import's 100,000 new rows would each be written twice)."""
-    weights = {attribute: values for attribute, values in weights.items() if values}
+    fit_expression computes it in SQL, with the criteria read once: a new client's, written with
+    its row rather than by an UPDATE after it (an import's 100,000 new rows would each be written
+    twice)."""
+    weights = {attribute: weighted for attribute, weighted in weights.items() if weighted}
     best = best_score(weights)
-    if not best:
-        return None
-    score = 0
-    for attribute, weighted in weights.items():
-        if attribute == Attribute.KIND:
-            score += weighted.get(Kind.COMPANY if values["company_name"] != "" else Kind.PERSON, 0)
-        elif attribute != Attribute.INTEREST:  # no interests: that attribute scores nothing
-            score += weighted.get(values[COLUMNS[attribute]], 0)
-    return fit_from_score(score, best)
+    kind = weights.get(Attribute.KIND, {})
+    # Interests score nothing (a new client has none); kind reads whether company_name is set.
+    columns = [(COLUMNS[a], weighted) for a, weighted in weights.items() if a not in (Attribute.KIND, Attribute.INTEREST)]
+
+    def fit(values: Mapping[str, object]) -> int | None:
+        if not best:
+            return None
+        score = kind.get(Kind.COMPANY if values["company_name"] != "" else Kind.PERSON, 0)
+        score += sum(weighted.get(values[column], 0) for column, weighted in columns)
+        return fit_from_score(score, best)
+
+    return fit
 
 
 def fit_recompute(*, weights: Weights | None = None, client_ids: list[int] | None = None) -> int:
