@@ -46,7 +46,7 @@ from django.utils import timezone
 
 from clients.models import Alert, AlertReason, Client, Contract, FollowUp, Interaction, Status, VolumeTier
 from core.bulk import ids_table_create
-from core.sql import date_value, distinct_from, iso_date, local_date, queryset_sql
+from core.sql import date_value, distinct_from, iso_date, local_date, queryset_sql, table_analyze
 from segmentation.models import StatusChange
 from segmentation.rules import Thresholds
 
@@ -150,7 +150,7 @@ def _facts_sql(within: str) -> str:
     """The clients in scope with what the CTEs above found for them, timestamps as they are."""
     return f"""
         SELECT c.id AS client_id, c.status AS status, c.volume_tier AS volume_tier, c.status_since AS status_since,
-            c.created_at AS created_at, pf.overdue_at AS overdue_at, pf.next_due_at AS next_due_at,
+            c.created_at AS created_at, {", ".join(f"c.{name} AS old_{name}" for name in COLUMNS)}, pf.overdue_at AS overdue_at, pf.next_due_at AS next_due_at,
             pf.detractor_at AS detractor_at,
             CASE WHEN pf.client_id IS NULL THEN 0 ELSE 1 END AS has_pending,
             r.renewal_end AS renewal_end, li.last_at AS last_at, li.last_awaiting AS last_awaiting
@@ -208,19 +208,27 @@ def _value_sql() -> str:
 
 
 def _select_sql(scope: str, contracts_due: str) -> str:
-    """One row per client in scope: client_id, alert, alert_reason, alert_value."""
+    """One row per client in scope whose colour differs from the stored one: client_id, alert,
+    alert_reason, alert_value. Compared here, where the client's row is read anyway, so that the
+    UPDATE joins only those (a night recolours a few hundred of 150,000 candidates; joining them
+    all back to the clients read the whole table again: 0.9 s at a million clients)."""
     def within(column: str) -> str:
         return scope.replace("{column}", column)
 
+    changed = " OR ".join(f"old_{name} {distinct_from()} {name}" for name in COLUMNS)
     return f"""
         WITH pending_followups AS ({_pending_followups_sql(within("f.client_id"))}),
         renewals AS ({_renewals_sql(contracts_due, within("k.client_id"))}),
         latest_interactions AS ({_latest_interactions_sql(within("i.client_id"))}),
         facts AS ({_facts_sql(within("c.id"))}),
         dated AS ({_dated_sql()}),
-        decided AS (SELECT dated.*, {_reason_sql()} AS reason FROM dated)
-        SELECT client_id, {_colour_sql()} AS alert, reason AS alert_reason, COALESCE({_value_sql()}, '') AS alert_value
-        FROM decided
+        decided AS (SELECT dated.*, {_reason_sql()} AS reason FROM dated),
+        coloured AS (
+            SELECT client_id, {", ".join(f"old_{name}" for name in COLUMNS)}, {_colour_sql()} AS alert,
+                reason AS alert_reason, COALESCE({_value_sql()}, '') AS alert_value
+            FROM decided
+        )
+        SELECT client_id, {", ".join(COLUMNS)} FROM coloured WHERE {changed}
     """  # noqa: S608 - every part is built above from constants; values are parameters
 
 
@@ -233,10 +241,8 @@ def recompute_alerts(now: dt.datetime, thresholds: Thresholds, client_ids: list[
         return 0
     params = _params(now, thresholds)
     select = _select_sql(_scope(client_ids, params), _contracts_due_sql(now, thresholds, params))
-    distinct = distinct_from()
-    changed = " OR ".join(f"c.{name} {distinct} n.{name}" for name in COLUMNS)
     assignments = ", ".join(f"{name} = n.{name}" for name in COLUMNS)
-    update = f"UPDATE {CLIENT_TABLE} AS c SET {assignments} FROM {{source}} n WHERE n.client_id = c.id AND ({changed})"  # noqa: S608
+    update = f"UPDATE {CLIENT_TABLE} AS c SET {assignments} FROM {{source}} n WHERE n.client_id = c.id"  # noqa: S608
     if client_ids is not None and len(client_ids) <= INLINE_IDS:
         # A few clients (a refresh during the day): one statement, no temporary table to create.
         with connection.cursor() as cursor:
@@ -248,6 +254,7 @@ def recompute_alerts(now: dt.datetime, thresholds: Thresholds, client_ids: list[
         if client_ids is not None:
             ids_table_create(cursor, TEMP_IDS, client_ids)
         cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_TABLE} AS {select}", params)
+        table_analyze(cursor, TEMP_TABLE)  # a few rows: joined to the clients by their primary key
         cursor.execute(update.format(source=TEMP_TABLE))
         rows_changed = cursor.rowcount
         for table in (TEMP_TABLE, TEMP_IDS):

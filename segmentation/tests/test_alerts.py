@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from clients.models import Client
+from clients.models import Client, FollowUp
 from clients.tests.factories import ClientFactory, ContractFactory, FollowUpFactory, InteractionFactory
 from segmentation.alerts import recompute_alerts
 from segmentation.models import LifecycleSettings
@@ -279,3 +279,18 @@ def test_an_overdue_follow_up_counts_its_days_from_its_stored_due_date():
         assert Client(alert_reason="followup_overdue", alert_value=three_days_ago).alert_text() == "Follow-up overdue for 3 days"
         today = timezone.localdate().isoformat()
         assert Client(alert_reason="followup_overdue", alert_value=today).alert_text() == "Follow-up overdue since earlier today"
+
+
+@pytest.mark.django_db
+def test_a_recompute_of_everyone_writes_only_the_colours_that_moved(owner):
+    """The candidates are compared with their stored colour before the UPDATE: a second run
+    writes nothing, and a moved follow-up rewrites its client alone."""
+    calm, busy = ClientFactory(owner=owner), ClientFactory(owner=owner)
+    followup = FollowUpFactory(client=busy, due_at=NOW + days(10))
+    recompute_alerts(NOW, Thresholds())
+    assert recompute_alerts(NOW, Thresholds()) == 0
+    FollowUp.objects.filter(pk=followup.pk).update(due_at=NOW - days(1))
+    before = Client.objects.get(pk=calm.pk).alert_reason
+    assert recompute_alerts(NOW, Thresholds()) == 1
+    assert Client.objects.get(pk=busy.pk).alert_reason == "followup_overdue"
+    assert Client.objects.get(pk=calm.pk).alert_reason == before
