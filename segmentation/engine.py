@@ -274,25 +274,50 @@ def global_cuts(
                     COALESCE(SUM(CASE WHEN s12_c > 0 THEN 1 ELSE 0 END), 0) FROM {source}"""  # noqa: S608
         )
         buyers, spend, spenders = (int(value) for value in cursor.fetchone())
-        ranks = ", ".join(str(rank) for rank in _quintile_ends(buyers))
-        for kind, value in (("r", recency), ("f", "n"), ("m", "total_c")):
-            bounds[kind] = []
-            if not ranks:
-                continue
-            # One sort per measure; the rows at the ranks where NTILE(5) would end a quintile.
-            cursor.execute(
-                f"""SELECT v, id FROM (
-                        SELECT {value} AS v, client_id AS id, ROW_NUMBER() OVER (ORDER BY {value}, client_id) AS rn
-                        FROM {source}
-                    ) ranked WHERE rn IN ({ranks}) ORDER BY rn""",  # noqa: S608 - ranks are integers
-                params,
-            )
-            bounds[kind] = [(int(v), int(client_id)) for v, client_id in cursor.fetchall()]
+        ranks = _quintile_ends(buyers)
+        # The rows at the ranks where NTILE(5) would end a quintile; a day counts as itself, a
+        # purchase count too, a total by its euros (cents / 100).
+        for kind, value, width in (("r", recency, 1), ("f", "n", 1), ("m", "total_c", 100)):
+            bounds[kind] = rows_at_ranks(cursor, source, value, ranks, params, width=width)
         if not from_temp_aggregate:
             cursor.execute(f"DROP TABLE IF EXISTS {TEMP_CUTS}")
     return GlobalCuts(
         spenders=spenders, spend_12m_cents=spend, r_bounds=bounds["r"], f_bounds=bounds["f"], m_bounds=bounds["m"],
     )
+
+
+def rows_at_ranks(cursor, source: str, value: str, ranks: list[int], params: dict, *, width: int = 1) -> list[tuple[int, int]]:
+    """(value, client_id) of the rows of `source` at each 1-based rank in `ranks` (ascending), in
+    the order of (value, client_id): `value` an integer expression, never NULL.
+
+    Without sorting every row (850,000 buyers took 0.9 s a measure at a million clients): the
+    rows are counted per bucket, `value` / `width` (integer division, which never decreases as
+    the value grows: the buckets follow the order), which tells the bucket of each rank and its
+    place there; then only the rows of those few buckets are numbered."""
+    if not ranks:
+        return []
+    bucket = f"(({value}) / {int(width)})" if width != 1 else f"({value})"
+    cursor.execute(f"SELECT {bucket} AS b, COUNT(*) FROM {source} GROUP BY 1", params)  # noqa: S608
+    counts = sorted((int(b), int(n)) for b, n in cursor.fetchall())
+    wanted: list[tuple[int, int]] = []  # (bucket, place in it) of each rank
+    before, buckets = 0, iter(counts)
+    b, n = next(buckets)
+    for rank in ranks:
+        while before + n < rank:
+            before += n
+            b, n = next(buckets)
+        wanted.append((b, rank - before))
+    places = " OR ".join(f"(b = {b} AND rn = {place})" for b, place in wanted)
+    cursor.execute(
+        f"""SELECT b, rn, v, id FROM (
+                SELECT {bucket} AS b, {value} AS v, client_id AS id,
+                    ROW_NUMBER() OVER (PARTITION BY {bucket} ORDER BY {value}, client_id) AS rn
+                FROM {source} WHERE {bucket} IN ({", ".join(str(b) for b, _ in wanted)})
+            ) ranked WHERE {places}""",  # noqa: S608 - buckets and places are integers
+        params,
+    )
+    found = {(int(b), int(rn)): (int(v), int(client_id)) for b, rn, v, client_id in cursor.fetchall()}
+    return [found[key] for key in wanted]
 
 
 def _quintile_ends(count: int) -> list[int]:
