@@ -294,3 +294,4 @@ def test_a_recompute_of_everyone_writes_only_the_colours_that_moved(owner):
     assert recompute_alerts(NOW, Thresholds()) == 1
     assert Client.objects.get(pk=busy.pk).alert_reason == "followup_overdue"
     assert Client.objects.get(pk=calm.pk).alert_reason == before
+    assert recompute_alerts(NOW, Thresholds(), [calm.pk, busy.pk]) == 0  # a few clients: the nested statement
