@@ -380,7 +380,6 @@ class Client(ChoiceDisplay, models.Model):
             # The list's city filter is case-insensitive (UPPER(city) = UPPER(%s)): on the expression.
             models.Index(Upper("city"), "id", name="client_city_upper_idx"),
             models.Index(fields=["phone_key"], name="client_phone_key_idx", opclasses=["varchar_pattern_ops"]),
-            models.Index(fields=["tax_id"], name="client_tax_id_idx"),
             models.Index(fields=["tax_key"], name="client_tax_key_idx", condition=~Q(tax_key="")),
             models.Index(fields=["email"], name="client_email_idx"),
             models.Index(fields=["referred_by"], name="client_referred_by_idx", condition=Q(referred_by__isnull=False)),
