@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 export ALLOWED_HOSTS=testserver
 source bench/database.sh
 seeded_database "$BENCH_DB" "$BENCH_CLIENTS"
+# The server's settings the figures depend on (README "PostgreSQL at a million clients").
+echo "== server: $(psql -h 127.0.0.1 -U postgres -d "$BENCH_DB" -tAc "SELECT string_agg(name || ' ' || current_setting(name), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', 'checkpoint_timeout', 'work_mem', 'autovacuum', 'jit', 'wal_compression')"), $(nproc) cores"
 echo "== pages"
 PYTHONPATH=. $PY bench/pages.py
 if [ -f bench/recompute.py ]; then
