@@ -158,7 +158,12 @@ def test_seed_demo_same_seed_gives_the_same_clients_and_another_seed_does_not():
     assert names_for(2)[0] != first[0]
 
 
-def test_seed_demo_data_does_not_depend_on_worker_processes():
+def test_seed_demo_data_does_not_depend_on_worker_processes(monkeypatch):
+    # One clock for both builds: the history stops at the build's minute, and two builds a few
+    # seconds apart may straddle one.
+    now = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: now)
+
     def snapshot(workers: int) -> tuple[list, list, list]:
         rollback_point = transaction.savepoint()
         demo_build(compute_figures=compute_figures, clients=30, seed=3, workers=workers, block_clients=10, log=lambda message: None)
