@@ -124,7 +124,7 @@ class ClientAdmin(admin.ModelAdmin):
     readonly_fields = (
         "status", "status_since", "first_purchase_date", "last_purchase_date", "purchase_count", "total_spent",
         "spend_12m", "average_basket", "volume_tier", "frequency_class", "r_score", "f_score", "m_score",
-        "rfm_segment", "alert", "alert_reason", "alert_value",
+        "rfm_segment", "alert", "alert_reason", "alert_value", "leave_reason", "lost_revenue",
     )
 
     def has_add_permission(self, request) -> bool:

@@ -533,7 +533,7 @@ def lifecycle_differences(as_of: dt.date, thresholds: Thresholds) -> list[Differ
             if old != new:
                 differences.append(Difference(row[0], name, old, new))
     if not differences:  # the reasons follow the statuses: compared once those are right
-        differences = [Difference(pk, "leave_reason", old, new) for pk, old, new in leave_reason_differences()]
+        differences = [Difference(pk, column, old, new) for pk, column, old, new in leave_reason_differences()]
     return differences
 
 

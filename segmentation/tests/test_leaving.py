@@ -32,7 +32,7 @@ from clients.models import Client, Interaction, Status
 from clients.tests.factories import ClientFactory, InteractionFactory, PurchaseFactory
 from segmentation import records
 from segmentation.engine import lifecycle_differences, recompute_lifecycle
-from segmentation.leaving import alert_text, leaving_report, month_counts, reason_alert
+from segmentation.leaving import alert_text, leave_reason_differences, leaving_report, month_counts, reason_alert
 from segmentation.rules import Thresholds
 
 TODAY = dt.date(2026, 12, 15)
@@ -137,6 +137,69 @@ def _writes(f: Client, owner) -> None:
     records.purchase_record(client=f, by=owner, date=timezone.localdate(), amount=Decimal("10"))
     f.refresh_from_db()
     assert (f.status, f.leave_reason) != (Status.LOST, "service") and f.leave_reason == ""
+
+
+def test_every_baja_stores_its_revenue_lost_and_the_others_none(example):
+    lost = {name: client.lost_revenue for name, client in example.items()}
+    assert lost == {
+        "A": Decimal("500"), "B": Decimal("500"), "C": Decimal("200"), "E": Decimal("150"), "F": Decimal("80"),
+        "I": Decimal("0"), "J": Decimal("300"), "G": Decimal("0"), "K": Decimal("0"), "H": Decimal("999"),
+    }
+
+
+def test_a_purchase_written_corrected_or_deleted_keeps_the_revenue_lost_at_once(example, owner):
+    """Without a night: an old purchase found later (the client stays a baja) adds to it, its
+    correction and deletion take it back, and a purchase today (no longer a baja) clears it."""
+    f = example["F"]  # one purchase, 2025-12-10 80 €: a baja since 2026-12-11
+
+    def stored() -> tuple[str, Decimal]:
+        f.refresh_from_db()
+        return f.status, f.lost_revenue
+
+    with mock.patch("django.utils.timezone.now", return_value=_at(TODAY)):
+        older = records.purchase_record(client=f, by=owner, date=D(2025, 3, 1), amount=Decimal("40"))
+        assert stored() == (Status.LOST, Decimal("120"))
+        records.purchase_correct(purchase=older, by=owner, amount=Decimal("45.50"))
+        assert stored() == (Status.LOST, Decimal("125.50"))
+        records.purchase_correct(purchase=older, by=owner, date=D(2024, 12, 1))  # out of its last year
+        assert stored() == (Status.LOST, Decimal("80"))
+        records.purchase_delete(purchase=older, by=owner)
+        assert stored() == (Status.LOST, Decimal("80"))
+        records.purchase_record(client=f, by=owner, date=TODAY, amount=Decimal("10"))
+        assert stored() == (Status.ACTIVE, Decimal("0"))
+    assert leave_reason_differences() == []  # (the RFM scores wait for the night's cut points)
+
+
+def test_the_check_finds_a_wrong_revenue_lost_and_a_full_run_puts_it_right(example):
+    from segmentation.engine import Difference
+
+    a, g = example["A"], example["G"]
+    Client.objects.filter(pk=a.pk).update(lost_revenue=Decimal("1"))
+    Client.objects.filter(pk=g.pk).update(lost_revenue=Decimal("2"))  # not a baja: nothing lost
+    assert lifecycle_differences(TODAY, Thresholds()) == [
+        Difference(a.pk, "lost_revenue", Decimal("1"), Decimal("500")),
+        Difference(g.pk, "lost_revenue", Decimal("2"), Decimal("0")),
+    ]
+    recompute_lifecycle(TODAY, Thresholds())
+    assert lifecycle_differences(TODAY, Thresholds()) == []
+    assert list(Client.objects.filter(pk__in=[a.pk, g.pk]).order_by("pk").values_list("lost_revenue", flat=True)) == [
+        Decimal("500"), Decimal("0"),
+    ]
+
+
+def test_the_migration_fills_the_bajas_already_there(example):
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("clients.migrations.0030_client_lost_revenue")
+    Client.objects.update(lost_revenue=Decimal("0"))
+    migration.fill(None, mock.Mock(connection=connection))
+    stored = Client.objects.filter(lost_revenue__gt=0).values_list("lost_revenue", flat=True)
+    assert sorted(stored) == sorted(
+        [Decimal("500"), Decimal("500"), Decimal("200"), Decimal("150"), Decimal("80"), Decimal("300"), Decimal("999")]
+    )
+    assert lifecycle_differences(TODAY, Thresholds()) == []
 
 
 URL = "/dashboard/leaving/"
