@@ -25,10 +25,10 @@ def colleagues(*, exclude: set[int]) -> QuerySet[User]:
 
 
 def people_list() -> QuerySet[User]:
-    """Every user for the administrador's people page, with their team, roles and clients counted."""
+    """Every user for the administrador's people page, with their team and roles (the view adds
+    their clients counted: clients.models.client_counts_by_owner)."""
     return (
         User.objects.select_related("team", "team__manager").prefetch_related("groups")
-        .annotate(client_count=Count("clients", filter=Q(clients__deleted_at__isnull=True)))
         .order_by("-is_active", "first_name", "last_name", "username")
     )
 

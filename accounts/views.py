@@ -57,6 +57,7 @@ from accounts.two_factor import (
     session_verify,
     two_factor_required,
 )
+from clients.models import client_counts_by_owner
 from segmentation.records import salesperson_deactivate
 
 
@@ -258,8 +259,10 @@ def _administrador_only(request: HttpRequest) -> None:
 def people(request: HttpRequest) -> HttpResponse:
     _administrador_only(request)
     persons = list(people_list())
+    counts = client_counts_by_owner()
     labels = dict(Role.choices)
     for person in persons:
+        person.client_count = counts.get(person.pk, 0)
         person.role_labels = [labels[group.name] for group in person.groups.all() if group.name in labels]
     teams = Team.objects.select_related("manager").annotate(member_count=Count("members"))
     return render(request, "accounts/people.html", {"people": persons, "teams": teams})

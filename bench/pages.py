@@ -97,6 +97,7 @@ def main() -> int:
         (admin, "/dashboard/"),
         (manager, "/dashboard/"),
         (comercial, "/dashboard/"),
+        (manager, "/dashboard/leaving/"),
         (admin, "/segments/"),
         (comercial, "/imports/"),
         (admin, "/campaigns/"),

@@ -127,6 +127,15 @@ def not_in_trash(prefix: str = "") -> Q:
     return Q(**{f"{prefix}deleted_at__isnull": True})
 
 
+def client_counts_by_owner() -> dict[int, int]:
+    """{owner id: clients not in the trash} for every owner with any (the people page). Grouped
+    from client_owner_cover_idx alone (id, owner, trash mark): joined to the users, the count read
+    the whole clients' table (0.7-1.3 s at a million clients; 0.15-0.3 s this way)."""
+    return dict(
+        Client.objects.filter(not_in_trash()).order_by().values_list("owner_id").annotate(n=models.Count("pk"))
+    )
+
+
 # The same rule in the set-based SQL that reads the clients table.
 NOT_IN_TRASH_SQL = "deleted_at IS NULL"
 
@@ -388,11 +397,20 @@ class Client(ChoiceDisplay, models.Model):
             models.Index(fields=["phone_key"], name="client_phone_key_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["tax_key"], name="client_tax_key_idx", condition=~Q(tax_key="")),
             models.Index(fields=["email"], name="client_email_idx"),
-            models.Index(fields=["referred_by"], name="client_referred_by_idx", condition=Q(referred_by__isnull=False)),
+            # The referred clients with what the best referrers page adds up of them, read from the
+            # index alone (196,000 referred at a million clients: 1.7 s from the table, 80 ms here).
+            models.Index(
+                fields=["referred_by"], include=["deleted_at", "status", "spend_12m", "total_spent", "owner", "id"],
+                name="client_referred_cover_idx", condition=Q(referred_by__isnull=False),
+            ),
+            # The trash, newest first, and the few trashed ids that "not in the trash" can exclude
+            # instead of reading every client that is not (clients.referrals).
+            models.Index(fields=["deleted_at", "id"], name="client_trashed_idx", condition=Q(deleted_at__isnull=False)),
             # The month's bajas by the day they left (the dashboard's reasons card, the reasons page):
-            # only lost clients, and a row changes only when its client becomes or stops being lost.
-            # With what those read (owner, trash, reason, revenue lost), they are read from the
-            # index alone: a year's 170,000 bajas from the table's pages took 0.9 s at a million.
+            # only lost clients. With what those read (owner, trash, reason, revenue lost), they
+            # are read from the index alone: a year's 170,000 bajas from the table's pages took
+            # 0.9 s at a million. Its row changes when a client becomes or stops being lost (its
+            # status, indexed anyway), is reassigned or trashed, or a baja's reason or revenue moves.
             models.Index(
                 fields=["status_since"], include=["owner", "deleted_at", "leave_reason", "lost_revenue", "id"],
                 name="client_lost_since_cover_idx", condition=Q(status="lost"),

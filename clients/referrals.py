@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
-from clients.models import Client, Status
+from clients.models import Client, Status, not_in_trash, portfolio_scope
 
 REFERRALS_SHOWN = 50  # on the referrer's page
 REFERRERS_SHOWN = 100  # on the best referrers page
@@ -50,9 +50,16 @@ def best_referrers(*, user, order: str = "clients") -> list[dict]:
     """The referrers `user` may see, ranked by the clients they brought that `user` may see (or
     by those clients' 12-month revenue): {"client": referrer, "referred", "active", "spend_12m",
     "total_spent"}. One grouped query over the referred clients, one for the referrers' names."""
-    visible = Client.objects.visible_to(user)
+    scope = portfolio_scope(user)
+    visible = Client.objects.visible_in(scope)
+    if scope is not None and scope.owners is None:
+        # Every client not in the trash is visible: exclude the few trashed referrers rather
+        # than match a million visible ids (1.7 s at a million clients; client_trashed_idx).
+        referred = visible.filter(referred_by__isnull=False).exclude(referred_by__in=Client.objects.exclude(not_in_trash()).values("pk"))
+    else:
+        referred = visible.filter(referred_by__in=visible.values("pk"))
     rows = list(
-        visible.filter(referred_by__in=visible.values("pk"))
+        referred
         .values("referred_by_id")
         .annotate(
             referred=Count("pk"), active=Count("pk", filter=Q(status__in=[Status.NEW, Status.ACTIVE])),

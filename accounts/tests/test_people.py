@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role, Team, User
 from audit.models import AuditEntry
@@ -38,6 +39,7 @@ def test_non_administradores_cannot_edit_deactivate_or_reactivate(client, owner,
 @pytest.mark.django_db
 def test_the_page_lists_people_with_role_team_and_clients(client, admin_user, owner, teammate):
     ClientFactory.create_batch(3, owner=owner)
+    ClientFactory(owner=owner, deleted_at=timezone.now())  # in the trash: nobody's
     client.force_login(admin_user)
 
     response = client.get(reverse("people"), HTTP_ACCEPT_LANGUAGE="en")
@@ -203,9 +205,10 @@ def test_people_page_queries_do_not_grow(client, django_assert_num_queries, admi
         person = make_user(f"person{n}", Role.COMERCIAL, team)
         ClientFactory(owner=person)
     client.force_login(admin_user)
-    # session, user, the administrador's groups; the people with their teams and clients counted,
-    # their groups (one prefetch), the teams with their managers and members counted.
-    with django_assert_num_queries(6):
+    # session, user, the administrador's groups; the people with their teams, their groups (one
+    # prefetch), their clients counted (one grouped query), the teams with their managers and
+    # members counted.
+    with django_assert_num_queries(7):
         assert client.get(reverse("people")).status_code == 200
 
 

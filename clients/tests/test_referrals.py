@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from audit.models import AuditEntry
 from clients.models import Client
@@ -137,6 +137,11 @@ def test_best_referrers_rank_by_clients_or_revenue_within_the_access_rule(owner,
     assert [r["client"].first_name for r in best_referrers(user=owner)] == ["Ana"]  # a comercial: their own
     everyone = {r["client"].first_name: r["referred"] for r in best_referrers(user=admin_user)}
     assert everyone == {"Ana": 4, "Bea": 1, "Carla": 1}
+    # The trash: a referrer in it is nobody's to rank, a referred client in it counts for nobody.
+    Client.objects.filter(pk=carla.pk).update(deleted_at=timezone.now())
+    Client.objects.filter(referred_by=ana, owner=outsider).update(deleted_at=timezone.now())
+    for user in (admin_user, manager):
+        assert {r["client"].first_name: r["referred"] for r in best_referrers(user=user)} == {"Ana": 3, "Bea": 1}
 
 
 @pytest.mark.django_db
