@@ -127,6 +127,16 @@ def test_a_gerente_sees_their_teams_answers_and_a_trashed_clients_go(client, own
     assert rows(client.get(reverse("campaigns:answer_list"))) == [("Otto", 3), ("Otto", 0)]
 
 
+def test_an_administrador_sees_every_answer_but_a_trashed_clients(client, owner, admin_user, answered):
+    client.force_login(admin_user)
+    before = rows(client.get(reverse("campaigns:answer_list")))
+    assert {name for name, _score in before} == {"Ana", "Bea", "Teo", "Otto"}
+    client_trash(by=owner, client=answered["ana"])
+    response = client.get(reverse("campaigns:answer_list"))
+    assert {name for name, _score in rows(response)} == {"Bea", "Teo", "Otto"}
+    assert len(rows(response)) == len(before) - sum(1 for name, _score in before if name == "Ana")
+
+
 def test_filters_by_answer_salesperson_and_segment_and_the_trend_follows(client, manager, owner, teammate, outsider, answered):
     client.force_login(manager)
     url = reverse("campaigns:answer_list")
