@@ -37,3 +37,28 @@ def test_models_and_migrations_agree():
     from django.core.management import call_command
 
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_do_not_jit_compile_unless_asked():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's JIT")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
+
+
+def test_postgres_jit_true_leaves_the_servers_setting():
+    probe = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'portfolio.settings'; django.setup();"
+        "from django.conf import settings; print(repr(settings.DATABASES['default'].get('OPTIONS', {}).get('options')))"
+    )
+    url = "postgres://cartera@127.0.0.1:5432/cartera"
+    for jit, expected in (("false", "'-c jit=off'"), ("true", "None")):
+        result = subprocess.run(
+            [sys.executable, "-c", probe], cwd=BASE_DIR, capture_output=True, text=True, timeout=60,
+            env={"PATH": "/usr/bin:/bin", "ENV_FILE": "", "DEBUG": "true", "DATABASE_URL": url, "POSTGRES_JIT": jit},
+        )
+        assert result.stdout.strip().splitlines()[-1] == expected, result.stderr
