@@ -1,6 +1,7 @@
 """The profile page, the probable qualification on the client page and the dashboard's card."""
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,6 +13,8 @@ from segmentation.services import snapshots_take
 
 pytestmark = pytest.mark.django_db
 URL = reverse("icp:profile_edit")
+# The most common cities, regions and sectors (icp.values): one grouped query, or one each on SQLite.
+COMMON_VALUE_QUERIES = 1 if connection.vendor == "postgresql" else 3
 
 
 def _post(rows, threshold="70", initial=0) -> dict:
@@ -102,8 +105,9 @@ def test_profile_page_queries_do_not_grow(client, admin_user, owner, django_asse
         ClientFactory(owner=owner, sector=f"Sector {n}")
     client.force_login(admin_user)
     # session, user, groups; the categories (the values offered), the profile, the criteria; the
-    # most common cities, regions and sectors; the figures of the last recompute.
-    with django_assert_num_queries(3 + 1 + 2 + 3 + 1):
+    # most common cities, regions and sectors (one grouped query on PostgreSQL, one each on
+    # SQLite); the figures of the last recompute.
+    with django_assert_num_queries(3 + 1 + 2 + COMMON_VALUE_QUERIES + 1):
         assert client.get(URL).status_code == 200
 
 
@@ -114,7 +118,7 @@ def test_suggest_page_queries_do_not_grow(client, admin_user, owner, django_asse
         Client.objects.filter(pk=record.pk).update(status="active", purchase_count=3, frequency_class="frequent", spend_12m=10 + n)
     client.force_login(admin_user)
     # As the page, the criteria replaced by the suggestions (5 queries: icp/tests/test_suggest.py).
-    with django_assert_num_queries(3 + 1 + 1 + 5 + 3 + 1):
+    with django_assert_num_queries(3 + 1 + 1 + 5 + COMMON_VALUE_QUERIES + 1):
         assert client.get(URL + "?suggest=1").status_code == 200
 
 
@@ -186,3 +190,23 @@ def test_the_client_list_shows_and_sorts_by_the_fit(client, owner, english):
     assert page.index("Alta Fit") < page.index("Media Fit") < page.index("Baja Fit")
     page = client.get(reverse("clients:client_list") + "?sort=icp_fit").content.decode()
     assert page.index("Baja Fit") < page.index("Media Fit") < page.index("Alta Fit")
+
+
+@pytest.mark.django_db
+def test_the_common_values_of_a_large_table_are_counted_on_a_sample_of_its_pages(owner, monkeypatch):
+    """The most common first, none in the trash; on PostgreSQL, a table of more than twice
+    SAMPLE_ROWS clients (by its estimate) is sampled, a smaller one read whole."""
+    from icp import values
+
+    for city, n in (("Lugo", 3), ("Vigo", 2), ("Ourense", 1)):
+        ClientFactory.create_batch(n, owner=owner, city=city, region="Galicia", sector="")
+    ClientFactory(owner=owner, city="Trasheira", deleted_at=timezone.now())
+    found = values.Vocabulary().common_values()
+    assert found == {"city": ["Lugo", "Vigo", "Ourense"], "region": ["Galicia"], "sector": []}
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Client._meta.db_table}")  # its estimate: the 7 rows there are
+    monkeypatch.setattr(values, "SAMPLE_ROWS", 1)  # 7 > 2: a sample of a seventh of the pages
+    sampled = values.Vocabulary().common_values()
+    assert set(sampled["city"]) <= {"Lugo", "Vigo", "Ourense"} and sampled["sector"] == []
