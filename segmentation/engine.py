@@ -478,7 +478,7 @@ def apply_chunk(
         table_analyze(cursor, TEMP_TABLE)  # small: let the joins below start from it
         status_changes = _status_changes_record(cursor, as_of, cause) if record_changes else 0
         rows_changed = _changed_clients_update(cursor, as_of, thresholds)
-        leave_reasons = _leave_reasons_in_scope(cursor, id_range)
+        leave_reasons = _leave_reasons_in_scope(cursor, id_range, moved_table=TEMP_TABLE)
         per_status = clients_per_status(cursor, id_range) if count_statuses else None
         _scratch_drop(cursor)
     return {
@@ -487,12 +487,13 @@ def apply_chunk(
     }
 
 
-def _leave_reasons_in_scope(cursor, id_range) -> int:
-    """The reasons for leaving of the clients in scope (segmentation/leaving.py), after their status."""
+def _leave_reasons_in_scope(cursor, id_range, *, moved_table: str = "") -> int:
+    """The reasons for leaving of the clients in scope (segmentation/leaving.py), after their
+    status; `moved_table`: the run's changed clients, the only ones whose revenue lost is read again."""
     if isinstance(id_range, list) or id_range == LOADED_IDS:
-        return leave_reasons_update(cursor, ids_table=TEMP_IDS)
+        return leave_reasons_update(cursor, ids_table=TEMP_IDS, revenue_ids_table=moved_table)
     params: dict = {}
-    return leave_reasons_update(cursor, _range("c.id", id_range, params), params)
+    return leave_reasons_update(cursor, _range("c.id", id_range, params), params, revenue_ids_table=moved_table)
 
 
 @dataclass(frozen=True)

@@ -170,8 +170,12 @@ def test_a_purchase_written_corrected_or_deleted_keeps_the_revenue_lost_at_once(
     assert leave_reason_differences() == []  # (the RFM scores wait for the night's cut points)
 
 
-def test_the_check_finds_a_wrong_revenue_lost_and_a_full_run_puts_it_right(example):
+def test_the_check_finds_a_wrong_revenue_lost_and_a_refresh_puts_it_right(example):
+    """A full run reads again the revenue lost of the bajas it changes, not of every one (their
+    purchases and status did not move): the check still finds any that is wrong, and the
+    client's refresh puts it right; a client that is no baja loses it in the full run."""
     from segmentation.engine import Difference
+    from segmentation.services import lifecycle_refresh_client
 
     a, g = example["A"], example["G"]
     Client.objects.filter(pk=a.pk).update(lost_revenue=Decimal("1"))
@@ -181,6 +185,9 @@ def test_the_check_finds_a_wrong_revenue_lost_and_a_full_run_puts_it_right(examp
         Difference(g.pk, "lost_revenue", Decimal("2"), Decimal("0")),
     ]
     recompute_lifecycle(TODAY, Thresholds())
+    assert lifecycle_differences(TODAY, Thresholds()) == [Difference(a.pk, "lost_revenue", Decimal("1"), Decimal("500"))]
+    with mock.patch("django.utils.timezone.now", return_value=_at(TODAY)):
+        lifecycle_refresh_client(a.pk)
     assert lifecycle_differences(TODAY, Thresholds()) == []
     assert list(Client.objects.filter(pk__in=[a.pk, g.pk]).order_by("pk").values_list("lost_revenue", flat=True)) == [
         Decimal("500"), Decimal("0"),
