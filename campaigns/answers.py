@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.selectors import salespeople_visible_to
 from campaigns.models import SurveyAnswer
 from campaigns.nps import _nps_counts, _with_score
-from clients.models import Client, PortfolioScope, not_in_trash
+from clients.models import Client, PortfolioScope, trashed_ids
 from segmentation.models import Segment
 from segmentation.segments import segment_clients
 
@@ -72,9 +72,9 @@ def answers_visible_in(scope: PortfolioScope | None) -> tuple[models.QuerySet[Su
     if scope is None or scope.owners is not None:
         answers = answers.filter(client__in=visible.order_by().values("pk"))
     else:
-        # Every client not in the trash: the few trashed ids excluded (client_trashed_idx), not
-        # each answer joined to its client (0.7 s per query over 340,000 answers at a million clients).
-        answers = answers.exclude(client_id__in=Client.objects.exclude(not_in_trash()).values("pk"))
+        # Every client not in the trash: the few trashed ids excluded, not each answer joined to
+        # its client (0.7 s per query over 340,000 answers at a million clients).
+        answers = answers.exclude(client_id__in=trashed_ids())
     return answers, visible
 
 

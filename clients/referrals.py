@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
-from clients.models import Client, Status, not_in_trash, portfolio_scope
+from clients.models import Client, Status, portfolio_scope, trashed_ids
 
 REFERRALS_SHOWN = 50  # on the referrer's page
 REFERRERS_SHOWN = 100  # on the best referrers page
@@ -54,8 +54,8 @@ def best_referrers(*, user, order: str = "clients") -> list[dict]:
     visible = Client.objects.visible_in(scope)
     if scope is not None and scope.owners is None:
         # Every client not in the trash is visible: exclude the few trashed referrers rather
-        # than match a million visible ids (1.7 s at a million clients; client_trashed_idx).
-        referred = visible.filter(referred_by__isnull=False).exclude(referred_by__in=Client.objects.exclude(not_in_trash()).values("pk"))
+        # than match a million visible ids (1.7 s at a million clients).
+        referred = visible.filter(referred_by__isnull=False).exclude(referred_by__in=trashed_ids())
     else:
         referred = visible.filter(referred_by__in=visible.values("pk"))
     rows = list(

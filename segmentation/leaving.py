@@ -86,10 +86,15 @@ def leave_reason_sql(client: str = "c", noted: str | None = None) -> str:
     END"""
 
 
+def _lost_window_start_sql() -> str:
+    """The first day of the year up to the last purchase of the client aliased c (its revenue lost)."""
+    return add_days("c.last_purchase_date", str(-(LOST_YEAR_DAYS - 1)))
+
+
 def _lost_cents_sql(source: str, scope_sql: str) -> str:
     """Each baja in `source` (alias c) with purchases: its revenue lost in integer cents, as
     (client_id, lost_c) rows (an index range of its purchases for a few, one join for many)."""
-    window_start = add_days("c.last_purchase_date", str(-(LOST_YEAR_DAYS - 1)))
+    window_start = _lost_window_start_sql()
     return f"""SELECT p.client_id AS client_id, SUM({integer_cents("p.amount")}) AS lost_c
                FROM {source} JOIN {PURCHASE_TABLE} p ON p.client_id = c.id
                WHERE c.status = '{Status.LOST}' {scope_sql}
@@ -157,7 +162,7 @@ def leave_reason_differences() -> list[tuple[int, str, object, object]]:
     """(client id, column, stored, computed) of every client whose stored reason or revenue lost
     (in Decimal euros) is not what the rule gives now: the check of `recompute_lifecycle
     --verify` and of the incremental-night test. Each baja's purchases read one by one: a check."""
-    window_start = add_days("c.last_purchase_date", str(-(LOST_YEAR_DAYS - 1)))
+    window_start = _lost_window_start_sql()
     spent = f"""(SELECT SUM({integer_cents("p.amount")}) FROM {PURCHASE_TABLE} p
                  WHERE p.client_id = c.id AND p.date <= c.last_purchase_date AND p.date >= {window_start})"""  # noqa: S608
     differences: list[tuple[int, str, object, object]] = []
