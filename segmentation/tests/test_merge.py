@@ -270,21 +270,23 @@ def test_two_merges_of_one_client_at_once_leave_exactly_one(monkeypatch, owner, 
         return current
 
     monkeypatch.setattr(merge, "_lock_both", held)
-    results = []
+    results = {}
 
-    def run(survivor, absorbed):
+    def run(name, survivor, absorbed):
+        # By thread, not in the order they end: the first's work after its commit may outlast
+        # the second's refusal.
         try:
             merge.client_merge(by=manager, survivor=survivor, absorbed=absorbed, values={})
-            results.append("merged")
+            results[name] = "merged"
         except ValidationError:
-            results.append("refused")
+            results[name] = "refused"
         finally:
             connection.close()
 
-    first = threading.Thread(target=run, args=(first_survivor, absorbed))
+    first = threading.Thread(target=run, args=("first", first_survivor, absorbed))
     first.start()
     assert locked.wait(timeout=30)
-    second = threading.Thread(target=run, args=(second_survivor, absorbed_second))
+    second = threading.Thread(target=run, args=("second", second_survivor, absorbed_second))
     second.start()
     try:
         wait_for_a_blocked_backend()
@@ -292,7 +294,7 @@ def test_two_merges_of_one_client_at_once_leave_exactly_one(monkeypatch, owner, 
         release.set()
         first.join(timeout=30)
         second.join(timeout=30)
-    assert results == ["merged", "refused"]
+    assert results == {"first": "merged", "second": "refused"}
     absorbed.refresh_from_db()
     assert absorbed.merged_into_id == first_survivor.pk
     assert Purchase.objects.filter(client=first_survivor).count() == 2
